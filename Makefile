@@ -1,0 +1,27 @@
+# Bootstraps .venv by itself: `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[all]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/edgecnn demo
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check edgecnn tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/train_figures.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache

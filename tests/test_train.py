@@ -1,0 +1,160 @@
+import json
+
+import numpy as np
+import pytest
+
+from edgecnn import deps, fileio
+from edgecnn.data.balance import Balance
+from edgecnn.data.sources import DataOptions
+from edgecnn.errors import BadInputError, DataError, ModelError
+from edgecnn.preprocess import Preprocessing
+from edgecnn.rundir import RunDir, load_split_arrays
+from edgecnn.train import train
+from edgecnn.trainconfig import TrainConfig
+
+DIGITS = TrainConfig(data="builtin:digits", model="lenet5", epochs=3, batch_size=64, lr=3e-3)
+
+
+def quiet(_line):
+    pass
+
+
+def test_digits_training_beats_chance_and_writes_a_complete_run(tmp_path):
+    run = RunDir(tmp_path / "run")
+    result = train(DIGITS, out=run.root, log=quiet)
+    assert result.test_accuracy > 0.5  # chance is 0.1
+    assert result.epochs_run == 3 and result.params > 0 and result.macs > 0
+    for path in (
+        run.model,
+        run.report,
+        run.curves_png,
+        run.confusion_png,
+        run.labels,
+        run.preprocessing,
+        run.split,
+        run.data,
+        run.config,
+    ):
+        assert path.exists(), path
+    assert not run.checkpoint_dir.exists()
+    report = fileio.read_json(run.report)
+    assert report["test_accuracy"] == result.test_accuracy
+    assert len(report["history"]["val_loss"]) == 3
+    assert np.array(report["confusion_matrix"]).shape == (10, 10)
+    assert {c["label"] for c in report["per_class"]} == {str(i) for i in range(10)}
+    assert report["data"]["split_method"] == "stratified"
+    assert run.curves_png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_saved_split_and_preprocessing_reproduce_the_model_input(tmp_path):
+    run = RunDir(tmp_path / "run")
+    train(DIGITS.__class__(**{**DIGITS.__dict__, "epochs": 1}), out=run.root, log=quiet)
+    arrays = load_split_arrays(run)
+    pre = Preprocessing.from_dict(fileio.read_json(run.preprocessing))
+    split = fileio.read_json(run.split)
+    assert len(split["test"]) == len(arrays.y["test"])
+    model = deps.keras().saving.load_model(run.model)
+    x = pre.apply(arrays.x["test"])
+    assert x.max() <= 1.0 and pre.scale == pytest.approx(1 / 16)
+    test_acc = np.mean(np.argmax(model.predict(x, verbose=0), -1) == arrays.y["test"])
+    assert test_acc == pytest.approx(fileio.read_json(run.report)["test_accuracy"], abs=1e-4)
+
+
+class InterruptAfterFirstEpoch(deps.keras().callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+
+def test_resume_continues_an_interrupted_run(tmp_path):
+    run = RunDir(tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt):
+        train(DIGITS, out=run.root, extra_callbacks=[InterruptAfterFirstEpoch()], log=quiet)
+    assert not run.model.exists() and not run.report.exists()
+    assert fileio.read_json(run.state)["epoch"] == 1
+    with pytest.raises(BadInputError, match="--resume"):
+        train(DIGITS, out=run.root, log=quiet)
+    result = train(DIGITS, out=run.root, resume=True, log=quiet)
+    assert result.epochs_run == 3
+    assert len(fileio.read_json(run.report)["history"]["loss"]) == 3
+    with pytest.raises(BadInputError, match="already finished"):
+        train(DIGITS, out=run.root, resume=True, log=quiet)
+    with pytest.raises(BadInputError, match="finished run"):
+        train(DIGITS, out=run.root, log=quiet)
+
+
+def test_resume_needs_a_run_folder(tmp_path):
+    with pytest.raises(BadInputError, match="nothing to resume"):
+        train(DIGITS, out=tmp_path / "none", resume=True, log=quiet)
+
+
+def test_sensor_csv_with_cnn1d(sensor_csv, tmp_path):
+    config = TrainConfig(
+        data=str(sensor_csv),
+        model="cnn1d",
+        epochs=4,
+        lr=3e-3,
+        data_options=DataOptions(window=32, hop=16),
+        augment="jitter,scale",
+    )
+    run = RunDir(tmp_path / "run")
+    result = train(config, out=run.root, log=quiet)
+    assert result.test_accuracy > 0.5  # three classes
+    pre = json.loads(run.preprocessing.read_text())
+    assert pre["channels"] == ["ax", "ay", "az"] and pre["window"] == 32 and pre["hop"] == 16
+    assert len(pre["mean"]) == 3 and pre["sample_rate_hz"] == pytest.approx(50)
+    assert fileio.read_json(run.report)["data"]["split_method"] == "by-recording"
+
+
+def test_image_folder_with_balance_and_augmentation(image_folder, tmp_path):
+    config = TrainConfig(
+        data=str(image_folder),
+        model="lenet5",
+        epochs=1,
+        batch_size=4,
+        data_options=DataOptions(input_shape=(8, 8, 3)),
+        balance=Balance.OVERSAMPLE,
+        augment="shift,hflip,noise",
+    )
+    result = train(config, out=tmp_path / "run", log=quiet)
+    assert 0.0 <= result.test_accuracy <= 1.0
+
+
+@pytest.mark.parametrize(
+    "config, error, message",
+    [
+        (TrainConfig(data="builtin:digits", model="alexnet"), ModelError, "alexnet"),
+        (TrainConfig(data="builtin:digits", model="cnn1d"), ModelError, "TxC"),
+        (
+            TrainConfig(
+                data="builtin:digits",
+                model="lenet5",
+                data_options=DataOptions(input_shape=(32, 32, 3)),
+            ),
+            DataError,
+            "only image",
+        ),
+        (
+            TrainConfig(data="builtin:digits", model="lenet5", augment="jitter"),
+            BadInputError,
+            "does not apply",
+        ),
+        (TrainConfig(data="missing/", model="lenet5"), DataError, "does not exist"),
+    ],
+)
+def test_bad_input_writes_nothing(tmp_path, config, error, message):
+    out = tmp_path / "run"
+    with pytest.raises(error, match=message):
+        train(config, out=out, log=quiet)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_config_round_trip_and_validation():
+    config = TrainConfig(
+        data="x.csv",
+        model="cnn1d",
+        balance=Balance.SMOTE,
+        data_options=DataOptions(input_shape=(8, 3), window=8),
+    )
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    with pytest.raises(BadInputError, match="lr"):
+        TrainConfig(data="x", model="y", lr=5)

@@ -18,7 +18,7 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check edgecnn tests benchmarks
+	$(BIN)/ruff check edgecnn tests benchmarks calibration
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_figures.py

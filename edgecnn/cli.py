@@ -209,6 +209,54 @@ def _print_result(result, as_json: bool) -> None:
     click.echo(f"run folder   {result.run_dir}")
 
 
+MODE_HELP = "Variants, comma separated: fp32, fp16, dynamic, int8, int16x8."
+
+
+@cli.command()
+@click.argument("source", type=click.Path())
+@click.option("--mode", "modes", multiple=True, default=["fp32,int8"], show_default=True,
+              help=MODE_HELP)
+@click.option("--io", type=click.Choice(["int", "float"]), default="int", show_default=True,
+              help="Full-integer models: integer or float input/output.")
+@click.option("--calibration", type=click.Path(dir_okay=False),
+              help="Calibration .npz (see calibration/README.md) [drawn from the run].")
+@click.option("--calibration-samples", type=int, default=300, show_default=True,
+              help="Samples drawn class-balanced from the training split.")
+@click.option("--max-drop", type=float, help="int8 accuracy budget, e.g. 0.01 (1 point).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+def quantize(source, modes, io, calibration, calibration_samples, max_drop, as_json) -> None:
+    """Convert a trained model to TFLite variants and measure what each lost.
+
+    SOURCE is a run folder from `edgecnn train` or a .keras file inside one (e.g.
+    pruned.keras). Each variant is evaluated with the LiteRT interpreter on the run's
+    held-out test split and written as <model>-<mode>.tflite with its manifest .json.
+
+    \b
+    Examples:
+      edgecnn quantize runs/digits --mode fp32,fp16,dynamic,int8,int16x8
+      edgecnn quantize runs/digits/pruned.keras --mode int8 --max-drop 0.01
+      edgecnn quantize runs/kws --mode int8 --calibration calibration/kws.npz --io float
+    """
+    from edgecnn.convert import IOType
+    from edgecnn.quantize import quantize as run_quantize
+
+    result = run_quantize(source, modes=modes, io=IOType(io), calibration=calibration,
+                          calibration_samples=calibration_samples, max_drop=max_drop)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    click.echo(f"Keras model  {result.source_model}: test accuracy {result.keras_accuracy:.4f} "
+               f"on {result.test_samples} held-out samples")
+    click.echo(f"{'variant':<10}{'io':>7}{'size':>11}{'accuracy':>10}{'delta':>9}"
+               f"{'agreement':>11}  file")
+    for v in result.variants:
+        click.echo(f"{v.mode:<10}{v.input_dtype:>7}{v.size_bytes / 1024:>9.1f}KB"
+                   f"{v.accuracy:>10.4f}{v.delta:>+9.4f}{v.agreement:>11.4f}  {v.path}")
+        if v.note:
+            click.echo(f"  note: {v.note}")
+    click.echo(f"report       {result.report_path}")
+
+
 @cli.command()
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder [runs/demo-<time>].")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")

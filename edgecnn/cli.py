@@ -209,6 +209,35 @@ def _print_result(result, as_json: bool) -> None:
     click.echo(f"run folder   {result.run_dir}")
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def boards(as_json: bool) -> None:
+    """List the target boards (boards/*.toml, plus $EDGECNN_BOARDS).
+
+    \b
+    Example:
+      edgecnn boards
+    """
+    from edgecnn.boards import list_boards
+
+    found = list_boards()
+    if as_json:
+        _print_json([b.to_dict() for b in found])
+        return
+    click.echo(f"{'board':<28}{'kind':<7}{'cpu':<18}{'MHz':>6}{'RAM':>10}{'flash':>10}  runtime")
+    for b in found:
+        flash = _size_text(b.flash_bytes) if b.flash_bytes else "-"
+        click.echo(f"{b.id:<28}{b.kind:<7}{b.core:<18}{b.clock_mhz:>6.0f}"
+                   f"{_size_text(b.ram_bytes):>10}{flash:>10}  {b.runtime} ({b.kernels})")
+
+
+def _size_text(n: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20)):
+        if n >= size:
+            return f"{n / size:g} {unit}"
+    return f"{n / 1024:g} KiB"
+
+
 MODE_HELP = "Variants, comma separated: fp32, fp16, dynamic, int8, int16x8."
 
 
@@ -223,8 +252,10 @@ MODE_HELP = "Variants, comma separated: fp32, fp16, dynamic, int8, int16x8."
 @click.option("--calibration-samples", type=int, default=300, show_default=True,
               help="Samples drawn class-balanced from the training split.")
 @click.option("--max-drop", type=float, help="int8 accuracy budget, e.g. 0.01 (1 point).")
+@click.option("--board", "boards", multiple=True, help="Check each variant on this board id.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-def quantize(source, modes, io, calibration, calibration_samples, max_drop, as_json) -> None:
+def quantize(source, modes, io, calibration, calibration_samples, max_drop, boards,
+             as_json) -> None:
     """Convert a trained model to TFLite variants and measure what each lost.
 
     SOURCE is a run folder from `edgecnn train` or a .keras file inside one (e.g.
@@ -235,13 +266,15 @@ def quantize(source, modes, io, calibration, calibration_samples, max_drop, as_j
     Examples:
       edgecnn quantize runs/digits --mode fp32,fp16,dynamic,int8,int16x8
       edgecnn quantize runs/digits/pruned.keras --mode int8 --max-drop 0.01
+      edgecnn quantize runs/digits --mode int8,dynamic --board arduino-nano-33-ble-sense
       edgecnn quantize runs/kws --mode int8 --calibration calibration/kws.npz --io float
     """
     from edgecnn.convert import IOType
     from edgecnn.quantize import quantize as run_quantize
 
     result = run_quantize(source, modes=modes, io=IOType(io), calibration=calibration,
-                          calibration_samples=calibration_samples, max_drop=max_drop)
+                          calibration_samples=calibration_samples, max_drop=max_drop,
+                          boards=boards)
     if as_json:
         _print_json(result.to_dict())
         return
@@ -254,6 +287,10 @@ def quantize(source, modes, io, calibration, calibration_samples, max_drop, as_j
                    f"{v.accuracy:>10.4f}{v.delta:>+9.4f}{v.agreement:>11.4f}  {v.path}")
         if v.note:
             click.echo(f"  note: {v.note}")
+        for check in v.boards:
+            arena = f", arena {check.arena_bytes:,} B" if check.arena_bytes else ""
+            verdict = "fits" if check.fits else f"does not fit: {check.reason}"
+            click.echo(f"  {check.board}: {verdict}{arena}")
     click.echo(f"report       {result.report_path}")
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn import __version__, deps, fileio
+from edgecnn.boardcheck import BoardCheck, check_on_board
+from edgecnn.boards import get_board
 from edgecnn.calibration import DEFAULT_SAMPLES, draw_balanced, load_calibration
 from edgecnn.convert import IOType, Mode, convert
 from edgecnn.errors import BadInputError
@@ -44,10 +46,14 @@ class Variant:
     output_dtype: str
     float_layers: tuple[str, ...] = ()
     note: str = ""
+    boards: tuple[BoardCheck, ...] = ()
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
-        return dict(self.__dict__) | {"float_layers": list(self.float_layers)}
+        return dict(self.__dict__) | {
+            "float_layers": list(self.float_layers),
+            "boards": [b.to_dict() for b in self.boards],
+        }
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,7 @@ def quantize(
     calibration: str | Path | None = None,
     calibration_samples: int = DEFAULT_SAMPLES,
     max_drop: float | None = None,
+    boards: Sequence[str] = (),
     seed: int = 0,
 ) -> QuantizeResult:
     """Converts ``source`` (a run folder or a .keras in one) to each mode and evaluates it.
@@ -98,12 +105,14 @@ def quantize(
         calibration_samples: how many to draw when no file is given.
         max_drop: accuracy budget for int8 (e.g. 0.01); over it, the worst layers are kept
             in float until the validation accuracy holds.
+        boards: board ids to check each variant against (runtime, ops, arena, flash).
         seed: seeds the calibration draw.
 
     Raises:
         BadInputError: bad source, modes, calibration or budget (nothing is written then).
     """
     wanted = parse_modes(modes)
+    targets = [get_board(b) for b in boards]
     if max_drop is not None and not 0 <= max_drop < 1:
         raise BadInputError(f"--max-drop {max_drop} must be in [0, 1), e.g. 0.01 for 1 point")
     found = resolve_source(source)
@@ -113,7 +122,8 @@ def quantize(
     samples, calib_info = _calibration(data, calibration, calibration_samples, seed, wanted)
     reference = _keras_reference(model, data)
     variants = [
-        _variant(model, mode, found.model_path, data, record, reference, samples, io, max_drop)
+        _variant(model, mode, found.model_path, data, record, reference, samples, io, max_drop,
+                 targets)
         for mode in wanted
     ]
     result = QuantizeResult(
@@ -168,7 +178,9 @@ def _calibration(data, path, count, seed, modes) -> tuple[np.ndarray | None, dic
     return samples, {"source": "training split (class-balanced)", "samples": len(samples)}
 
 
-def _variant(model, mode, model_path, data, record, reference, samples, io, max_drop) -> Variant:
+def _variant(
+    model, mode, model_path, data, record, reference, samples, io, max_drop, targets
+) -> Variant:
     io_used = io if mode.needs_calibration else IOType.FLOAT
     tflite = convert(model, mode, calibration=samples, io_type=io_used)
     float_layers, note = (), ""
@@ -196,6 +208,7 @@ def _variant(model, mode, model_path, data, record, reference, samples, io, max_
         output_dtype=tm.output.dtype,
         float_layers=float_layers,
         note=note,
+        boards=tuple(check_on_board(tflite, mode=str(mode), board=b) for b in targets),
     )
     fileio.write_bytes(path, tflite)
     write_manifest(path, _manifest(variant, tm, tflite, model_path, data, record))

@@ -174,3 +174,12 @@ def test_unsupported_op_message_names_ops_and_layers():
     )
     message = describe_failure(RuntimeError(text))
     assert "tf.Erfinv" in message and "layer(s) warp" in message and "builtin" in message
+
+
+def test_board_check_on_a_microcontroller(run):
+    result = quantize(run, modes=["int8", "dynamic"], boards=["arduino-nano-33-ble-sense"])
+    int8, dynamic = (v.boards[0] for v in result.variants)
+    assert int8.fits and int8.arena_bytes > 0
+    assert not dynamic.fits and "hybrid" in dynamic.reason
+    with pytest.raises(BadInputError, match="unknown board"):
+        quantize(run, modes=["int8"], boards=["rpi-6"])

@@ -1,0 +1,77 @@
+"""Does a converted variant run on a board at all? Runtime, op support, arena and flash.
+
+Latency estimates come from the board cost models; this module answers the yes/no part
+with the real TFLite Micro allocator for microcontrollers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edgecnn.boards import Board
+from edgecnn.micro import check_micro
+
+
+@dataclass(frozen=True)
+class BoardCheck:
+    """The verdict for one variant on one board.
+
+    Attributes:
+        board: board id.
+        fits: True when the variant can run there.
+        reason: why not (empty when it fits).
+        arena_bytes: TFLite Micro tensor arena (MCUs only).
+        ram_margin_bytes: board RAM minus the arena (MCUs only).
+        flash_margin_bytes: board flash minus the model bytes (MCUs only; kernel code
+            is not counted here).
+    """
+
+    board: str
+    fits: bool
+    reason: str = ""
+    arena_bytes: int | None = None
+    ram_margin_bytes: int | None = None
+    flash_margin_bytes: int | None = None
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return dict(self.__dict__)
+
+
+def check_on_board(tflite: bytes, *, mode: str, board: Board) -> BoardCheck:
+    """Checks one variant against one board."""
+    if not board.is_mcu:
+        return BoardCheck(
+            board=board.id,
+            fits=len(tflite) < board.ram_bytes,
+            reason="" if len(tflite) < board.ram_bytes else "larger than RAM",
+        )
+    micro = check_micro(tflite)
+    flash_margin = None if board.flash_bytes is None else board.flash_bytes - len(tflite)
+    if not micro.ok:
+        return BoardCheck(
+            board=board.id, fits=False, reason=micro.problem, flash_margin_bytes=flash_margin
+        )
+    ram_margin = board.ram_bytes - micro.arena_bytes
+    reason = _mcu_reason(mode, ram_margin, flash_margin, micro.arena_bytes, board)
+    return BoardCheck(
+        board=board.id,
+        fits=not reason,
+        reason=reason,
+        arena_bytes=micro.arena_bytes,
+        ram_margin_bytes=ram_margin,
+        flash_margin_bytes=flash_margin,
+    )
+
+
+def _mcu_reason(mode, ram_margin, flash_margin, arena, board) -> str:
+    if mode != "int8":
+        return (
+            f"{mode} allocates in TFLite Micro but microcontroller kernels "
+            f"({board.kernels}) are optimized for full-integer int8; use --mode int8"
+        )
+    if ram_margin < 0:
+        return f"arena {arena:,} B exceeds the board's {board.ram_bytes:,} B RAM"
+    if flash_margin is not None and flash_margin < 0:
+        return f"model exceeds the board's {board.flash_bytes:,} B flash"
+    return ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -234,8 +235,43 @@ def boards(as_json: bool) -> None:
 def _size_text(n: int) -> str:
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20)):
         if n >= size:
-            return f"{n / size:g} {unit}"
-    return f"{n / 1024:g} KiB"
+            return f"{n / size:.3g} {unit}"
+    return f"{n / 1024:.3g} KiB"
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, type=click.Path())
+@click.option("--threads", type=click.IntRange(min=1), help="Interpreter threads [LiteRT's].")
+@click.option("--runs", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--warmup", type=click.IntRange(min=0), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON rows instead of a table.")
+def benchmark(models, threads, runs, warmup, as_json) -> None:
+    """Measure real inference latency of .tflite models on this machine.
+
+    Uses the LiteRT interpreter only (no TensorFlow), so on a Raspberry Pi with
+    `pip install "edgecnn[device]"` this is the on-device benchmark. Several models give
+    one comparison table; accuracy comes from each model's manifest when it has one.
+
+    \b
+    Examples:
+      edgecnn benchmark runs/digits/model-int8.tflite --runs 500
+      edgecnn benchmark runs/digits/*.tflite --threads 4 --json
+    """
+    from edgecnn.runtime.bench import benchmark as run_benchmark
+
+    rows = [run_benchmark(m, threads=threads, runs=runs, warmup=warmup) for m in models]
+    if as_json:
+        _print_json([r.to_dict() for r in rows])
+        return
+    click.echo(f"{'model':<34}{'mode':<9}{'size':>9}{'acc':>8}{'init':>9}{'p50':>9}{'p90':>9}"
+               f"{'p99':>9}{'inf/s':>10}{'RSS':>9}")
+    for r in rows:
+        acc = f"{r.accuracy:.4f}" if r.accuracy is not None else "-"
+        click.echo(f"{Path(r.path).name[-33:]:<34}{r.mode or '-':<9}{_size_text(r.size_bytes):>9}"
+                   f"{acc:>8}{r.init_ms:>7.1f}ms{r.p50_ms:>7.3f}ms{r.p90_ms:>7.3f}ms"
+                   f"{r.p99_ms:>7.3f}ms{r.inferences_per_s:>10,.0f}"
+                   f"{_size_text(r.peak_rss_bytes):>9}")
+    click.echo("latency in milliseconds per single-sample invoke; RSS is this process's peak")
 
 
 MODE_HELP = "Variants, comma separated: fp32, fp16, dynamic, int8, int16x8."

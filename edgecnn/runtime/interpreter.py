@@ -92,7 +92,7 @@ class TFLiteModel:
                 f"model has {len(inputs)} inputs and {len(outputs)} outputs; edgecnn runs "
                 "single-input, single-output classifiers"
             )
-        self._in, self._out = inputs[0]["index"], outputs[0]["index"]
+        self.input_index, self.output_index = inputs[0]["index"], outputs[0]["index"]
         self.input, self.output = _info(inputs[0]), _info(outputs[0])
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
@@ -111,9 +111,9 @@ class TFLiteModel:
 
     def invoke_raw(self, x: np.ndarray) -> np.ndarray:
         """Runs one batch already in the input dtype; returns the raw output tensor."""
-        self.interpreter.set_tensor(self._in, x)
+        self.interpreter.set_tensor(self.input_index, x)
         self.interpreter.invoke()
-        return self.interpreter.get_tensor(self._out).copy()
+        return self.interpreter.get_tensor(self.output_index).copy()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Float probabilities for a batch of float samples (run one batch-size at a time)."""

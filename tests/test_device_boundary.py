@@ -1,0 +1,73 @@
+"""The device side must run where TensorFlow is not installed (a Raspberry Pi)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+BLOCK_AND_RUN = """
+import importlib.abc, json, sys
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("tensorflow", "keras", "tf_keras", "tflite_micro"):
+            raise ImportError("blocked: " + name)
+
+sys.meta_path.insert(0, Block())
+from click.testing import CliRunner
+from edgecnn.cli import cli
+import edgecnn.runtime.interpreter, edgecnn.runtime.bench, edgecnn.manifest, edgecnn.boards
+result = CliRunner().invoke(cli, ["benchmark", *sys.argv[1:], "--runs", "5", "--json"])
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
+print(json.dumps({"exit": result.exit_code, "out": result.stdout, "err": result.stderr,
+                  "heavy": heavy}))
+"""
+
+
+def test_benchmark_runs_with_tensorflow_unimportable():
+    models = [
+        str(FIXTURES / "digits-lenet5-int8.tflite"),
+        str(FIXTURES / "digits-lenet5-fp32.tflite"),
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-c", BLOCK_AND_RUN, *models], capture_output=True, text=True, check=True
+    )
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["exit"] == 0, report["err"]
+    assert report["heavy"] == []
+    rows = json.loads(report["out"])
+    assert [r["mode"] for r in rows] == ["int8", "fp32"]
+
+
+def test_runtime_modules_never_import_host_tooling():
+    """A static check: no runtime or core module names TensorFlow, Keras or host modules."""
+    root = Path(__file__).parents[1] / "edgecnn"
+    core = [
+        "manifest.py",
+        "boards.py",
+        "errors.py",
+        "preprocess.py",
+        "metrics.py",
+        "shapes.py",
+        "fileio.py",
+        "nativeio.py",
+    ]
+    files = sorted((root / "runtime").glob("*.py")) + [root / name for name in core]
+    forbidden = (
+        "tensorflow",
+        "keras",
+        "edgecnn.train",
+        "edgecnn.convert",
+        "edgecnn.quantize",
+        "edgecnn.models",
+        "edgecnn.prune",
+        "deps.keras",
+        "deps.tensorflow",
+    )
+    for path in files:
+        text = path.read_text()
+        for word in forbidden:
+            assert f"import {word}" not in text and f"from {word}" not in text, (path, word)
+            assert f"{word}()" not in text, (path, word)

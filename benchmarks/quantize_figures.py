@@ -2,7 +2,8 @@
 
 Not a test. Trains with default settings on builtin:digits and on a generated sensor CSV,
 then quantizes every mode and prints one JSON line per variant. Size ratios are measured
-on a model with more than 100k parameters (vgg_tiny at width 2).
+on a model with more than 100k parameters (vgg_tiny at width 2). The sensor set has noise
+1.0 so that it is not trivially separable (about 94% for cnn1d).
 Run: ``.venv/bin/python benchmarks/quantize_figures.py``.
 """
 
@@ -51,7 +52,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         csv_path = make_sensor_csv(
-            folder / "imu.csv", recordings_per_class=6, samples_per_recording=600
+            folder / "imu.csv", recordings_per_class=6, samples_per_recording=600, noise=1.0
         )
         report("digits", TrainConfig(data="builtin:digits", model="vgg_tiny"), folder)
         report(

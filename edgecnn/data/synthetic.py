@@ -13,15 +13,21 @@ DEFAULT_ACTIVITIES = ("idle", "walk", "shake")
 
 
 def sensor_signal(
-    activity: int, *, samples: int, channels: int, rate_hz: float, rng: np.random.Generator
+    activity: int,
+    *,
+    samples: int,
+    channels: int,
+    rate_hz: float,
+    rng: np.random.Generator,
+    noise: float = 0.25,
 ) -> np.ndarray:
-    """An IMU-like recording: class-specific frequency and amplitude plus noise."""
+    """An IMU-like recording: class-specific frequency and amplitude plus Gaussian noise."""
     t = np.arange(samples) / rate_hz
     freq = 0.5 + 2.0 * activity
     amplitude = 0.2 + 0.6 * activity
     phases = rng.uniform(0, 2 * np.pi, size=channels)
     wave = amplitude * np.sin(2 * np.pi * freq * t[:, None] + phases)
-    return wave + rng.normal(0.0, 0.25, size=(samples, channels)) + 0.1 * np.arange(channels)
+    return wave + rng.normal(0.0, noise, size=(samples, channels)) + 0.1 * np.arange(channels)
 
 
 def make_sensor_csv(
@@ -32,6 +38,7 @@ def make_sensor_csv(
     samples_per_recording: int = 300,
     channels: int = 3,
     rate_hz: float = 50.0,
+    noise: float = 0.25,
     seed: int = 0,
 ) -> Path:
     """Writes a sensor CSV with columns time, segment, label, ax, ay, ... (atomically)."""
@@ -42,7 +49,8 @@ def make_sensor_csv(
     for rec in range(recordings_per_class):
         for act, label in enumerate(activities):
             data = sensor_signal(
-                act, samples=samples_per_recording, channels=channels, rate_hz=rate_hz, rng=rng
+                act, samples=samples_per_recording, channels=channels, rate_hz=rate_hz, rng=rng,
+                noise=noise,
             )
             segment = f"{label}-{rec}"
             for i, values in enumerate(data):

@@ -6,6 +6,7 @@ split, with the run's preprocessing, and written with its manifest.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -15,7 +16,7 @@ import numpy as np
 
 from edgecnn import __version__, deps, fileio
 from edgecnn.boardcheck import BoardCheck, check_on_board
-from edgecnn.boards import get_board
+from edgecnn.boards import Board, get_board
 from edgecnn.calibration import DEFAULT_SAMPLES, draw_balanced, load_calibration
 from edgecnn.convert import IOType, Mode, convert
 from edgecnn.errors import BadInputError
@@ -25,6 +26,7 @@ from edgecnn.modelio import load_keras_model
 from edgecnn.prepare import PreparedData
 from edgecnn.runs import load_run, resolve_source
 from edgecnn.runtime.interpreter import TFLiteModel
+from edgecnn.train import predict_probs
 
 deps.keras()
 
@@ -120,15 +122,21 @@ def quantize(
     model = load_keras_model(found.model_path)
     record, data = load_run(run)
     samples, calib_info = _calibration(data, calibration, calibration_samples, seed, wanted)
-    reference = _keras_reference(model, data)
-    variants = [
-        _variant(model, mode, found.model_path, data, record, reference, samples, io, max_drop,
-                 targets)
-        for mode in wanted
-    ]
+    job = _Job(
+        model=model,
+        model_path=found.model_path,
+        data=data,
+        record=record,
+        reference=_keras_reference(model, data),
+        calibration=samples,
+        io=io,
+        max_drop=max_drop,
+        boards=tuple(targets),
+    )
+    variants = [_variant(job, mode) for mode in wanted]
     result = QuantizeResult(
         source_model=str(found.model_path),
-        keras_accuracy=reference.accuracy,
+        keras_accuracy=job.reference.accuracy,
         test_samples=len(data.arrays.y["test"]),
         calibration=calib_info,
         variants=tuple(variants),
@@ -145,19 +153,28 @@ class _Reference:
     val_accuracy: float
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What every variant of one quantize call shares."""
+
+    model: object
+    model_path: Path
+    data: PreparedData
+    record: dict
+    reference: _Reference
+    calibration: np.ndarray | None
+    io: IOType
+    max_drop: float | None
+    boards: tuple[Board, ...]
+
+
 def _keras_reference(model, data: PreparedData) -> _Reference:
-    probs = _keras_probs(model, data.inputs("test"))
-    val = _keras_probs(model, data.inputs("val"))
+    probs = predict_probs(model, data.inputs("test"))
+    val = predict_probs(model, data.inputs("val"))
     return _Reference(
         probs=probs,
         accuracy=_accuracy(probs, data.arrays.y["test"]),
         val_accuracy=_accuracy(val, data.arrays.y["val"]),
-    )
-
-
-def _keras_probs(model, x: np.ndarray) -> np.ndarray:
-    return np.concatenate(
-        [np.asarray(model(x[i : i + 256], training=False)) for i in range(0, len(x), 256)]
     )
 
 
@@ -178,22 +195,18 @@ def _calibration(data, path, count, seed, modes) -> tuple[np.ndarray | None, dic
     return samples, {"source": "training split (class-balanced)", "samples": len(samples)}
 
 
-def _variant(
-    model, mode, model_path, data, record, reference, samples, io, max_drop, targets
-) -> Variant:
-    io_used = io if mode.needs_calibration else IOType.FLOAT
-    tflite = convert(model, mode, calibration=samples, io_type=io_used)
+def _variant(job: _Job, mode: Mode) -> Variant:
+    io_used = job.io if mode.needs_calibration else IOType.FLOAT
+    tflite = convert(job.model, mode, calibration=job.calibration, io_type=io_used)
     float_layers, note = (), ""
-    if mode == Mode.INT8 and max_drop is not None:
-        tflite, float_layers, note = _within_budget(
-            model, tflite, data, reference, samples, io_used, max_drop
-        )
+    if mode == Mode.INT8 and job.max_drop is not None:
+        tflite, float_layers, note = _within_budget(job, tflite, io_used)
     tm = TFLiteModel(tflite)
-    probs = tm.predict(data.inputs("test"))
-    y_test = data.arrays.y["test"]
-    accuracy = _accuracy(probs, y_test)
+    probs = tm.predict(job.data.inputs("test"))
+    accuracy = _accuracy(probs, job.data.arrays.y["test"])
+    reference = job.reference
     suffix = "" if io_used == IOType.INT or not mode.needs_calibration else "-floatio"
-    path = model_path.with_name(f"{model_path.stem}-{mode}{suffix}.tflite")
+    path = job.model_path.with_name(f"{job.model_path.stem}-{mode}{suffix}.tflite")
     variant = Variant(
         mode=str(mode),
         io=str(io_used),
@@ -208,37 +221,41 @@ def _variant(
         output_dtype=tm.output.dtype,
         float_layers=float_layers,
         note=note,
-        boards=tuple(check_on_board(tflite, mode=str(mode), board=b) for b in targets),
+        boards=tuple(check_on_board(tflite, mode=str(mode), board=b) for b in job.boards),
     )
     fileio.write_bytes(path, tflite)
-    write_manifest(path, _manifest(variant, tm, tflite, model_path, data, record))
+    write_manifest(path, _manifest(job, variant, tm, tflite))
     return variant
 
 
-def _within_budget(model, tflite, data, reference, samples, io_type, max_drop):
-    x_val, y_val = data.inputs("val"), data.arrays.y["val"]
+def _within_budget(job: _Job, tflite: bytes, io_type: IOType):
+    x_val, y_val = job.data.inputs("val"), job.data.arrays.y["val"]
 
     def accuracy_of(candidate: bytes) -> float:
         return _accuracy(TFLiteModel(candidate).predict(x_val), y_val)
 
-    target = reference.val_accuracy - max_drop
+    target = job.reference.val_accuracy - job.max_drop
     if accuracy_of(tflite) >= target:
         return tflite, (), ""
     found = keep_worst_in_float(
-        model, calibration=samples, accuracy_of=accuracy_of, target_accuracy=target, io_type=io_type
+        job.model,
+        calibration=job.calibration,
+        accuracy_of=accuracy_of,
+        target_accuracy=target,
+        io_type=io_type,
     )
     kept = ", ".join(found.float_layers)
+    budget = f"{job.max_drop:.3f}"
     note = (
-        f"kept in float to stay within {max_drop:.3f} on validation: {kept}"
+        f"kept in float to stay within {budget} on validation: {kept}"
         if found.met_budget
-        else f"budget {max_drop:.3f} not met even with these in float: {kept}"
+        else f"budget {budget} not met even with these in float: {kept}"
     )
     return found.model, found.float_layers, note
 
 
-def _manifest(variant, tm, tflite, model_path, data, record) -> Manifest:
-    import hashlib
-
+def _manifest(job: _Job, variant: Variant, tm: TFLiteModel, tflite: bytes) -> Manifest:
+    data, model_path = job.data, job.model_path
     return Manifest(
         labels=list(data.labels),
         input=tm.input.to_dict(),
@@ -262,7 +279,7 @@ def _manifest(variant, tm, tflite, model_path, data, record) -> Manifest:
         sha256=hashlib.sha256(tflite).hexdigest(),
         size_bytes=len(tflite),
         versions=_versions(),
-        dataset_fingerprint=record["data"].get("fingerprint"),
+        dataset_fingerprint=job.record["data"].get("fingerprint"),
     )
 
 

@@ -193,10 +193,15 @@ def _schedule(config: TrainConfig, prepared: PreparedData):
     return keras.optimizers.schedules.CosineDecay(config.lr, decay_steps=steps, alpha=0.02)
 
 
+def predict_probs(model, x: np.ndarray) -> np.ndarray:
+    """Class probabilities (eager calls in batches: no retracing for each new set size)."""
+    batches = [np.asarray(model(x[i : i + 256], training=False)) for i in range(0, len(x), 256)]
+    return np.concatenate(batches)
+
+
 def predict_classes(model, x: np.ndarray) -> np.ndarray:
-    """Top-1 class of each sample (eager calls: no retracing for each new set size)."""
-    batches = [model(x[i : i + 256], training=False) for i in range(0, len(x), 256)]
-    return np.concatenate([np.argmax(np.asarray(b), axis=-1) for b in batches])
+    """Top-1 class of each sample."""
+    return np.argmax(predict_probs(model, x), axis=-1)
 
 
 def _finish(run, config, prepared, model, devices, seconds, log) -> TrainResult:

@@ -39,11 +39,15 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        csv_path = make_sensor_csv(Path(tmp) / "imu.csv", recordings_per_class=6,
-                                   samples_per_recording=600)
+        csv_path = make_sensor_csv(
+            Path(tmp) / "imu.csv", recordings_per_class=6, samples_per_recording=600
+        )
         configs = [TrainConfig(data="builtin:digits", model=m) for m in ("lenet5", "vgg_tiny")]
-        configs.append(TrainConfig(data=str(csv_path), model="cnn1d",
-                                   data_options=DataOptions(window=64, hop=32)))
+        configs.append(
+            TrainConfig(
+                data=str(csv_path), model="cnn1d", data_options=DataOptions(window=64, hop=32)
+            )
+        )
         for config in configs:
             for seed in args.seeds:
                 seeded = TrainConfig.from_dict(config.to_dict() | {"seed": seed})

@@ -274,6 +274,53 @@ def benchmark(models, threads, runs, warmup, as_json) -> None:
     click.echo("latency in milliseconds per single-sample invoke; RSS is this process's peak")
 
 
+@cli.command()
+@click.argument("source", type=click.Path())
+@click.option("--method", type=click.Choice(["structured", "magnitude"]), default="structured",
+              show_default=True, help="Remove channels, or zero single weights.")
+@click.option("--ratio", type=float, default=0.5, show_default=True,
+              help="Channels to remove (structured) or target sparsity (magnitude), in (0, 1).")
+@click.option("--finetune-epochs", type=int, default=3, show_default=True)
+@click.option("--scope", type=click.Choice(["layer", "global"]), default="layer",
+              show_default=True, help="Structured: same ratio per layer, or one global threshold.")
+@click.option("--criterion", type=click.Choice(["l1", "bn"]), default="l1", show_default=True,
+              help="Structured: rank channels by filter L1 norm or |BN gamma|.")
+@click.option("--out", help="File name in the run folder [pruned.keras].")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+def prune(source, method, ratio, finetune_epochs, scope, criterion, out, as_json) -> None:
+    """Make a trained model smaller: remove channels, or zero weights, then fine-tune.
+
+    SOURCE is a run folder from `edgecnn train` or a .keras file inside one. Structured
+    pruning really removes filters (residual adds, concatenations and depthwise layers kept
+    consistent), so MACs, size and latency drop. Magnitude pruning only zeroes weights: it
+    pays after compression, not in speed. Writes pruned.keras and prune.json.
+
+    \b
+    Examples:
+      edgecnn prune runs/digits --ratio 0.5 --finetune-epochs 4
+      edgecnn prune runs/digits --method magnitude --ratio 0.8 --out sparse.keras
+      edgecnn quantize runs/digits/pruned.keras --mode int8
+    """
+    from edgecnn.prune import prune as run_prune
+
+    result = run_prune(source, method=method, ratio=ratio, finetune_epochs=finetune_epochs,
+                       scope=scope, criterion=criterion, out=out)
+    data = result.to_dict()
+    if as_json:
+        _print_json(data)
+        return
+    click.echo(f"{'':<14}{'before':>12}{'after':>12}{'ratio':>8}")
+    for key, label in (("params", "params"), ("macs", "MACs"), ("size_bytes", "file bytes"),
+                       ("gzip_bytes", "gzip bytes")):
+        before, after = data[f"{key}_before"], data[f"{key}_after"]
+        click.echo(f"{label:<14}{before:>12,}{after:>12,}{data[f'{key}_ratio']:>8.3f}")
+    click.echo(f"{'test accuracy':<14}{result.accuracy_before:>12.4f}"
+               f"{result.accuracy_after:>12.4f}")
+    if result.note:
+        click.echo(f"note: {result.note}")
+    click.echo(f"wrote {result.model_path} and {result.report_path}")
+
+
 MODE_HELP = "Variants, comma separated: fp32, fp16, dynamic, int8, int16x8."
 
 

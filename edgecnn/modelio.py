@@ -62,6 +62,15 @@ def save_keras_model(model: Any, path: str | os.PathLike) -> Path:
     return path
 
 
+def plain_copy(model: Any) -> Any:
+    """An uncompiled copy with the same weights: no optimizer state, no training leftovers."""
+    # Not keras.models.clone_model: it compiles the clone like the original, and a saved
+    # compiled model carries the optimizer's slots (3x the weights, none of them sparse).
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def _read_config(path: Path) -> Any:
     """Checks the file is a complete .keras archive and returns its config.json."""
     if not path.exists():

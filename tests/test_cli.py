@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from edgecnn import __version__
 from edgecnn.cli import cli
 
-VERBS = ["models", "summary", "train", "demo", "quantize", "boards", "benchmark"]
+VERBS = ["models", "summary", "train", "demo", "prune", "quantize", "boards", "benchmark"]
 
 NO_TF_HELP = """
 import sys, time

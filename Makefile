@@ -22,6 +22,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_figures.py
+	$(BIN)/python benchmarks/quantize_figures.py
+	$(BIN)/python benchmarks/prune_figures.py
+	$(BIN)/python benchmarks/prune_latency.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -10,6 +10,17 @@ from dataclasses import dataclass
 
 from edgecnn.boards import Board
 from edgecnn.micro import check_micro
+from edgecnn.runtime.graph import read_graph
+
+# TFLM's interpreter, allocator and error reporting compile to roughly 30-40 KiB on Cortex-M
+# (-Os); each kernel adds a few KiB (CMSIS-NN conv kernels more). An estimate, not a build.
+RUNTIME_CODE_BYTES = 36 * 1024
+KERNEL_CODE_BYTES = 6 * 1024
+
+
+def kernel_code_bytes(op_names: set[str]) -> int:
+    """Estimated flash for the TFLM runtime plus one kernel per distinct op."""
+    return RUNTIME_CODE_BYTES + KERNEL_CODE_BYTES * len(op_names)
 
 
 @dataclass(frozen=True)
@@ -22,8 +33,8 @@ class BoardCheck:
         reason: why not (empty when it fits).
         arena_bytes: TFLite Micro tensor arena (MCUs only).
         ram_margin_bytes: board RAM minus the arena (MCUs only).
-        flash_margin_bytes: board flash minus the model bytes (MCUs only; kernel code
-            is not counted here).
+        flash_margin_bytes: board flash minus the model and the estimated TFLM code
+            (MCUs only).
     """
 
     board: str
@@ -47,7 +58,8 @@ def check_on_board(tflite: bytes, *, mode: str, board: Board) -> BoardCheck:
             reason="" if len(tflite) < board.ram_bytes else "larger than RAM",
         )
     micro = check_micro(tflite)
-    flash_margin = None if board.flash_bytes is None else board.flash_bytes - len(tflite)
+    flash = len(tflite) + kernel_code_bytes({op.name for op in read_graph(tflite).ops})
+    flash_margin = None if board.flash_bytes is None else board.flash_bytes - flash
     if not micro.ok:
         return BoardCheck(
             board=board.id, fits=False, reason=micro.problem, flash_margin_bytes=flash_margin
@@ -73,5 +85,5 @@ def _mcu_reason(mode, ram_margin, flash_margin, arena, board) -> str:
     if ram_margin < 0:
         return f"arena {arena:,} B exceeds the board's {board.ram_bytes:,} B RAM"
     if flash_margin is not None and flash_margin < 0:
-        return f"model exceeds the board's {board.flash_bytes:,} B flash"
+        return f"model and TFLM code exceed the board's {board.flash_bytes:,} B flash"
     return ""

@@ -32,9 +32,16 @@ class BoardKind(StrEnum):
 
 @dataclass(frozen=True)
 class Measurement:
-    """A published latency of a known model on this board."""
+    """A published latency of a known model on this board.
+
+    ``graph`` names the rebuildable reference graph (edgecnn.refgraphs) or is None when the
+    model cannot be rebuilt offline; ``kernels`` is set when the figure used other kernels
+    than the board's default (e.g. TFLM reference kernels instead of CMSIS-NN).
+    """
 
     model: str
+    graph: str | None
+    kernels: str | None
     rebuild: str
     macs: int | None
     dtype: str
@@ -151,6 +158,8 @@ def _measurement(read: _Reader, index: int, data: Any) -> Measurement:
     item = read.sub(f"measured[{index}]", data)
     return Measurement(
         model=item.get("model", str),
+        graph=item.get("graph", str, default=None),
+        kernels=item.get("kernels", str, default=None),
         rebuild=item.get("rebuild", str),
         macs=item.get("macs", int, default=None),
         dtype=item.get("dtype", str),

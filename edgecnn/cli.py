@@ -210,15 +210,19 @@ def _print_result(result, as_json: bool) -> None:
     click.echo(f"run folder   {result.run_dir}")
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def boards(as_json: bool) -> None:
+@click.pass_context
+def boards(ctx: click.Context, as_json: bool) -> None:
     """List the target boards (boards/*.toml, plus $EDGECNN_BOARDS).
 
     \b
-    Example:
+    Examples:
       edgecnn boards
+      edgecnn boards calibrate
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from edgecnn.boards import list_boards
 
     found = list_boards()
@@ -230,6 +234,79 @@ def boards(as_json: bool) -> None:
         flash = _size_text(b.flash_bytes) if b.flash_bytes else "-"
         click.echo(f"{b.id:<28}{b.kind:<7}{b.core:<18}{b.clock_mhz:>6.0f}"
                    f"{_size_text(b.ram_bytes):>10}{flash:>10}  {b.runtime} ({b.kernels})")
+
+
+@boards.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild the reference graphs (a minute or two).")
+@click.option("--dry-run", is_flag=True, help="Report only; do not store the coefficients.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
+    """Refit the latency cost model to the boards' published measurements.
+
+    Prints each [[measured]] point against the fitted estimate and against a fit that left
+    that point out (leave-one-out), and the median error per board family.
+
+    \b
+    Example:
+      edgecnn boards calibrate --rebuild
+    """
+    from edgecnn.boardfit import calibrate as run_calibrate
+
+    report = run_calibrate(rebuild=rebuild, write=not dry_run)
+    data = report.to_dict()
+    if as_json:
+        _print_json(data)
+        return
+    click.echo(f"{'board':<27}{'dtype':<6}{'kernels':<10}{'measured':>10}{'fitted':>10}"
+               f"{'err':>6}{'left out':>10}{'err':>6}  model")
+    for p in report.points:
+        click.echo(f"{p.board:<27}{p.dtype:<6}{p.kernels:<10}{p.measured_ms:>8.1f}ms"
+                   f"{p.fitted_ms:>8.1f}ms{p.fitted_ape:>6.0%}{p.loo_ms:>8.1f}ms{p.loo_ape:>6.0%}"
+                   f"  {p.model}")
+    for family, values in data["median_ape"].items():
+        if values["fitted"] is not None:
+            click.echo(f"median abs error {family}: {values['fitted']:.1%} fitted, "
+                       f"{values['leave_one_out']:.1%} leave-one-out")
+    for line in report.skipped:
+        click.echo(f"skipped {line}")
+    if not dry_run:
+        click.echo(f"stored {report.path}")
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.option("--board", "boards_", multiple=True, required=True, help="Board id (repeatable).")
+@click.option("--threads", type=click.IntRange(min=1), help="Linux boards [all cores].")
+@click.option("--ops", "show_ops", is_flag=True, help="Also print the per-op breakdown.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def estimate(model, boards_, threads, show_ops, as_json) -> None:
+    """Estimate latency, memory and fit of a .tflite on target boards, offline.
+
+    Latency comes from each board's cost model, op by op; on microcontrollers the tensor
+    arena and op support come from allocating the model in TFLite Micro. `basis` says
+    whether the board's coefficients were fitted to published measurements or are priors.
+
+    \b
+    Examples:
+      edgecnn estimate runs/digits/model-int8.tflite --board rpi-zero-2w --board rpi-pico
+      edgecnn estimate model-int8.tflite --board arduino-nano-33-ble-sense --ops --json
+    """
+    from edgecnn.estimate import estimate as run_estimate
+
+    rows = run_estimate(model, boards=list(boards_), threads=threads)
+    if as_json:
+        _print_json([r.to_dict() for r in rows])
+        return
+    click.echo(f"{'board':<27}{'latency':>11}{'threads':>8}{'RAM':>11}{'flash':>11}  fits; basis")
+    for r in rows:
+        latency = f"{r.latency_ms:.3f}ms" if r.latency_ms is not None else "-"
+        flash = _size_text(r.flash_bytes) if r.flash_bytes else "-"
+        verdict = "yes" if r.fits else f"no: {r.reason}"
+        click.echo(f"{r.board:<27}{latency:>11}{r.threads:>8}"
+                   f"{_size_text(r.ram_bytes):>11}{flash:>11}  {verdict}; {r.basis}")
+        for op in r.ops if show_ops else ():
+            click.echo(f"    {op.index:>3} {op.name:<22}{op.macs:>12,} MACs"
+                       f"{op.latency_ms:>10.4f}ms")
 
 
 def _size_text(n: int) -> str:

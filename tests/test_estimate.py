@@ -1,0 +1,137 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from edgecnn import fileio
+from edgecnn.boardfit import calibrate, fit
+from edgecnn.boards import get_board
+from edgecnn.cli import cli
+from edgecnn.convert import Mode, convert
+from edgecnn.costmodel import COST_MODEL_PATH, Coefficients, group_key, latency_ms
+from edgecnn.errors import BadInputError
+from edgecnn.estimate import estimate
+from edgecnn.micro import check_micro
+from edgecnn.models.registry import build_model
+from edgecnn.runtime.graph import read_graph
+from edgecnn.summary import summarize
+
+FIXTURES = Path(__file__).parent / "fixtures"
+INT8 = FIXTURES / "digits-lenet5-int8.tflite"
+
+
+@pytest.mark.parametrize(
+    "family, shape",
+    [
+        ("resnet8", (32, 32, 3)),
+        ("dscnn", (49, 10, 1)),
+        ("mobilenet_v1", (32, 32, 3)),
+        ("inception_tiny", (16, 16, 3)),
+        ("densenet_tiny", (16, 16, 3)),
+        ("cnn1d", (64, 3)),
+        ("lenet5", (28, 28, 1)),
+    ],
+)
+def test_tflite_macs_per_op_equal_the_keras_count(family, shape):
+    model = build_model(family, input_shape=shape, num_classes=5, seed=0)
+    calibration = np.random.default_rng(0).random((4, *shape), dtype=np.float32)
+    for mode in (Mode.FP32, Mode.INT8):
+        graph = read_graph(convert(model, mode, calibration=calibration))
+        assert graph.macs == summarize(model).total_macs, (family, mode)
+
+
+def test_estimate_on_linux_and_mcu_boards():
+    pi, nano = estimate(INT8, boards=["rpi-4b", "arduino-nano-33-ble-sense"])
+    assert pi.latency_ms > 0 and pi.threads == 4 and pi.arena_bytes is None and pi.fits
+    assert pi.basis.startswith("fitted on rpi-4b")
+    assert nano.arena_bytes == check_micro(INT8.read_bytes()).arena_bytes
+    assert nano.flash_bytes > INT8.stat().st_size and nano.fits
+    assert nano.latency_ms == pytest.approx(sum(op.latency_ms for op in nano.ops), abs=1e-2)
+    assert nano.latency_ms > 10 * pi.latency_ms
+
+
+def test_fewer_threads_are_slower_and_a_faster_clock_is_faster():
+    (four,) = estimate(INT8, boards=["rpi-4b"])
+    (one,) = estimate(INT8, boards=["rpi-4b"], threads=1)
+    assert one.latency_ms > four.latency_ms
+    (zero,) = estimate(INT8, boards=["rpi-zero-2w"])
+    (three,) = estimate(INT8, boards=["rpi-3b-plus"])
+    assert zero.latency_ms == pytest.approx(three.latency_ms * 1400 / 1000, rel=1e-2)
+
+
+def test_fp32_on_a_microcontroller_does_not_fit():
+    (row,) = estimate(FIXTURES / "digits-lenet5-fp32.tflite", boards=["arduino-nano-33-ble-sense"])
+    assert not row.fits and "int8" in row.reason and row.basis == "prior"
+
+
+def test_bad_input(tmp_path):
+    with pytest.raises(BadInputError, match="unknown board"):
+        estimate(INT8, boards=["rpi-6"])
+    with pytest.raises(BadInputError, match="at least one"):
+        estimate(INT8, boards=[])
+    with pytest.raises(BadInputError, match="does not exist"):
+        estimate(tmp_path / "none.tflite", boards=["rpi-4b"])
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"\x00" * 64)
+    with pytest.raises(BadInputError, match="not a valid"):
+        estimate(junk, boards=["rpi-4b"])
+
+
+def test_group_keys():
+    nano, pi = get_board("arduino-nano-33-ble-sense"), get_board("rpi-4b")
+    assert group_key(nano, "int8") == "cmsis-nn:Cortex-M4F|int8"
+    assert group_key(nano, "int8", "reference") == "reference:Cortex-M4F|int8"
+    assert group_key(nano, "float32") == "reference:Cortex-M4F|float32"
+    assert group_key(pi, "fp32") == "Cortex-A72|float32"
+
+
+def test_calibration_reproduces_the_stored_coefficients():
+    stored = Coefficients.from_dict(fileio.read_json(COST_MODEL_PATH)["coefficients"])
+    report = calibrate(write=False)
+    for group, value in stored.groups.items():
+        assert report.coefficients.groups[group] == pytest.approx(value, rel=1e-6), group
+    assert report.coefficients.fitted_from == stored.fitted_from
+    for point in report.points:
+        assert point.fitted_ms > 0 and point.loo_ms > 0
+    assert report.median_ape("linux", loo=True) is not None
+
+
+def test_fit_recovers_known_coefficients():
+    """Points made by a known model are fitted back to it (the priors barely pull)."""
+    from edgecnn.boardfit import Point
+    from edgecnn.boards import Measurement
+
+    truth = Coefficients.priors()
+    truth.groups["Cortex-A72|int8"] = 20.0
+    board = get_board("rpi-4b")
+    points = []
+    for dense, dw, ops in (
+        (5e8, 2e7, 31),
+        (3e8, 2e7, 65),
+        (1e8, 5e6, 20),
+        (2e7, 1e6, 10),
+        (8e8, 1e7, 40),
+        (5e7, 4e7, 50),
+        (2e8, 0, 12),
+        (1e6, 1e5, 5),
+    ):
+        features = {"dense_macs": dense, "depthwise_macs": dw, "ops": ops, "dtype": "int8"}
+        measured = latency_ms(features, board, truth)
+        m = Measurement("m", None, None, "", None, "int8", "x", 4, measured, "test", "test")
+        points.append(Point(board, m, features))
+    fitted = fit(points)
+    assert fitted.groups["Cortex-A72|int8"] == pytest.approx(20.0, rel=0.1)
+
+
+def test_cli_estimate_json():
+    result = CliRunner().invoke(
+        cli, ["estimate", str(INT8), "--board", "rpi-pico", "--board", "rpi-5", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    for key in ("board", "latency_ms", "arena_bytes", "flash_bytes", "ram_bytes", "fits"):
+        assert key in rows[0]
+    bad = CliRunner().invoke(cli, ["estimate", str(INT8), "--board", "nope"])
+    assert bad.exit_code == 2 and "unknown board" in bad.stderr

@@ -25,6 +25,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/quantize_figures.py
 	$(BIN)/python benchmarks/prune_figures.py
 	$(BIN)/python benchmarks/prune_latency.py
+	$(BIN)/python benchmarks/bench_overhead.py
+	$(BIN)/edgecnn boards calibrate --dry-run
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

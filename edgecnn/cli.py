@@ -321,22 +321,38 @@ def _size_text(n: int) -> str:
 @click.option("--threads", type=click.IntRange(min=1), help="Interpreter threads [LiteRT's].")
 @click.option("--runs", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--warmup", type=click.IntRange(min=0), default=10, show_default=True)
+@click.option("--remote", metavar="[USER@]HOST[:PORT]",
+              help="Run it there over ssh (key login), e.g. pi@raspberrypi.local.")
+@click.option("--remote-edgecnn", metavar="CMD",
+              help="edgecnn on the remote, e.g. ~/.venv/bin/edgecnn [edgecnn].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON rows instead of a table.")
-def benchmark(models, threads, runs, warmup, as_json) -> None:
-    """Measure real inference latency of .tflite models on this machine.
+def benchmark(models, threads, runs, warmup, remote, remote_edgecnn, as_json) -> None:
+    """Measure real inference latency of .tflite models on this machine or over ssh.
 
     Uses the LiteRT interpreter only (no TensorFlow), so on a Raspberry Pi with
-    `pip install "edgecnn[device]"` this is the on-device benchmark. Several models give
-    one comparison table; accuracy comes from each model's manifest when it has one.
+    `pip install "edgecnn[device]"` this is the on-device benchmark. With --remote the
+    models and their manifests are copied to a temporary folder on that machine, benchmarked
+    there by its edgecnn, and the folder is removed. Several models give one comparison
+    table; accuracy comes from each model's manifest when it has one.
 
     \b
     Examples:
       edgecnn benchmark runs/digits/model-int8.tflite --runs 500
       edgecnn benchmark runs/digits/*.tflite --threads 4 --json
+      edgecnn benchmark runs/digits/*.tflite --remote pi@raspberrypi.local
     """
-    from edgecnn.runtime.bench import benchmark as run_benchmark
+    if remote_edgecnn and not remote:
+        raise BadInputError("--remote-edgecnn needs --remote USER@HOST")
+    if remote:
+        from edgecnn.remote import benchmark_remote
 
-    rows = [run_benchmark(m, threads=threads, runs=runs, warmup=warmup) for m in models]
+        click.echo(f"benchmarking on {remote} over ssh ...", err=True)
+        rows = benchmark_remote(models, remote=remote, threads=threads, runs=runs, warmup=warmup,
+                                remote_edgecnn=remote_edgecnn or "edgecnn")
+    else:
+        from edgecnn.runtime.bench import benchmark as run_benchmark
+
+        rows = [run_benchmark(m, threads=threads, runs=runs, warmup=warmup) for m in models]
     if as_json:
         _print_json([r.to_dict() for r in rows])
         return
@@ -348,7 +364,9 @@ def benchmark(models, threads, runs, warmup, as_json) -> None:
                    f"{acc:>8}{r.init_ms:>7.1f}ms{r.p50_ms:>7.3f}ms{r.p90_ms:>7.3f}ms"
                    f"{r.p99_ms:>7.3f}ms{r.inferences_per_s:>10,.0f}"
                    f"{_size_text(r.peak_rss_bytes):>9}")
-    click.echo("latency in milliseconds per single-sample invoke; RSS is this process's peak")
+    where = f"measured on {remote} over ssh; " if remote else ""
+    rss = "the remote benchmark's" if remote else "this process's"
+    click.echo(f"{where}latency in milliseconds per single-sample invoke; RSS is {rss} peak")
 
 
 @cli.command()

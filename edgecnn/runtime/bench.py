@@ -124,4 +124,4 @@ def _from_manifest(path: Path) -> tuple[str | None, float | None]:
 
 
 def _r(value: float) -> float:
-    return round(float(value), 4)
+    return round(float(value), 6)

@@ -309,6 +309,56 @@ def estimate(model, boards_, threads, show_ops, as_json) -> None:
                        f"{op.latency_ms:>10.4f}ms")
 
 
+@cli.group()
+def export() -> None:
+    """Ship a converted model to a device as source code.
+
+    \b
+    Example:
+      edgecnn export arduino runs/digits/model-int8.tflite --board esp32-s3 --out sketches
+    """
+
+
+@export.command("arduino")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--board", required=True, help="Microcontroller board id (see `edgecnn boards`).")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder to write the sketch folder into.")
+@click.option("--name", "sketch_name", help="Sketch (folder and .ino) name [the model's stem].")
+@click.option("--overwrite", is_flag=True, help="Replace an existing sketch folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+def export_arduino_command(model, board, out, sketch_name, overwrite, as_json) -> None:
+    """Write an Arduino sketch that runs an int8 MODEL with TensorFlow Lite Micro.
+
+    MODEL is a full-integer int8 .tflite from `edgecnn quantize --mode int8` with its
+    manifest beside it. The sketch folder OUT/<name>/ holds the model as a C array, a
+    resolver with exactly its ops, a tensor arena measured in TFLite Micro plus a margin,
+    and a loop that reads comma-separated raw values over serial and prints the top label,
+    its score and the invoke time. Its README.md says which library to install.
+
+    \b
+    Examples:
+      edgecnn export arduino runs/digits/model-int8.tflite --board esp32-s3 --out sketches
+      edgecnn export arduino model-int8.tflite --board rpi-pico --out sk --name digits
+    """
+    from edgecnn.export import export_arduino
+
+    result = export_arduino(model, board=board, out=out, sketch_name=sketch_name,
+                            overwrite=overwrite)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    flash = (f"{result.flash_margin_bytes:,} B" if result.flash_margin_bytes is not None
+             else "unknown")
+    click.echo(f"sketch  {result.sketch_dir} ({', '.join(result.files)})")
+    click.echo(f"ops     MicroMutableOpResolver<{len(result.ops)}>: {', '.join(result.ops)}")
+    click.echo(f"arena   {result.arena_with_margin_bytes:,} B ({result.arena_bytes:,} B measured "
+               f"by TFLite Micro + 10% + 1 KiB); RAM left {result.ram_margin_bytes:,} B")
+    click.echo(f"model   {result.model_bytes:,} B in flash; flash left {flash}")
+    click.echo(f"next    install the {result.library} library, open "
+               f"{Path(result.sketch_dir).name}.ino (see its README.md)")
+
+
 def _size_text(n: int) -> str:
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20)):
         if n >= size:

@@ -19,6 +19,7 @@ VERBS = [
     "boards",
     "benchmark",
     "estimate",
+    "export",
 ]
 
 NO_TF_HELP = """

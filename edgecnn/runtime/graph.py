@@ -14,7 +14,7 @@ import numpy as np
 
 from edgecnn.deps import quiet_native_stderr
 from edgecnn.errors import BadInputError
-from edgecnn.runtime.interpreter import interpreter_class
+from edgecnn.runtime.interpreter import interpreter_class, without_delegates
 
 DENSE_OPS = {"CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL", "TRANSPOSE_CONV"}
 DEPTHWISE_OPS = {"DEPTHWISE_CONV_2D"}
@@ -90,7 +90,7 @@ def read_graph(model: str | os.PathLike | bytes) -> GraphCost:
         BadInputError: not a valid .tflite file.
     """
     data = model if isinstance(model, bytes | bytearray) else _read(model)
-    resolver = _no_delegates()
+    resolver = without_delegates()
     try:
         with quiet_native_stderr():
             interpreter = interpreter_class()(model_content=bytes(data), **resolver)
@@ -111,17 +111,6 @@ def _read(path: str | os.PathLike) -> bytes:
         return open(path, "rb").read()  # noqa: SIM115 - one short read
     except OSError as exc:
         raise BadInputError(f"cannot read model {path}: {exc.strerror}") from None
-
-
-def _no_delegates() -> dict:
-    try:
-        from ai_edge_litert.interpreter import OpResolverType
-    except ImportError:
-        try:
-            from tflite_runtime.interpreter import OpResolverType
-        except ImportError:
-            return {}
-    return {"experimental_op_resolver_type": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
 
 
 def _constant_tensors(interpreter, tensors: dict) -> set[int]:

@@ -30,6 +30,18 @@ def interpreter_class() -> type:
     return Interpreter
 
 
+def without_delegates() -> dict:
+    """Interpreter kwargs that keep the builtin ops (no XNNPACK DELEGATE nodes), if supported."""
+    try:
+        from ai_edge_litert.interpreter import OpResolverType
+    except ImportError:
+        try:
+            from tflite_runtime.interpreter import OpResolverType
+        except ImportError:
+            return {}
+    return {"experimental_op_resolver_type": OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
+
+
 @dataclass(frozen=True)
 class TensorInfo:
     """Shape, dtype and quantization of a model input or output."""
@@ -54,7 +66,8 @@ class TensorInfo:
         }
 
 
-def _info(detail: dict) -> TensorInfo:
+def tensor_info(detail: dict) -> TensorInfo:
+    """TensorInfo from an interpreter's input or output detail dict."""
     scale, zero_point = detail.get("quantization", (0.0, 0))
     return TensorInfo(
         tuple(int(s) for s in detail["shape"]),
@@ -93,7 +106,7 @@ class TFLiteModel:
                 "single-input, single-output classifiers"
             )
         self.input_index, self.output_index = inputs[0]["index"], outputs[0]["index"]
-        self.input, self.output = _info(inputs[0]), _info(outputs[0])
+        self.input, self.output = tensor_info(inputs[0]), tensor_info(outputs[0])
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
         """Float model input to the input tensor's dtype (rounding and clipping if integer)."""

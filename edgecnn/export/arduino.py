@@ -1,0 +1,279 @@
+"""``edgecnn export arduino``: a TFLite Micro Arduino sketch folder for one int8 model.
+
+The sketch registers exactly the model's ops, sizes its tensor arena from a real TFLite Micro
+allocation plus a margin (:func:`arena_with_margin`), preprocesses and quantizes raw values
+as training did, and reads inputs over serial. The folder is built beside its destination
+and renamed into place, so an interrupted export never leaves a half-written sketch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgecnn import __version__
+from edgecnn.boards import Board, get_board, list_boards
+from edgecnn.errors import BadInputError
+from edgecnn.export.folder import check_destination, install_folder
+from edgecnn.export.sketch import SketchSpec, render_files
+from edgecnn.export.targets import target_for
+from edgecnn.export.tflite_info import TFLiteInfo, read_tflite
+from edgecnn.export.tflm_ops import resolver_methods
+from edgecnn.manifest import Manifest, load_manifest
+from edgecnn.micro import check_micro
+
+ARENA_MARGIN_FRACTION = 0.10
+ARENA_MARGIN_BYTES = 1024
+ARENA_ALIGNMENT = 16
+
+# Arduino: a letter or digit, then letters, digits, "_", "-" or "."; at most 63 characters.
+SKETCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class ArduinoExport:
+    """What :func:`export_arduino` wrote.
+
+    Attributes:
+        sketch_dir: the sketch folder.
+        files: the file names inside it.
+        ops: the builtin ops registered, each once, in first-use order.
+        arena_bytes: the tensor arena TFLite Micro measured.
+        arena_with_margin_bytes: the arena the sketch allocates (``kTensorArenaSize``).
+        model_bytes: the .tflite size (flash).
+        board: board id.
+        library: the Arduino library the sketch builds with.
+        ram_margin_bytes: board RAM minus the sketch's arena.
+        flash_margin_bytes: board flash minus the model (None when the flash is unknown);
+            the TFLite Micro and Arduino code need flash too.
+    """
+
+    sketch_dir: str
+    files: tuple[str, ...]
+    ops: tuple[str, ...]
+    arena_bytes: int
+    arena_with_margin_bytes: int
+    model_bytes: int
+    board: str
+    library: str
+    ram_margin_bytes: int
+    flash_margin_bytes: int | None
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        out = dict(self.__dict__)
+        out.update(files=list(self.files), ops=list(self.ops))
+        return out
+
+
+def export_arduino(
+    model_path: str | os.PathLike,
+    *,
+    board: str,
+    out: str | os.PathLike,
+    sketch_name: str | None = None,
+    overwrite: bool = False,
+) -> ArduinoExport:
+    """Writes ``out/<sketch>/`` that runs a full-integer int8 model on a microcontroller.
+
+    Args:
+        model_path: the .tflite, with its edgecnn manifest (``<name>.json``) beside it.
+        board: an MCU board id (``edgecnn boards``).
+        out: the folder to put the sketch folder in.
+        sketch_name: the sketch (folder and .ino) name; defaults to the model file's stem.
+        overwrite: replace an existing non-empty sketch folder.
+
+    Raises:
+        BadInputError: a non-MCU board, a missing, corrupt or non-int8 model, a missing
+            manifest, a model TFLite Micro cannot allocate or register, an arena larger than
+            the board's RAM, a model larger than its flash, or an existing sketch folder.
+    """
+    target_board = _mcu_board(board)
+    path = Path(model_path)
+    sketch = _sketch_name(sketch_name, path)
+    dest = Path(out) / sketch
+    check_destination(dest, overwrite=overwrite)
+    data = _read_model_file(path)
+    info = read_tflite(data, name=str(path))
+    manifest = load_manifest(path)
+    _require_int8(info, manifest, path)
+    spec = _spec(sketch, path, data, info, manifest, target_board)
+    files = render_files(spec)
+    install_folder(files, dest, overwrite=overwrite)
+    return _result(dest, tuple(sorted(files)), spec, target_board)
+
+
+def arena_with_margin(arena_bytes: int) -> int:
+    """The measured arena plus 10% and 1 KiB, rounded up to 16 bytes.
+
+    The measurement uses TFLite Micro's reference kernels on a 64-bit PC; the board's
+    optimized kernels (CMSIS-NN) request scratch buffers and its 32-bit bookkeeping differs.
+    """
+    padded = arena_bytes + math.ceil(arena_bytes * ARENA_MARGIN_FRACTION) + ARENA_MARGIN_BYTES
+    return -(-padded // ARENA_ALIGNMENT) * ARENA_ALIGNMENT
+
+
+def _mcu_board(board_id: str) -> Board:
+    board = get_board(board_id)
+    if not board.is_mcu:
+        mcus = ", ".join(b.id for b in list_boards() if b.is_mcu)
+        raise BadInputError(
+            f"board {board_id!r} ({board.name}) is a Linux board running LiteRT, not a "
+            f"microcontroller; Arduino export needs an MCU board: {mcus}"
+        )
+    return board
+
+
+def _sketch_name(name: str | None, model_path: Path) -> str:
+    if name is None:
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", model_path.stem).lstrip("_.-")[:63]
+        return stem or "edgecnn_model"
+    if not SKETCH_NAME.match(name):
+        raise BadInputError(
+            f"sketch name {name!r} is not a valid Arduino sketch name; use a letter or digit "
+            "followed by letters, digits, '_', '-' or '.', at most 63 characters"
+        )
+    return name
+
+
+def _read_model_file(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInputError(f"cannot read model {path}: {exc.strerror}") from None
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise BadInputError(
+            f"{path} is not a TFLite model (no TFL3 flatbuffer identifier); export a .tflite "
+            "from edgecnn quantize"
+        )
+    return data
+
+
+def _require_int8(info: TFLiteInfo, manifest: Manifest, path: Path) -> None:
+    dtypes = (info.input.dtype, info.output.dtype)
+    if dtypes != ("int8", "int8") or not info.input.quantized or not info.output.quantized:
+        mode = manifest.variant.get("mode", "unknown variant")
+        raise BadInputError(
+            f"{path.name} ({mode}) has {dtypes[0]} input and {dtypes[1]} output; "
+            "the Arduino export needs a full-integer int8 model with int8 input and output "
+            "(edgecnn quantize RUN --mode int8 --io int)"
+        )
+
+
+def _spec(
+    sketch: str, path: Path, data: bytes, info: TFLiteInfo, manifest: Manifest, board: Board
+) -> SketchSpec:
+    labels = _labels(manifest, info)
+    prep = manifest.preprocessing or {}
+    _check_preprocessing_shape(prep, info)
+    mean, std = _channel_stats(prep, info.input.shape[-1])
+    arena = _arena(data, path)  # before the op table: TFLM's own reason is the better one
+    methods = resolver_methods(info.ops)
+    _check_fits(arena, len(data), board)
+    return SketchSpec(
+        sketch=sketch,
+        model_file=path.name,
+        sha256=manifest.sha256,
+        model=data,
+        board_id=board.id,
+        board_name=board.name,
+        ram_bytes=board.ram_bytes,
+        flash_bytes=board.flash_bytes,
+        target=target_for(board.id),
+        ops=info.ops,
+        methods=methods,
+        input=info.input,
+        output=info.output,
+        labels=labels,
+        preprocessing=prep,
+        raw_scale=_number(prep, "scale", 1.0),
+        raw_offset=_number(prep, "offset", 0.0),
+        mean=mean,
+        std=std,
+        arena_bytes=arena,
+        arena_with_margin_bytes=arena_with_margin(arena),
+        edgecnn_version=__version__,
+    )
+
+
+def _labels(manifest: Manifest, info: TFLiteInfo) -> tuple[str, ...]:
+    classes = math.prod(info.output.shape[1:])
+    if len(manifest.labels) != classes:
+        raise BadInputError(
+            f"the manifest has {len(manifest.labels)} labels but the model outputs {classes} "
+            "scores; the manifest does not belong to this model"
+        )
+    return tuple(str(label) for label in manifest.labels)
+
+
+def _check_preprocessing_shape(prep: dict, info: TFLiteInfo) -> None:
+    shape = prep.get("input_shape")
+    if shape is not None and tuple(shape) != info.input.shape[1:]:
+        raise BadInputError(
+            f"the manifest's preprocessing is for input shape {tuple(shape)} but the model "
+            f"takes {info.input.shape[1:]}"
+        )
+
+
+def _number(prep: dict, key: str, default: float) -> float:
+    value = prep.get(key)
+    return default if value is None else float(value)
+
+
+def _channel_stats(prep: dict, channels: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and std, broadcast to one shared length (1 or the channel count)."""
+    mean, std = prep.get("mean"), prep.get("std")
+    sizes = {len(v) for v in (mean, std) if v is not None}
+    if not sizes <= {1, channels}:
+        raise BadInputError(
+            f"the manifest's preprocessing has mean/std for {sorted(sizes)} channels but the "
+            f"model input has {channels}"
+        )
+    size = max(sizes, default=1)
+
+    def spread(values, default: float) -> tuple[float, ...]:
+        values = [default] if values is None else values
+        return tuple(float(v) for v in values) * (size // len(values))
+
+    return spread(mean, 0.0), spread(std, 1.0)
+
+
+def _arena(data: bytes, path: Path) -> int:
+    micro = check_micro(data)
+    if not micro.ok:
+        raise BadInputError(f"TFLite Micro cannot run {path.name}: {micro.problem}")
+    return micro.arena_bytes
+
+
+def _check_fits(arena: int, model_bytes: int, board: Board) -> None:
+    needed = arena_with_margin(arena)
+    if needed > board.ram_bytes:
+        raise BadInputError(
+            f"the tensor arena needs {needed:,} B ({arena:,} B measured by TFLite Micro plus "
+            f"margin) but {board.name} has {board.ram_bytes:,} B of RAM: "
+            f"{needed - board.ram_bytes:,} B too much; prune or shrink the model"
+        )
+    if board.flash_bytes is not None and model_bytes > board.flash_bytes:
+        raise BadInputError(
+            f"the model is {model_bytes:,} B but {board.name} has {board.flash_bytes:,} B of "
+            f"flash: {model_bytes - board.flash_bytes:,} B too much; prune or shrink the model"
+        )
+
+
+def _result(dest: Path, files: tuple[str, ...], spec: SketchSpec, board: Board) -> ArduinoExport:
+    flash_margin = None if board.flash_bytes is None else board.flash_bytes - len(spec.model)
+    return ArduinoExport(
+        sketch_dir=str(dest.resolve()),
+        files=files,
+        ops=spec.ops,
+        arena_bytes=spec.arena_bytes,
+        arena_with_margin_bytes=spec.arena_with_margin_bytes,
+        model_bytes=len(spec.model),
+        board=board.id,
+        library=spec.target.library,
+        ram_margin_bytes=board.ram_bytes - spec.arena_with_margin_bytes,
+        flash_margin_bytes=flash_margin,
+    )

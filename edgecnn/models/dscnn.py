@@ -57,22 +57,8 @@ def dscnn(
     if first_dropout:
         x = keras.layers.Dropout(first_dropout, name="conv1_dropout")(x)
     for b in range(1, blocks + 1):
-        x = _separable(x, channels, name=f"block{b}", l2=l2)
+        x = layers.separable_block(x, channels, name=f"block{b}", l2=l2)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.classifier(x, num_classes)
     return keras.Model(inputs, outputs, name="dscnn")
-
-
-def _separable(x: Any, channels: int, *, name: str, l2: float) -> Any:
-    """3x3 depthwise conv, BN, ReLU, then 1x1 conv, BN, ReLU."""
-    keras = deps.keras()
-    x = keras.layers.DepthwiseConv2D(
-        3,
-        padding="same",
-        depthwise_initializer="he_normal",
-        depthwise_regularizer=layers.regularizer(l2),
-        name=f"{name}_dw",
-    )(x)
-    x = layers.bn_relu(x, name=f"{name}_dw")
-    return layers.conv_bn_relu(x, channels, 1, name=f"{name}_pw", l2=l2, use_bias=True)

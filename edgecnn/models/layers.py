@@ -158,6 +158,25 @@ def conv_bn_relu(
     return bn_relu(x, name=name, relu=relu)
 
 
+def separable_block(x: Any, channels: int, *, name: str, l2: float, strides: Any = 1) -> Any:
+    """3x3 depthwise conv (``name_dw``, with stride), BN, ReLU, then 1x1 conv, BN, ReLU.
+
+    The depthwise-separable block of DS-CNN and MobileNet v1; the pointwise conv keeps its
+    bias as the MLPerf Tiny reference models do.
+    """
+    keras = deps.keras()
+    x = keras.layers.DepthwiseConv2D(
+        3,
+        strides=strides,
+        padding="same",
+        depthwise_initializer="he_normal",
+        depthwise_regularizer=regularizer(l2),
+        name=f"{name}_dw",
+    )(x)
+    x = bn_relu(x, name=f"{name}_dw")
+    return conv_bn_relu(x, channels, 1, name=f"{name}_pw", l2=l2, use_bias=True)
+
+
 def bn_relu(x: Any, *, name: str, relu: bool = True) -> Any:
     """BatchNorm (``name_bn``) then optional ReLU (``name_relu``)."""
     keras = deps.keras()

@@ -55,21 +55,8 @@ def mobilenet_v1(
     )
     for b, (channels, stride) in enumerate(BLOCKS, start=1):
         strides = layers.halving(layers.spatial(x)) if stride == 2 else 1
-        x = _separable(x, layers.scaled(channels, width), strides=strides, name=f"block{b}", l2=l2)
+        x = layers.separable_block(
+            x, layers.scaled(channels, width), strides=strides, name=f"block{b}", l2=l2
+        )
     outputs = layers.classifier(x, num_classes, dropout=dropout)
     return keras.Model(inputs, outputs, name="mobilenet_v1")
-
-
-def _separable(x: Any, channels: int, *, strides: Any, name: str, l2: float) -> Any:
-    """3x3 depthwise conv (with stride), BN, ReLU, then 1x1 conv, BN, ReLU."""
-    keras = deps.keras()
-    x = keras.layers.DepthwiseConv2D(
-        3,
-        strides=strides,
-        padding="same",
-        depthwise_initializer="he_normal",
-        depthwise_regularizer=layers.regularizer(l2),
-        name=f"{name}_dw",
-    )(x)
-    x = layers.bn_relu(x, name=f"{name}_dw")
-    return layers.conv_bn_relu(x, channels, 1, name=f"{name}_pw", l2=l2, use_bias=True)

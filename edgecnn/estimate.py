@@ -89,8 +89,7 @@ def estimate(
 
 
 def _on_board(data, graph: GraphCost, board: Board, coefficients, threads) -> BoardEstimate:
-    mode = "int8" if graph.dtype == "int8" else graph.dtype
-    check = check_on_board(data, mode=mode, board=board)
+    check = check_on_board(data, mode=graph.dtype, board=board)
     used = 1 if board.is_mcu else min(threads or board.cores, board.cores)
     try:
         group, efficiency, family, scale = resolve(board, graph.dtype, coefficients, used, None)

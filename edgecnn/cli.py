@@ -371,12 +371,14 @@ def _size_text(n: int) -> str:
 @click.option("--threads", type=click.IntRange(min=1), help="Interpreter threads [LiteRT's].")
 @click.option("--runs", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--warmup", type=click.IntRange(min=0), default=10, show_default=True)
+@click.option("--board", "boards_", multiple=True,
+              help="Add an estimate column for this board id (repeatable).")
 @click.option("--remote", metavar="[USER@]HOST[:PORT]",
               help="Run it there over ssh (key login), e.g. pi@raspberrypi.local.")
 @click.option("--remote-edgecnn", metavar="CMD",
               help="edgecnn on the remote, e.g. ~/.venv/bin/edgecnn [edgecnn].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON rows instead of a table.")
-def benchmark(models, threads, runs, warmup, remote, remote_edgecnn, as_json) -> None:
+def benchmark(models, threads, runs, warmup, boards_, remote, remote_edgecnn, as_json) -> None:
     """Measure real inference latency of .tflite models on this machine or over ssh.
 
     Uses the LiteRT interpreter only (no TensorFlow), so on a Raspberry Pi with
@@ -389,6 +391,7 @@ def benchmark(models, threads, runs, warmup, remote, remote_edgecnn, as_json) ->
     Examples:
       edgecnn benchmark runs/digits/model-int8.tflite --runs 500
       edgecnn benchmark runs/digits/*.tflite --threads 4 --json
+      edgecnn benchmark runs/digits/*.tflite --board rpi-zero-2w --board esp32-s3
       edgecnn benchmark runs/digits/*.tflite --remote pi@raspberrypi.local
     """
     if remote_edgecnn and not remote:
@@ -403,20 +406,44 @@ def benchmark(models, threads, runs, warmup, remote, remote_edgecnn, as_json) ->
         from edgecnn.runtime.bench import benchmark as run_benchmark
 
         rows = [run_benchmark(m, threads=threads, runs=runs, warmup=warmup) for m in models]
+    estimates = _estimates(models, boards_, threads)
     if as_json:
-        _print_json([r.to_dict() for r in rows])
+        _print_json([r.to_dict() | {"estimates": e} for r, e in zip(rows, estimates, strict=True)])
         return
-    click.echo(f"{'model':<34}{'mode':<9}{'size':>9}{'acc':>8}{'init':>9}{'p50':>9}{'p90':>9}"
-               f"{'p99':>9}{'inf/s':>10}{'RSS':>9}")
-    for r in rows:
-        acc = f"{r.accuracy:.4f}" if r.accuracy is not None else "-"
-        click.echo(f"{Path(r.path).name[-33:]:<34}{r.mode or '-':<9}{_size_text(r.size_bytes):>9}"
-                   f"{acc:>8}{r.init_ms:>7.1f}ms{r.p50_ms:>7.3f}ms{r.p90_ms:>7.3f}ms"
-                   f"{r.p99_ms:>7.3f}ms{r.inferences_per_s:>10,.0f}"
-                   f"{_size_text(r.peak_rss_bytes):>9}")
+    _benchmark_table(rows, estimates, boards_)
     where = f"measured on {remote} over ssh; " if remote else ""
     rss = "the remote benchmark's" if remote else "this process's"
     click.echo(f"{where}latency in milliseconds per single-sample invoke; RSS is {rss} peak")
+    if boards_:
+        click.echo("est: edgecnn estimate per board (* = does not fit; see edgecnn estimate)")
+
+
+def _estimates(models, boards_, threads) -> list[dict]:
+    """Per model, ``{board: {latency_ms, fits}}`` from the cost models (empty without boards)."""
+    if not boards_:
+        return [{} for _ in models]
+    from edgecnn.estimate import estimate as run_estimate
+
+    return [{e.board: {"latency_ms": e.latency_ms, "fits": e.fits}
+             for e in run_estimate(m, boards=list(boards_), threads=threads)} for m in models]
+
+
+def _benchmark_table(rows, estimates, boards_) -> None:
+    extra = "".join(f"{'est ' + b[:14]:>20}" for b in boards_)
+    click.echo(f"{'model':<34}{'mode':<9}{'size':>9}{'acc':>8}{'init':>9}{'p50':>9}{'p90':>9}"
+               f"{'p99':>9}{'inf/s':>10}{'RSS':>9}{extra}")
+    for r, est in zip(rows, estimates, strict=True):
+        acc = f"{r.accuracy:.4f}" if r.accuracy is not None else "-"
+        cells = "".join(f"{_est_cell(est[b]):>20}" for b in boards_)
+        click.echo(f"{Path(r.path).name[-33:]:<34}{r.mode or '-':<9}{_size_text(r.size_bytes):>9}"
+                   f"{acc:>8}{r.init_ms:>7.1f}ms{r.p50_ms:>7.3f}ms{r.p90_ms:>7.3f}ms"
+                   f"{r.p99_ms:>7.3f}ms{r.inferences_per_s:>10,.0f}"
+                   f"{_size_text(r.peak_rss_bytes):>9}{cells}")
+
+
+def _est_cell(entry: dict) -> str:
+    latency = "-" if entry["latency_ms"] is None else f"{entry['latency_ms']:.3f}ms"
+    return latency + ("" if entry["fits"] else "*")
 
 
 @cli.command()

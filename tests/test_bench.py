@@ -54,3 +54,13 @@ def test_cli_table_and_bad_file(tmp_path):
     assert result.exit_code == 0 and "p50" in result.output and "int8" in result.output
     missing = CliRunner().invoke(cli, ["benchmark", str(tmp_path / "x.tflite")])
     assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
+def test_cli_adds_board_estimate_columns():
+    args = ["benchmark", str(INT8), "--runs", "5", "--board", "rpi-5", "--board", "rpi-pico"]
+    table = CliRunner().invoke(cli, args)
+    assert table.exit_code == 0 and "est rpi-5" in table.output
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    (row,) = json.loads(result.stdout)
+    assert set(row["estimates"]) == {"rpi-5", "rpi-pico"}
+    assert row["estimates"]["rpi-pico"]["latency_ms"] > row["estimates"]["rpi-5"]["latency_ms"]

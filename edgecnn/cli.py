@@ -366,6 +366,50 @@ def _size_text(n: int) -> str:
     return f"{n / 1024:.3g} KiB"
 
 
+@cli.command("run")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--source", required=True,
+              help="replay:FILE.csv|FILE.npz[?rate=HZ], stdin (CSV lines), or dir:PATH.")
+@click.option("--sink", "sinks", multiple=True, default=["stdout"], show_default=True,
+              help="stdout, jsonl:FILE or csv:FILE (repeatable).")
+@click.option("--threshold", type=float, default=0.0, show_default=True,
+              help="Below this smoothed score the label is 'unknown'.")
+@click.option("--smooth", type=int, default=1, show_default=True,
+              help="Average the probabilities of the last N windows.")
+@click.option("--on-change", is_flag=True, help="Emit only when the label changes.")
+@click.option("--min-interval", type=float, default=0.0, show_default=True,
+              help="With --on-change: at most one event every S seconds.")
+@click.option("--rate", type=float, help="Replay pace in samples/s (0 = as fast as possible) "
+              "[the recorded rate].")
+@click.option("--max-windows", type=click.IntRange(min=1), help="Stop after N windows.")
+@click.option("--metrics-every", type=float, help="Print a metrics line to stderr every S s.")
+@click.option("--threads", type=click.IntRange(min=1), help="Interpreter threads.")
+def run_command(model, source, sinks, threshold, smooth, on_change, min_interval, rate,
+                max_windows, metrics_every, threads) -> None:
+    """Run a model bundle on a sensor or image source; one JSON line per window.
+
+    Needs only numpy and the LiteRT interpreter (`pip install "edgecnn[device]"`). The
+    model's manifest must sit beside it and match its sha256. Windows, channel order,
+    normalization and image size come from the manifest, exactly as in training. Ctrl-C
+    or SIGTERM finishes the current window, flushes the sinks and exits 0.
+
+    \b
+    Examples:
+      edgecnn run model-int8.tflite --source replay:walk.csv --rate 0
+      edgecnn run model-int8.tflite --source stdin --smooth 5 --threshold 0.6 --on-change
+      edgecnn run model-int8.tflite --source dir:photos --sink csv:results.csv
+    """
+    from edgecnn.runtime.loop import RunOptions, run
+
+    options = RunOptions(threads=threads, smooth=smooth, threshold=threshold,
+                         on_change=on_change, min_interval=min_interval, rate_hz=rate,
+                         max_windows=max_windows, metrics_every=metrics_every)
+    summary = run(model, source=source, sinks=sinks, options=options)
+    accuracy = "" if summary.accuracy is None else f", accuracy {summary.accuracy:.4f}"
+    click.echo(f"{summary.windows} windows in {summary.seconds:.2f}s{accuracy}; inference p50 "
+               f"{summary.p50_infer_ms} ms; dropped samples {summary.dropped}", err=True)
+
+
 @cli.command()
 @click.argument("models", nargs=-1, required=True, type=click.Path())
 @click.option("--threads", type=click.IntRange(min=1), help="Interpreter threads [LiteRT's].")

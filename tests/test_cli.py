@@ -20,6 +20,7 @@ VERBS = [
     "benchmark",
     "estimate",
     "export",
+    "run",
 ]
 
 NO_TF_HELP = """

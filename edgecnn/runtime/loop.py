@@ -1,0 +1,215 @@
+"""``edgecnn run``: source -> window -> preprocess -> infer -> smooth -> sinks.
+
+Device side (numpy + LiteRT). SIGINT/SIGTERM finish the current window, flush the sinks and
+end the run normally.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgecnn.runtime.post import Debounce, PostProcessor
+from edgecnn.runtime.runner import Runner
+from edgecnn.runtime.sinks import Sink, open_sink
+from edgecnn.runtime.sources import Item, open_source
+from edgecnn.runtime.windows import Windower
+
+LATENCY_WINDOW = 10_000  # percentiles over the most recent windows: memory stays flat
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How ``run`` behaves (see ``edgecnn run --help``)."""
+
+    threads: int | None = None
+    smooth: int = 1
+    threshold: float = 0.0
+    on_change: bool = False
+    min_interval: float = 0.0
+    rate_hz: float | None = None
+    max_windows: int | None = None
+    metrics_every: float | None = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did."""
+
+    windows: int
+    emitted: int
+    labelled: int
+    correct: int
+    dropped: int
+    seconds: float
+    first_result_s: float | None
+    p50_infer_ms: float | None
+    p99_infer_ms: float | None
+    p50_e2e_ms: float | None
+    p99_e2e_ms: float | None
+
+    @property
+    def accuracy(self) -> float | None:
+        """Top-1 accuracy against the source's true labels, when it has them."""
+        return self.correct / self.labelled if self.labelled else None
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__) | {"accuracy": self.accuracy}
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first: float | None = None
+        self.windows = self.emitted = self.labelled = self.correct = 0
+        self.infer: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self.e2e: deque[float] = deque(maxlen=LATENCY_WINDOW)
+
+    def summary(self, dropped: int) -> RunSummary:
+        def pct(values, q):
+            return round(float(np.percentile(values, q)), 4) if values else None
+
+        return RunSummary(
+            windows=self.windows,
+            emitted=self.emitted,
+            labelled=self.labelled,
+            correct=self.correct,
+            dropped=dropped,
+            seconds=round(time.perf_counter() - self.started, 3),
+            first_result_s=None if self.first is None else round(self.first, 4),
+            p50_infer_ms=pct(self.infer, 50),
+            p99_infer_ms=pct(self.infer, 99),
+            p50_e2e_ms=pct(self.e2e, 50),
+            p99_e2e_ms=pct(self.e2e, 99),
+        )
+
+
+def run(
+    model_path: str,
+    *,
+    source: str,
+    sinks: Sequence[str] = ("stdout",),
+    options: RunOptions = RunOptions(),
+    log: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Runs the model on a source until it ends, ``max_windows``, or SIGINT/SIGTERM.
+
+    Raises:
+        BadInputError: a bad model bundle, source or sink URI (before anything runs).
+    """
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    runner = Runner(model_path, threads=options.threads)
+    pre = runner.preprocessing
+    src = open_source(source, pre, rate_hz=options.rate_hz)
+    outputs = [open_sink(uri) for uri in sinks]
+    post = PostProcessor(runner.labels, smooth=options.smooth, threshold=options.threshold)
+    windower = (
+        Windower(window=pre.window, hop=pre.hop, channels=len(pre.channels))
+        if pre.channels
+        else None
+    )
+    stop = threading.Event()
+    restore = _handle_signals(stop)
+    stats = _Stats()
+    try:
+        _loop(runner, src, windower, post, outputs, options, stats, stop, log)
+    finally:
+        restore()
+        for sink in outputs:
+            sink.close()
+    return stats.summary(src.stats.dropped)
+
+
+def _loop(runner, src, windower, post, outputs, options, stats, stop, log) -> None:
+    debounce = Debounce(min_interval=options.min_interval)
+    truths: deque[str | None] = deque(maxlen=windower.window if windower else 1)
+    next_metrics = time.monotonic() + (options.metrics_every or float("inf"))
+    for item in src:
+        if stop.is_set():  # a signal arrived while waiting for data: nothing half-done
+            break
+        arrived = time.perf_counter()
+        window = _window_of(item, windower, truths)
+        if window is None:
+            continue
+        x = runner.preprocessing.apply(window)
+        started = time.perf_counter()
+        decision = post(runner.predict(x))
+        stats.infer.append(1000 * (time.perf_counter() - started))
+        truth = Counter(truths).most_common(1)[0][0] if truths else None
+        _record(stats, decision.label, truth)
+        if not options.on_change or debounce.should_emit(decision.label, time.monotonic()):
+            _emit(outputs, stats, decision, truth)
+        stats.e2e.append(1000 * (time.perf_counter() - arrived))
+        if time.monotonic() >= next_metrics:
+            log(_metrics_line(stats, src.stats.dropped))
+            next_metrics = time.monotonic() + options.metrics_every
+        if stop.is_set() or stats.windows == options.max_windows:
+            break
+
+
+def _window_of(item: Item, windower: Windower | None, truths: deque) -> np.ndarray | None:
+    if item.is_window or windower is None:
+        truths.clear()
+        truths.append(item.label)
+        return item.values
+    if item.new_recording:
+        windower.reset()
+        truths.clear()
+    truths.append(item.label)
+    return windower.push(item.values)
+
+
+def _record(stats: _Stats, label: str, truth: str | None) -> None:
+    stats.windows += 1
+    if stats.first is None:
+        stats.first = time.perf_counter() - stats.started
+    if truth is not None:
+        stats.labelled += 1
+        stats.correct += int(label == truth)
+
+
+def _emit(outputs: list[Sink], stats: _Stats, decision, truth: str | None) -> None:
+    result = {
+        "t": round(time.time(), 3),
+        "window": stats.windows,
+        "label": decision.label,
+        "score": decision.score,
+        "top": decision.top,
+    }
+    if truth is not None:
+        result["truth"] = truth
+    for sink in outputs:
+        sink.write(result)
+    stats.emitted += 1
+
+
+def _metrics_line(stats: _Stats, dropped: int) -> str:
+    s = stats.summary(dropped)
+    rate = s.windows / s.seconds if s.seconds else 0.0
+    return (
+        f"metrics: {s.windows} windows ({rate:.1f}/s), inference p50 {s.p50_infer_ms} ms "
+        f"p99 {s.p99_infer_ms} ms, end-to-end p50 {s.p50_e2e_ms} ms p99 {s.p99_e2e_ms} ms, "
+        f"dropped samples {dropped}"
+    )
+
+
+def _handle_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT/SIGTERM set ``stop``; returns a function restoring the old handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore

@@ -128,6 +128,10 @@ class TFLiteModel:
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output_index).copy()
 
+    def predict_one(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities for one batch-shaped input: the runtime loop's hot path."""
+        return self.dequantize_output(self.invoke_raw(self.quantize_input(x))[0])
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Float probabilities for a batch of float samples (run one batch-size at a time)."""
         x = np.asarray(x, dtype=np.float32)

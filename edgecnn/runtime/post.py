@@ -43,7 +43,7 @@ class PostProcessor:
 
     def __call__(self, probs: np.ndarray) -> Decision:
         self.history.append(np.asarray(probs, dtype=np.float64))
-        mean = np.mean(self.history, axis=0)
+        mean = self.history[0] if len(self.history) == 1 else np.mean(self.history, axis=0)
         order = np.argsort(mean)[::-1][: self.top_k]
         best = int(order[0])
         label = self.labels[best] if mean[best] >= self.threshold else UNKNOWN

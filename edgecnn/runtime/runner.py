@@ -45,9 +45,9 @@ class Runner:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probabilities for preprocessed model input: one sample or a batch."""
         x = np.asarray(x, dtype=np.float32)
-        single = x.shape == self.input_shape
-        probs = self.model.predict(x[np.newaxis] if single else x)
-        return probs[0] if single else probs
+        if x.shape == self.input_shape:  # one sample: skip the batching loop
+            return self.model.predict_one(x[np.newaxis])
+        return self.model.predict(x)
 
     def predict_raw(self, raw: np.ndarray) -> np.ndarray:
         """Probabilities for raw samples, preprocessed exactly as in training."""

@@ -371,7 +371,8 @@ def _size_text(n: int) -> str:
 @click.option("--source", required=True,
               help="replay:FILE.csv|FILE.npz[?rate=HZ], stdin (CSV lines), or dir:PATH.")
 @click.option("--sink", "sinks", multiple=True, default=["stdout"], show_default=True,
-              help="stdout, jsonl:FILE or csv:FILE (repeatable).")
+              help="stdout, jsonl:FILE, csv:FILE, mqtt://HOST[:PORT]/TOPIC, http(s)://URL "
+              "or gpio:PIN=LABEL (repeatable). Network sinks spool to disk while away.")
 @click.option("--threshold", type=float, default=0.0, show_default=True,
               help="Below this smoothed score the label is 'unknown'.")
 @click.option("--smooth", type=int, default=1, show_default=True,
@@ -398,6 +399,7 @@ def run_command(model, source, sinks, threshold, smooth, on_change, min_interval
       edgecnn run model-int8.tflite --source replay:walk.csv --rate 0
       edgecnn run model-int8.tflite --source stdin --smooth 5 --threshold 0.6 --on-change
       edgecnn run model-int8.tflite --source dir:photos --sink csv:results.csv
+      edgecnn run model-int8.tflite --source replay:imu.csv --sink mqtt://broker:1883/imu
     """
     from edgecnn.runtime.loop import RunOptions, run
 
@@ -407,7 +409,8 @@ def run_command(model, source, sinks, threshold, smooth, on_change, min_interval
     summary = run(model, source=source, sinks=sinks, options=options)
     accuracy = "" if summary.accuracy is None else f", accuracy {summary.accuracy:.4f}"
     click.echo(f"{summary.windows} windows in {summary.seconds:.2f}s{accuracy}; inference p50 "
-               f"{summary.p50_infer_ms} ms; dropped samples {summary.dropped}", err=True)
+               f"{summary.p50_infer_ms} ms; dropped samples {summary.dropped}, dropped results "
+               f"{summary.sink_drops}", err=True)
 
 
 @cli.command()

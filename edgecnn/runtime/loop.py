@@ -54,6 +54,7 @@ class RunSummary:
     p99_infer_ms: float | None
     p50_e2e_ms: float | None
     p99_e2e_ms: float | None
+    sink_drops: int = 0  # results a sink could not keep up with (its queue was full)
 
     @property
     def accuracy(self) -> float | None:
@@ -72,7 +73,7 @@ class _Stats:
         self.infer: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.e2e: deque[float] = deque(maxlen=LATENCY_WINDOW)
 
-    def summary(self, dropped: int) -> RunSummary:
+    def summary(self, dropped: int, sink_drops: int = 0) -> RunSummary:
         def pct(values, q):
             return round(float(np.percentile(values, q)), 4) if values else None
 
@@ -88,6 +89,7 @@ class _Stats:
             p99_infer_ms=pct(self.infer, 99),
             p50_e2e_ms=pct(self.e2e, 50),
             p99_e2e_ms=pct(self.e2e, 99),
+            sink_drops=sink_drops,
         )
 
 
@@ -124,7 +126,7 @@ def run(
         restore()
         for sink in outputs:
             sink.close()
-    return stats.summary(src.stats.dropped)
+    return stats.summary(src.stats.dropped, _sink_drops(outputs))
 
 
 def _loop(runner, src, windower, post, outputs, options, stats, stop, log) -> None:
@@ -148,7 +150,7 @@ def _loop(runner, src, windower, post, outputs, options, stats, stop, log) -> No
             _emit(outputs, stats, decision, truth)
         stats.e2e.append(1000 * (time.perf_counter() - arrived))
         if time.monotonic() >= next_metrics:
-            log(_metrics_line(stats, src.stats.dropped))
+            log(_metrics_line(stats, src.stats.dropped, _sink_drops(outputs)))
             next_metrics = time.monotonic() + options.metrics_every
         if stop.is_set() or stats.windows == options.max_windows:
             break
@@ -190,13 +192,17 @@ def _emit(outputs: list[Sink], stats: _Stats, decision, truth: str | None) -> No
     stats.emitted += 1
 
 
-def _metrics_line(stats: _Stats, dropped: int) -> str:
-    s = stats.summary(dropped)
+def _sink_drops(outputs: list[Sink]) -> int:
+    return sum(getattr(sink, "drops", 0) for sink in outputs)
+
+
+def _metrics_line(stats: _Stats, dropped: int, sink_drops: int = 0) -> str:
+    s = stats.summary(dropped, sink_drops)
     rate = s.windows / s.seconds if s.seconds else 0.0
     return (
         f"metrics: {s.windows} windows ({rate:.1f}/s), inference p50 {s.p50_infer_ms} ms "
         f"p99 {s.p99_infer_ms} ms, end-to-end p50 {s.p50_e2e_ms} ms p99 {s.p99_e2e_ms} ms, "
-        f"dropped samples {dropped}"
+        f"dropped samples {dropped}, dropped results {sink_drops}"
     )
 
 

@@ -369,7 +369,8 @@ def _size_text(n: int) -> str:
 @cli.command("run")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--source", required=True,
-              help="replay:FILE.csv|FILE.npz[?rate=HZ], stdin (CSV lines), or dir:PATH.")
+              help="replay:FILE.csv|FILE.npz[?rate=HZ], stdin, dir:PATH, "
+              "serial:/dev/ttyACM0[?baud=115200], i2c:mpu6050[?bus=1&addr=0x68], camera:0.")
 @click.option("--sink", "sinks", multiple=True, default=["stdout"], show_default=True,
               help="stdout, jsonl:FILE, csv:FILE, mqtt://HOST[:PORT]/TOPIC, http(s)://URL "
               "or gpio:PIN=LABEL (repeatable). Network sinks spool to disk while away.")
@@ -411,6 +412,38 @@ def run_command(model, source, sinks, threshold, smooth, on_change, min_interval
     click.echo(f"{summary.windows} windows in {summary.seconds:.2f}s{accuracy}; inference p50 "
                f"{summary.p50_infer_ms} ms; dropped samples {summary.dropped}, dropped results "
                f"{summary.sink_drops}", err=True)
+
+
+@cli.group()
+def service() -> None:
+    """Run a model as a systemd service that restarts on failure and starts at boot."""
+
+
+@service.command("install", context_settings={"ignore_unknown_options": True})
+@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.option("--source", required=True, help="As for `edgecnn run`.")
+@click.option("--user", "user_unit", is_flag=True,
+              help="A user unit (~/.config/systemd/user) instead of a system one.")
+@click.option("--name", help="Unit name [edgecnn-<model stem>].")
+@click.option("--out", type=click.Path(), help="Write the unit here (file or folder) instead.")
+@click.argument("run_args", nargs=-1, type=click.UNPROCESSED)
+def service_install(model, source, user_unit, name, out, run_args) -> None:
+    """Write a systemd unit for `edgecnn run MODEL --source ... [run options]`.
+
+    No root is needed to generate the file (with --user, or --out).
+
+    \b
+    Example:
+      edgecnn service install model-int8.tflite --source serial:/dev/ttyACM0 --user --smooth 5
+    """
+    from edgecnn.service import write_unit
+
+    args = ["--source", source, *run_args]
+    run_command.make_context("edgecnn run", [model, *args])  # a typo fails now, not at boot
+    result = write_unit(model, args, user=user_unit, name=name, out=out)
+    click.echo(f"wrote {result.path}\nnext:")
+    for step in result.next_steps:
+        click.echo(f"  {step}")
 
 
 @cli.command()

@@ -21,6 +21,7 @@ VERBS = [
     "estimate",
     "export",
     "run",
+    "service",
 ]
 
 NO_TF_HELP = """

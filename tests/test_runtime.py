@@ -121,7 +121,8 @@ def test_windower_hops():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--source", "serial:/dev/none"], "not understood"),
+        (["--source", "ftp:x"], "not understood"),
+        (["--source", "serial:/dev/none"], "not serial sensor lines"),
         (["--source", "replay:missing.npz"], "not a .npz"),
         (["--source", "replay:x.npz", "--sink", "ftp://x"], "not understood"),
     ],

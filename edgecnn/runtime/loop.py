@@ -117,7 +117,7 @@ def run(
         if pre.channels
         else None
     )
-    stop = threading.Event()
+    stop = src.stop  # a signal also ends a live source's wait for data
     restore = _handle_signals(stop)
     stats = _Stats()
     try:

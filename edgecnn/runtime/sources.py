@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import math
 import sys
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -21,7 +22,11 @@ import numpy as np
 from edgecnn.errors import BadInputError, MissingDependencyError
 from edgecnn.preprocess import DataKind, Preprocessing
 
-SCHEMES = "replay:FILE.csv, replay:FILE.npz, stdin, dir:PATH"
+SCHEMES = (
+    "replay:FILE.csv, replay:FILE.npz, stdin, dir:PATH, serial:/dev/ttyACM0?baud=115200, "
+    "i2c:mpu6050?bus=1&addr=0x68, camera:0"
+)
+LIVE_SCHEMES = ("serial", "i2c", "camera")
 
 
 @dataclass(frozen=True)
@@ -44,10 +49,15 @@ class SourceStats:
 
 
 class Source:
-    """Base class: iterate to get items; ``stats`` counts drops."""
+    """Base class: iterate to get items; ``stats`` counts drops.
+
+    ``stop`` is set to ask a live source to end its iteration soon, even while it waits for
+    a quiet or disconnected device (the run loop only sees a signal when an item arrives).
+    """
 
     def __init__(self) -> None:
         self.stats = SourceStats()
+        self.stop = threading.Event()
 
     def __iter__(self) -> Iterator[Item]:
         raise NotImplementedError
@@ -75,7 +85,46 @@ def open_source(uri: str, pre: Preprocessing, *, rate_hz: float | None = None) -
         return CsvLines(sys.stdin, pre)
     if scheme == "dir":
         return ImageFolder(Path(parsed.path), pre)
+    if scheme in LIVE_SCHEMES:
+        return _open_live(scheme, parsed.path, options, pre, rate)
     raise BadInputError(f"source {uri!r} is not understood; use one of: {SCHEMES}")
+
+
+def _open_live(
+    scheme: str, target: str, options: dict[str, str], pre: Preprocessing, rate: float | None
+) -> Source:
+    """A device source (imported here so replay runs never load the device module)."""
+    from edgecnn.runtime import devices
+
+    if scheme == "serial":
+        return devices.SerialLines(target, pre, baud=_int_option(options, "baud", 115200))
+    if scheme == "i2c":
+        if target.lower() != "mpu6050":
+            raise BadInputError(f"I2C device {target!r} is not supported; use i2c:mpu6050")
+        hz = _pace(rate, pre)
+        if not hz:
+            raise BadInputError(
+                "the model records no sample rate; give one with ?rate=HZ or --rate"
+            )
+        return devices.Mpu6050(
+            pre,
+            bus=_int_option(options, "bus", 1),
+            addr=_int_option(options, "addr", 0x68),
+            rate_hz=hz,
+        )
+    return devices.Camera(_int_value("camera", target or "0"), pre, rate_hz=rate or 0.0)
+
+
+def _int_option(options: dict[str, str], key: str, default: int) -> int:
+    return _int_value(key, options[key]) if key in options else default
+
+
+def _int_value(key: str, text: str) -> int:
+    """An integer in decimal or 0x hex, e.g. an I2C address."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise BadInputError(f"{key}={text!r} is not an integer") from None
 
 
 def _pace(rate: float | None, pre: Preprocessing) -> float:

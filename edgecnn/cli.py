@@ -416,7 +416,12 @@ def run_command(model, source, sinks, threshold, smooth, on_change, min_interval
 
 @cli.group()
 def service() -> None:
-    """Run a model as a systemd service that restarts on failure and starts at boot."""
+    """Run a model as a systemd service that restarts on failure and starts at boot.
+
+    \b
+    Example:
+      edgecnn service install model-int8.tflite --source i2c:mpu6050 --user
+    """
 
 
 @service.command("install", context_settings={"ignore_unknown_options": True})

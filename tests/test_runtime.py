@@ -214,3 +214,29 @@ def test_sigterm_finishes_cleanly(sensor_bundle):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert first["window"] == 1 and "1 windows" in err
+
+
+def test_metrics_line_reports_rates_drops_errors_and_spool(tmp_path):
+    replay = tmp_path / "frames.npz"
+    np.savez(replay, x=np.random.default_rng(0).uniform(0, 16, (3000, 8, 8, 1)))
+    lines: list[str] = []
+    run(
+        str(FIXTURES / "digits-lenet5-int8.tflite"),
+        source=f"replay:{replay}",
+        sinks=(),
+        options=RunOptions(rate_hz=0, metrics_every=0.01),
+        log=lines.append,
+    )
+    assert lines, "no metrics line in a 3000-window run"
+    for part in (
+        "windows (",
+        "/s)",
+        "inference p50",
+        "p99",
+        "end-to-end",
+        "dropped samples 0",
+        "sensor errors 0",
+        "dropped results 0",
+        "spool depth 0",
+    ):
+        assert part in lines[-1], part

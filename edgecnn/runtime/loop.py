@@ -150,7 +150,7 @@ def _loop(runner, src, windower, post, outputs, options, stats, stop, log) -> No
             _emit(outputs, stats, decision, truth)
         stats.e2e.append(1000 * (time.perf_counter() - arrived))
         if time.monotonic() >= next_metrics:
-            log(_metrics_line(stats, src.stats.dropped, _sink_drops(outputs)))
+            log(_metrics_line(stats, src.stats, outputs))
             next_metrics = time.monotonic() + options.metrics_every
         if stop.is_set() or stats.windows == options.max_windows:
             break
@@ -196,13 +196,20 @@ def _sink_drops(outputs: list[Sink]) -> int:
     return sum(getattr(sink, "drops", 0) for sink in outputs)
 
 
-def _metrics_line(stats: _Stats, dropped: int, sink_drops: int = 0) -> str:
-    s = stats.summary(dropped, sink_drops)
+def _spool_depth(outputs: list[Sink]) -> int:
+    """Results waiting on disk for a network sink to come back."""
+    spools = [getattr(getattr(sink, "inner", None), "spool", None) for sink in outputs]
+    return sum(len(spool) for spool in spools if spool is not None)
+
+
+def _metrics_line(stats: _Stats, source_stats, outputs: list[Sink]) -> str:
+    s = stats.summary(source_stats.dropped, _sink_drops(outputs))
     rate = s.windows / s.seconds if s.seconds else 0.0
     return (
         f"metrics: {s.windows} windows ({rate:.1f}/s), inference p50 {s.p50_infer_ms} ms "
         f"p99 {s.p99_infer_ms} ms, end-to-end p50 {s.p50_e2e_ms} ms p99 {s.p99_e2e_ms} ms, "
-        f"dropped samples {dropped}, dropped results {sink_drops}"
+        f"dropped samples {s.dropped}, sensor errors {source_stats.errors}, "
+        f"dropped results {s.sink_drops}, spool depth {_spool_depth(outputs)}"
     )
 
 

@@ -26,6 +26,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/prune_figures.py
 	$(BIN)/python benchmarks/prune_latency.py
 	$(BIN)/python benchmarks/bench_overhead.py
+	$(BIN)/python benchmarks/runtime_figures.py
+	$(BIN)/python benchmarks/mqtt_figures.py
 	$(BIN)/edgecnn boards calibrate --dry-run
 
 clean:

@@ -62,6 +62,28 @@ def save_keras_model(model: Any, path: str | os.PathLike) -> Path:
     return path
 
 
+def functional_graph(model: Any, *, purpose: str) -> Any:
+    """The functional graph behind a model (a Sequential keeps one inside).
+
+    Args:
+        model: a Keras model.
+        purpose: the verb for the error message, e.g. ``"prune"``.
+
+    Raises:
+        ModelError: for a subclassed or unbuilt model, which has no graph to walk.
+    """
+    keras = deps.keras()
+    if isinstance(model, keras.Sequential):
+        model = getattr(model, "_functional", None) or model
+    has_graph = hasattr(model, "operations") and hasattr(model, "_nodes_by_depth")
+    if not isinstance(model, keras.Model) or not has_graph:
+        raise ModelError(
+            f"cannot {purpose} {type(model).__name__} {getattr(model, 'name', '')!r}: only "
+            "functional and Sequential Keras models built with an input shape have a graph"
+        )
+    return model
+
+
 def plain_copy(model: Any) -> Any:
     """An uncompiled copy with the same weights: no optimizer state, no training leftovers."""
     # Not keras.models.clone_model: it compiles the clone like the original, and a saved

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from edgecnn import deps
+from edgecnn import deps, modelio
 from edgecnn.errors import BadInputError, ModelError
 from edgecnn.shapes import format_shape
 
@@ -82,7 +82,7 @@ def summarize(model: Any) -> ModelSummary:
         ModelError: for a subclassed model (no graph to walk) or an unknown input size.
     """
     keras = deps.keras()
-    graph = _graph_of(model, keras)
+    graph = modelio.functional_graph(model, purpose="summarize")
     nodes = _execution_order(graph)
     rows, seen = [], set()
     for node in nodes:
@@ -175,18 +175,6 @@ def format_table(summary: ModelSummary) -> str:
         f"({summary.peak_activation_bytes:,} bytes)",
     ]
     return "\n".join(lines)
-
-
-def _graph_of(model: Any, keras: Any) -> Any:
-    """The functional graph behind a model (a Sequential keeps one inside)."""
-    if isinstance(model, keras.Sequential):
-        model = getattr(model, "_functional", None) or model
-    if not isinstance(model, keras.Model) or not hasattr(model, "operations"):
-        raise ModelError(
-            f"cannot summarize {type(model).__name__} {getattr(model, 'name', '')!r}: only "
-            "functional and Sequential Keras models (built with an input shape) have a graph"
-        )
-    return model
 
 
 def _execution_order(graph: Any) -> list[Any]:

@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from edgecnn import deps
-from edgecnn.errors import ModelError
+from edgecnn import deps, modelio
 
 keras = deps.keras()
 L = keras.layers
@@ -73,18 +72,7 @@ def expand(segments: tuple[Segment, ...], keep: dict[int, np.ndarray]) -> np.nda
 
 
 def functional_graph(model: Any) -> Any:
-    """The functional graph of a model (a Sequential keeps one inside).
-
-    Raises:
-        ModelError: for a subclassed or unbuilt model.
-    """
-    if isinstance(model, keras.Sequential):
-        model = getattr(model, "_functional", None) or model
-    if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
-        raise ModelError(
-            f"cannot prune {type(model).__name__} {getattr(model, 'name', '')!r}: only "
-            "functional and Sequential Keras models built with an input shape have a graph"
-        )
-    return model
+    """The functional graph of a model, or a ModelError naming why it has none."""
+    return modelio.functional_graph(model, purpose="prune")
 
 

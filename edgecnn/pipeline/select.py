@@ -1,0 +1,115 @@
+"""Picking the variant with the best accuracy that meets every budget on every board."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edgecnn.pipeline.config import Budgets
+
+
+@dataclass(frozen=True)
+class BoardFigures:
+    """A variant's estimate on one board."""
+
+    board: str
+    latency_ms: float | None
+    arena_bytes: int | None
+    fits: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One variant (a pruning ratio x a quantization mode) and its measured figures."""
+
+    name: str
+    accuracy: float
+    size_bytes: int
+    boards: tuple[BoardFigures, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One budget checked for one variant (on one board, where it applies)."""
+
+    budget: str
+    board: str | None
+    value: float | None
+    limit: float | None
+    ok: bool
+
+    def describe(self) -> str:
+        where = f" on {self.board}" if self.board else ""
+        if self.value is None:
+            return f"{self.budget}{where}: {self.limit}"
+        over = self.value - self.limit if self.limit is not None else 0.0
+        return f"{self.budget}{where}: {self.value:g} > {self.limit:g} (+{over:g})"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen variant (or None) and why each budget was or was not met."""
+
+    chosen: Candidate | None
+    misses: dict[str, tuple[Check, ...]]
+    unmet: tuple[str, ...]
+
+    @property
+    def met(self) -> bool:
+        return self.chosen is not None
+
+
+def select(
+    candidates: Sequence[Candidate], budgets: Budgets, *, reference_accuracy: float
+) -> Selection:
+    """Best accuracy among the variants that meet every budget; ties go to the smaller file.
+
+    When none does, ``unmet`` says, for each budget no variant met, the closest miss.
+    """
+    checks = {c.name: _checks(c, budgets, reference_accuracy) for c in candidates}
+    misses = {name: tuple(ch for ch in found if not ch.ok) for name, found in checks.items()}
+    passing = [c for c in candidates if not misses[c.name]]
+    chosen = max(passing, key=lambda c: (c.accuracy, -c.size_bytes), default=None)
+    return Selection(chosen, misses, () if chosen else _unmet(checks))
+
+
+def _checks(c: Candidate, budgets: Budgets, reference: float) -> list[Check]:
+    found = [
+        Check("runs", b.board, None, b.reason or "does not fit", False)
+        for b in c.boards
+        if not b.fits
+    ]
+    drop = round(reference - c.accuracy, 6)
+    found.append(_limit("max_accuracy_drop", None, drop, budgets.max_accuracy_drop))
+    found.append(_limit("max_size_kb", None, c.size_bytes / 1024, budgets.max_size_kb))
+    for b in c.boards:
+        found.append(_limit("max_latency_ms", b.board, b.latency_ms, budgets.max_latency_ms))
+        if b.arena_bytes is not None:
+            found.append(
+                _limit("max_arena_kb", b.board, b.arena_bytes / 1024, budgets.max_arena_kb)
+            )
+    return found
+
+
+def _limit(name: str, board: str | None, value: float | None, limit: float | None) -> Check:
+    if limit is None:
+        return Check(name, board, value, limit, True)
+    if value is None:  # no estimate for this board: cannot claim the budget holds
+        return Check(name, board, None, limit, False)
+    return Check(name, board, round(value, 4), limit, value <= limit)
+
+
+def _unmet(checks: dict[str, list[Check]]) -> tuple[str, ...]:
+    """For each (budget, board) no variant met, the variant that came closest."""
+    by_key: dict[tuple[str, str | None], list[tuple[str, Check]]] = {}
+    for name, found in checks.items():
+        for ch in found:
+            by_key.setdefault((ch.budget, ch.board), []).append((name, ch))
+    lines = []
+    for entries in by_key.values():
+        if any(ch.ok for _, ch in entries):
+            continue
+        name, closest = min(entries, key=lambda e: (e[1].value is None, e[1].value or 0.0))
+        lines.append(f"nothing met {closest.describe()} (closest: {name})")
+    return tuple(lines)

@@ -1,0 +1,106 @@
+import pytest
+
+from edgecnn.errors import BadInputError
+from edgecnn.pipeline.config import Budgets, load_config, parse_config
+from edgecnn.pipeline.select import BoardFigures, Candidate, select
+
+ZERO = "rpi-zero-2w"
+NANO = "arduino-nano-33-ble-sense"
+
+
+def candidate(name, accuracy, size_kb, zero_ms, nano_ms, arena_kb, nano_fits=True):
+    return Candidate(
+        name,
+        accuracy,
+        int(size_kb * 1024),
+        (
+            BoardFigures(ZERO, zero_ms, None, True),
+            BoardFigures(
+                NANO,
+                nano_ms,
+                int(arena_kb * 1024),
+                nano_fits,
+                "" if nano_fits else "hybrid models do not run on TFLite Micro",
+            ),
+        ),
+    )
+
+
+TABLE = [
+    candidate("fp32", 0.980, 90, 0.4, 52.0, 5, nano_fits=False),
+    candidate("int8", 0.976, 32, 0.2, 7.4, 6),
+    candidate("pruned-0.5-int8", 0.972, 14, 0.1, 3.1, 4),
+    candidate("dynamic", 0.978, 31, 0.3, None, 0, nano_fits=False),
+]
+
+
+def test_best_accuracy_within_every_budget():
+    budgets = Budgets(max_latency_ms=10, max_arena_kb=200, max_accuracy_drop=0.01)
+    result = select(TABLE, budgets, reference_accuracy=0.98)
+    assert result.met and result.chosen.name == "int8"
+    assert {ch.budget for ch in result.misses["fp32"]} == {"runs", "max_latency_ms"}
+    assert result.misses["pruned-0.5-int8"] == ()
+
+
+def test_tighter_latency_picks_the_pruned_variant_and_ties_prefer_smaller():
+    result = select(TABLE, Budgets(max_latency_ms=5), reference_accuracy=0.98)
+    assert result.chosen.name == "pruned-0.5-int8"
+    twins = [candidate("a", 0.97, 20, 1, 1, 1), candidate("b", 0.97, 10, 1, 1, 1)]
+    assert select(twins, Budgets(), reference_accuracy=0.97).chosen.name == "b"
+
+
+def test_nothing_fits_says_which_budget_and_by_how_much():
+    result = select(
+        TABLE, Budgets(max_latency_ms=1.0, max_accuracy_drop=0.001), reference_accuracy=0.98
+    )
+    assert not result.met and result.chosen is None
+    text = "\n".join(result.unmet)
+    assert f"max_latency_ms on {NANO}: 3.1 > 1 (+2.1) (closest: pruned-0.5-int8)" in text
+    assert "max_accuracy_drop" not in text  # fp32 met the accuracy budget
+
+
+GOOD = """
+data = "builtin:digits"
+model = "vgg_tiny"
+prune_ratios = [0.0, 0.5]
+modes = ["fp32", "int8"]
+boards = ["rpi-zero-2w"]
+
+[budgets]
+max_latency_ms = 5
+max_accuracy_drop = 0.01
+"""
+
+
+def test_config_loads(tmp_path):
+    path = tmp_path / "edgecnn.toml"
+    path.write_text(GOOD)
+    config = load_config(path)
+    assert config.model == "vgg_tiny" and config.prune_ratios == (0.0, 0.5)
+    assert config.budgets.max_latency_ms == 5.0 and config.budgets.max_arena_kb is None
+
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ('model = "vgg_tiny"', 'modle = "vgg_tiny"', "line 3: unknown key 'modle'"),
+        ("max_latency_ms = 5", "max_latency_ms = -5", "line 9: budget max_latency_ms must not be"),
+        ("max_latency_ms = 5", 'max_latency_ms = "fast"', "line 9: max_latency_ms must be int"),
+        ("max_latency_ms = 5", "max_ram = 5", "line 9: unknown budget 'max_ram'"),
+        ("prune_ratios = [0.0, 0.5]", "prune_ratios = [1.5]", "line 4: each ratio"),
+        ('modes = ["fp32", "int8"]', 'modes = ["int4"]', "line 5: unknown mode 'int4'"),
+        ('data = "builtin:digits"', "", "'data' is required"),
+        ("[budgets]", "[budgets", "not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_key_and_line(tmp_path, old, new, message):
+    import re
+
+    path = tmp_path / "edgecnn.toml"
+    path.write_text(GOOD.replace(old, new))
+    with pytest.raises(BadInputError, match=re.escape(message)):
+        load_config(path)
+
+
+def test_config_from_python():
+    assert parse_config({"data": "x.csv"}).modes == ("fp32", "int8")

@@ -1,0 +1,10 @@
+"""The ``edgecnn`` command: parse, call one library function, print.
+
+Library modules are imported inside each command so that ``edgecnn --help`` stays fast and
+never imports TensorFlow. Each submodule registers its verbs on the group in ``base``.
+"""
+
+from edgecnn.cli import device, optimize, targets, training  # noqa: F401 - register verbs
+from edgecnn.cli.base import cli, main
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,252 @@
+"""Verbs that run on the device: run, service install, benchmark."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from edgecnn.cli.base import _print_json, _size_text, cli
+from edgecnn.errors import BadInputError
+
+
+@cli.command("run")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option(
+    "--source",
+    required=True,
+    help="replay:FILE.csv|FILE.npz[?rate=HZ], stdin, dir:PATH, "
+    "serial:/dev/ttyACM0[?baud=115200], i2c:mpu6050[?bus=1&addr=0x68], camera:0.",
+)
+@click.option(
+    "--sink",
+    "sinks",
+    multiple=True,
+    default=["stdout"],
+    show_default=True,
+    help="stdout, jsonl:FILE, csv:FILE, mqtt://HOST[:PORT]/TOPIC, http(s)://URL "
+    "or gpio:PIN=LABEL (repeatable). Network sinks spool to disk while away.",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Below this smoothed score the label is 'unknown'.",
+)
+@click.option(
+    "--smooth",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Average the probabilities of the last N windows.",
+)
+@click.option("--on-change", is_flag=True, help="Emit only when the label changes.")
+@click.option(
+    "--min-interval",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="With --on-change: at most one event every S seconds.",
+)
+@click.option(
+    "--rate",
+    type=float,
+    help="Replay pace in samples/s (0 = as fast as possible) [the recorded rate].",
+)
+@click.option("--max-windows", type=click.IntRange(min=1), help="Stop after N windows.")
+@click.option("--metrics-every", type=float, help="Print a metrics line to stderr every S s.")
+@click.option("--threads", type=click.IntRange(min=1), help="Interpreter threads.")
+def run_command(
+    model,
+    source,
+    sinks,
+    threshold,
+    smooth,
+    on_change,
+    min_interval,
+    rate,
+    max_windows,
+    metrics_every,
+    threads,
+) -> None:
+    """Run a model bundle on a sensor or image source; one JSON line per window.
+
+    Needs only numpy and the LiteRT interpreter (`pip install "edgecnn[device]"`). The
+    model's manifest must sit beside it and match its sha256. Windows, channel order,
+    normalization and image size come from the manifest, exactly as in training. Ctrl-C
+    or SIGTERM finishes the current window, flushes the sinks and exits 0.
+
+    \b
+    Examples:
+      edgecnn run model-int8.tflite --source replay:walk.csv --rate 0
+      edgecnn run model-int8.tflite --source stdin --smooth 5 --threshold 0.6 --on-change
+      edgecnn run model-int8.tflite --source dir:photos --sink csv:results.csv
+      edgecnn run model-int8.tflite --source replay:imu.csv --sink mqtt://broker:1883/imu
+    """
+    from edgecnn.runtime.loop import RunOptions, run
+
+    options = RunOptions(
+        threads=threads,
+        smooth=smooth,
+        threshold=threshold,
+        on_change=on_change,
+        min_interval=min_interval,
+        rate_hz=rate,
+        max_windows=max_windows,
+        metrics_every=metrics_every,
+    )
+    summary = run(model, source=source, sinks=sinks, options=options)
+    accuracy = "" if summary.accuracy is None else f", accuracy {summary.accuracy:.4f}"
+    click.echo(
+        f"{summary.windows} windows in {summary.seconds:.2f}s{accuracy}; inference p50 "
+        f"{summary.p50_infer_ms} ms; dropped samples {summary.dropped}, dropped results "
+        f"{summary.sink_drops}",
+        err=True,
+    )
+
+
+@cli.group()
+def service() -> None:
+    """Run a model as a systemd service that restarts on failure and starts at boot.
+
+    \b
+    Example:
+      edgecnn service install model-int8.tflite --source i2c:mpu6050 --user
+    """
+
+
+@service.command("install", context_settings={"ignore_unknown_options": True})
+@click.argument("model", type=click.Path(exists=True, dir_okay=False))
+@click.option("--source", required=True, help="As for `edgecnn run`.")
+@click.option(
+    "--user",
+    "user_unit",
+    is_flag=True,
+    help="A user unit (~/.config/systemd/user) instead of a system one.",
+)
+@click.option("--name", help="Unit name [edgecnn-<model stem>].")
+@click.option("--out", type=click.Path(), help="Write the unit here (file or folder) instead.")
+@click.argument("run_args", nargs=-1, type=click.UNPROCESSED)
+def service_install(model, source, user_unit, name, out, run_args) -> None:
+    """Write a systemd unit for `edgecnn run MODEL --source ... [run options]`.
+
+    No root is needed to generate the file (with --user, or --out).
+
+    \b
+    Example:
+      edgecnn service install model-int8.tflite --source serial:/dev/ttyACM0 --user --smooth 5
+    """
+    from edgecnn.service import write_unit
+
+    args = ["--source", source, *run_args]
+    run_command.make_context("edgecnn run", [model, *args])  # a typo fails now, not at boot
+    result = write_unit(model, args, user=user_unit, name=name, out=out)
+    click.echo(f"wrote {result.path}\nnext:")
+    for step in result.next_steps:
+        click.echo(f"  {step}")
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, type=click.Path())
+@click.option("--threads", type=click.IntRange(min=1), help="Interpreter threads [LiteRT's].")
+@click.option("--runs", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--warmup", type=click.IntRange(min=0), default=10, show_default=True)
+@click.option(
+    "--board",
+    "boards_",
+    multiple=True,
+    help="Add an estimate column for this board id (repeatable).",
+)
+@click.option(
+    "--remote",
+    metavar="[USER@]HOST[:PORT]",
+    help="Run it there over ssh (key login), e.g. pi@raspberrypi.local.",
+)
+@click.option(
+    "--remote-edgecnn",
+    metavar="CMD",
+    help="edgecnn on the remote, e.g. ~/.venv/bin/edgecnn [edgecnn].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON rows instead of a table.")
+def benchmark(models, threads, runs, warmup, boards_, remote, remote_edgecnn, as_json) -> None:
+    """Measure real inference latency of .tflite models on this machine or over ssh.
+
+    Uses the LiteRT interpreter only (no TensorFlow), so on a Raspberry Pi with
+    `pip install "edgecnn[device]"` this is the on-device benchmark. With --remote the
+    models and their manifests are copied to a temporary folder on that machine, benchmarked
+    there by its edgecnn, and the folder is removed. Several models give one comparison
+    table; accuracy comes from each model's manifest when it has one.
+
+    \b
+    Examples:
+      edgecnn benchmark runs/digits/model-int8.tflite --runs 500
+      edgecnn benchmark runs/digits/*.tflite --threads 4 --json
+      edgecnn benchmark runs/digits/*.tflite --board rpi-zero-2w --board esp32-s3
+      edgecnn benchmark runs/digits/*.tflite --remote pi@raspberrypi.local
+    """
+    if remote_edgecnn and not remote:
+        raise BadInputError("--remote-edgecnn needs --remote USER@HOST")
+    if remote:
+        from edgecnn.remote import benchmark_remote
+
+        click.echo(f"benchmarking on {remote} over ssh ...", err=True)
+        rows = benchmark_remote(
+            models,
+            remote=remote,
+            threads=threads,
+            runs=runs,
+            warmup=warmup,
+            remote_edgecnn=remote_edgecnn or "edgecnn",
+        )
+    else:
+        from edgecnn.runtime.bench import benchmark as run_benchmark
+
+        rows = [run_benchmark(m, threads=threads, runs=runs, warmup=warmup) for m in models]
+    estimates = _estimates(models, boards_, threads)
+    if as_json:
+        _print_json([r.to_dict() | {"estimates": e} for r, e in zip(rows, estimates, strict=True)])
+        return
+    _benchmark_table(rows, estimates, boards_)
+    where = f"measured on {remote} over ssh; " if remote else ""
+    rss = "the remote benchmark's" if remote else "this process's"
+    click.echo(f"{where}latency in milliseconds per single-sample invoke; RSS is {rss} peak")
+    if boards_:
+        click.echo("est: edgecnn estimate per board (* = does not fit; see edgecnn estimate)")
+
+
+def _estimates(models, boards_, threads) -> list[dict]:
+    """Per model, ``{board: {latency_ms, fits}}`` from the cost models (empty without boards)."""
+    if not boards_:
+        return [{} for _ in models]
+    from edgecnn.estimate import estimate as run_estimate
+
+    return [
+        {
+            e.board: {"latency_ms": e.latency_ms, "fits": e.fits}
+            for e in run_estimate(m, boards=list(boards_), threads=threads)
+        }
+        for m in models
+    ]
+
+
+def _benchmark_table(rows, estimates, boards_) -> None:
+    extra = "".join(f"{'est ' + b[:14]:>20}" for b in boards_)
+    click.echo(
+        f"{'model':<34}{'mode':<9}{'size':>9}{'acc':>8}{'init':>9}{'p50':>9}{'p90':>9}"
+        f"{'p99':>9}{'inf/s':>10}{'RSS':>9}{extra}"
+    )
+    for r, est in zip(rows, estimates, strict=True):
+        acc = f"{r.accuracy:.4f}" if r.accuracy is not None else "-"
+        cells = "".join(f"{_est_cell(est[b]):>20}" for b in boards_)
+        click.echo(
+            f"{Path(r.path).name[-33:]:<34}{r.mode or '-':<9}{_size_text(r.size_bytes):>9}"
+            f"{acc:>8}{r.init_ms:>7.1f}ms{r.p50_ms:>7.3f}ms{r.p90_ms:>7.3f}ms"
+            f"{r.p99_ms:>7.3f}ms{r.inferences_per_s:>10,.0f}"
+            f"{_size_text(r.peak_rss_bytes):>9}{cells}"
+        )
+
+
+def _est_cell(entry: dict) -> str:
+    latency = "-" if entry["latency_ms"] is None else f"{entry['latency_ms']:.3f}ms"
+    return latency + ("" if entry["fits"] else "*")

@@ -1,0 +1,179 @@
+"""Verbs about target boards: boards, boards calibrate, estimate, export arduino."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from edgecnn.cli.base import _print_json, _size_text, cli
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def boards(ctx: click.Context, as_json: bool) -> None:
+    """List the target boards (boards/*.toml, plus $EDGECNN_BOARDS).
+
+    \b
+    Examples:
+      edgecnn boards
+      edgecnn boards calibrate
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from edgecnn.boards import list_boards
+
+    found = list_boards()
+    if as_json:
+        _print_json([b.to_dict() for b in found])
+        return
+    click.echo(f"{'board':<28}{'kind':<7}{'cpu':<18}{'MHz':>6}{'RAM':>10}{'flash':>10}  runtime")
+    for b in found:
+        flash = _size_text(b.flash_bytes) if b.flash_bytes else "-"
+        click.echo(
+            f"{b.id:<28}{b.kind:<7}{b.core:<18}{b.clock_mhz:>6.0f}"
+            f"{_size_text(b.ram_bytes):>10}{flash:>10}  {b.runtime} ({b.kernels})"
+        )
+
+
+@boards.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild the reference graphs (a minute or two).")
+@click.option("--dry-run", is_flag=True, help="Report only; do not store the coefficients.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
+    """Refit the latency cost model to the boards' published measurements.
+
+    Prints each [[measured]] point against the fitted estimate and against a fit that left
+    that point out (leave-one-out), and the median error per board family.
+
+    \b
+    Example:
+      edgecnn boards calibrate --rebuild
+    """
+    from edgecnn.boardfit import calibrate as run_calibrate
+
+    report = run_calibrate(rebuild=rebuild, write=not dry_run)
+    data = report.to_dict()
+    if as_json:
+        _print_json(data)
+        return
+    click.echo(
+        f"{'board':<27}{'dtype':<6}{'kernels':<10}{'measured':>10}{'fitted':>10}"
+        f"{'err':>6}{'left out':>10}{'err':>6}  model"
+    )
+    for p in report.points:
+        click.echo(
+            f"{p.board:<27}{p.dtype:<6}{p.kernels:<10}{p.measured_ms:>8.1f}ms"
+            f"{p.fitted_ms:>8.1f}ms{p.fitted_ape:>6.0%}{p.loo_ms:>8.1f}ms{p.loo_ape:>6.0%}"
+            f"  {p.model}"
+        )
+    for family, values in data["median_ape"].items():
+        if values["fitted"] is not None:
+            click.echo(
+                f"median abs error {family}: {values['fitted']:.1%} fitted, "
+                f"{values['leave_one_out']:.1%} leave-one-out"
+            )
+    for line in report.skipped:
+        click.echo(f"skipped {line}")
+    if not dry_run:
+        click.echo(f"stored {report.path}")
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.option("--board", "boards_", multiple=True, required=True, help="Board id (repeatable).")
+@click.option("--threads", type=click.IntRange(min=1), help="Linux boards [all cores].")
+@click.option("--ops", "show_ops", is_flag=True, help="Also print the per-op breakdown.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def estimate(model, boards_, threads, show_ops, as_json) -> None:
+    """Estimate latency, memory and fit of a .tflite on target boards, offline.
+
+    Latency comes from each board's cost model, op by op; on microcontrollers the tensor
+    arena and op support come from allocating the model in TFLite Micro. `basis` says
+    whether the board's coefficients were fitted to published measurements or are priors.
+
+    \b
+    Examples:
+      edgecnn estimate runs/digits/model-int8.tflite --board rpi-zero-2w --board rpi-pico
+      edgecnn estimate model-int8.tflite --board arduino-nano-33-ble-sense --ops --json
+    """
+    from edgecnn.estimate import estimate as run_estimate
+
+    rows = run_estimate(model, boards=list(boards_), threads=threads)
+    if as_json:
+        _print_json([r.to_dict() for r in rows])
+        return
+    click.echo(f"{'board':<27}{'latency':>11}{'threads':>8}{'RAM':>11}{'flash':>11}  fits; basis")
+    for r in rows:
+        latency = f"{r.latency_ms:.3f}ms" if r.latency_ms is not None else "-"
+        flash = _size_text(r.flash_bytes) if r.flash_bytes else "-"
+        verdict = "yes" if r.fits else f"no: {r.reason}"
+        click.echo(
+            f"{r.board:<27}{latency:>11}{r.threads:>8}"
+            f"{_size_text(r.ram_bytes):>11}{flash:>11}  {verdict}; {r.basis}"
+        )
+        for op in r.ops if show_ops else ():
+            click.echo(
+                f"    {op.index:>3} {op.name:<22}{op.macs:>12,} MACs{op.latency_ms:>10.4f}ms"
+            )
+
+
+@cli.group()
+def export() -> None:
+    """Ship a converted model to a device as source code.
+
+    \b
+    Example:
+      edgecnn export arduino runs/digits/model-int8.tflite --board esp32-s3 --out sketches
+    """
+
+
+@export.command("arduino")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--board", required=True, help="Microcontroller board id (see `edgecnn boards`).")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write the sketch folder into.",
+)
+@click.option("--name", "sketch_name", help="Sketch (folder and .ino) name [the model's stem].")
+@click.option("--overwrite", is_flag=True, help="Replace an existing sketch folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+def export_arduino_command(model, board, out, sketch_name, overwrite, as_json) -> None:
+    """Write an Arduino sketch that runs an int8 MODEL with TensorFlow Lite Micro.
+
+    MODEL is a full-integer int8 .tflite from `edgecnn quantize --mode int8` with its
+    manifest beside it. The sketch folder OUT/<name>/ holds the model as a C array, a
+    resolver with exactly its ops, a tensor arena measured in TFLite Micro plus a margin,
+    and a loop that reads comma-separated raw values over serial and prints the top label,
+    its score and the invoke time. Its README.md says which library to install.
+
+    \b
+    Examples:
+      edgecnn export arduino runs/digits/model-int8.tflite --board esp32-s3 --out sketches
+      edgecnn export arduino model-int8.tflite --board rpi-pico --out sk --name digits
+    """
+    from edgecnn.export import export_arduino
+
+    result = export_arduino(
+        model, board=board, out=out, sketch_name=sketch_name, overwrite=overwrite
+    )
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    flash = (
+        f"{result.flash_margin_bytes:,} B" if result.flash_margin_bytes is not None else "unknown"
+    )
+    click.echo(f"sketch  {result.sketch_dir} ({', '.join(result.files)})")
+    click.echo(f"ops     MicroMutableOpResolver<{len(result.ops)}>: {', '.join(result.ops)}")
+    click.echo(
+        f"arena   {result.arena_with_margin_bytes:,} B ({result.arena_bytes:,} B measured "
+        f"by TFLite Micro + 10% + 1 KiB); RAM left {result.ram_margin_bytes:,} B"
+    )
+    click.echo(f"model   {result.model_bytes:,} B in flash; flash left {flash}")
+    click.echo(
+        f"next    install the {result.library} library, open "
+        f"{Path(result.sketch_dir).name}.ino (see its README.md)"
+    )

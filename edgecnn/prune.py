@@ -8,7 +8,6 @@ training split, evaluates both on the run's held-out test split and writes
 from __future__ import annotations
 
 import gzip
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from edgecnn import __version__, deps, fileio, metrics
+from edgecnn.console import to_stderr
 from edgecnn.errors import BadInputError
 from edgecnn.modelio import load_keras_model, plain_copy, save_keras_model
 from edgecnn.prepare import PreparedData
@@ -89,7 +89,7 @@ def prune(
         criterion=criterion, max_group_ratio=max_group_ratio, min_weights=min_weights,
         skip_first=skip_first, lr_factor=lr_factor, out=out,
     )  # fmt: skip
-    log = log or _to_stderr
+    log = log or to_stderr
     found = resolve_source(source)
     run = found.require_run("pruning")
     paths = _output_paths(run, found.model_path, options.out)
@@ -109,10 +109,6 @@ def prune(
     result = _write(pruned, _result(options, run, found, paths, before, after, rows), history)
     _log_measure(log, paths[0], after)
     return result
-
-
-def _to_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def _output_paths(run: RunDir, source: Path, out: str) -> tuple[Path, Path]:

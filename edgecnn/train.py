@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import numpy as np
 from edgecnn import __version__, accel, deps, fileio, metrics, plots
 from edgecnn.batches import TrainBatches
 from edgecnn.callbacks import RunCheckpoint, StderrProgress, new_state
+from edgecnn.console import to_stderr
 from edgecnn.data.augment import parse_augment
 from edgecnn.data.balance import Balance, class_weights, resample
 from edgecnn.errors import BadInputError
@@ -69,7 +69,7 @@ def train(
     Raises:
         BadInputError: bad data, model or options (nothing is written then).
     """
-    log = log or _to_stderr
+    log = log or to_stderr
     run = RunDir(Path(out)) if out else RunDir.new_default()
     if resume:
         config, prepared, state = _resume(run, log)
@@ -81,10 +81,6 @@ def train(
     started = time.perf_counter()
     model = _fit(run, config, prepared, state, devices, extra_callbacks)
     return _finish(run, config, prepared, model, devices, time.perf_counter() - started, log)
-
-
-def _to_stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def _check_fresh(run: RunDir) -> None:

@@ -7,7 +7,6 @@ end the run normally.
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 import time
 from collections import Counter, deque
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgecnn.console import to_stderr
 from edgecnn.runtime.post import Debounce, PostProcessor
 from edgecnn.runtime.runner import Runner
 from edgecnn.runtime.sinks import Sink, open_sink
@@ -106,7 +106,7 @@ def run(
     Raises:
         BadInputError: a bad model bundle, source or sink URI (before anything runs).
     """
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    log = log or to_stderr
     runner = Runner(model_path, threads=options.threads)
     pre = runner.preprocessing
     src = open_source(source, pre, rate_hz=options.rate_hz)

@@ -6,11 +6,12 @@ with the real TFLite Micro allocator for microcontrollers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from edgecnn.boards import Board
 from edgecnn.micro import check_micro
-from edgecnn.runtime.graph import read_graph
+from edgecnn.runtime.graph import GraphCost, read_graph
 
 # TFLM's interpreter, allocator and error reporting compile to roughly 30-40 KiB on Cortex-M
 # (-Os); each kernel adds a few KiB (CMSIS-NN conv kernels more). An estimate, not a build.
@@ -51,14 +52,29 @@ class BoardCheck:
 
 def check_on_board(tflite: bytes, *, mode: str, board: Board) -> BoardCheck:
     """Checks one variant against one board."""
+    return check_on_boards(tflite, mode=mode, boards=[board])[0]
+
+
+def check_on_boards(
+    tflite: bytes, *, mode: str, boards: Sequence[Board], graph: GraphCost | None = None
+) -> list[BoardCheck]:
+    """Checks one variant against several boards.
+
+    The TFLite Micro allocation (a bisection of real allocations) and the graph are the same
+    for every microcontroller, so they are computed once, and only when one is a target.
+    """
+    micro, flash = None, 0
+    if any(b.is_mcu for b in boards):
+        micro = check_micro(tflite)
+        graph = graph or read_graph(tflite)
+        flash = len(tflite) + kernel_code_bytes({op.name for op in graph.ops})
+    return [_verdict(len(tflite), mode, b, micro, flash) for b in boards]
+
+
+def _verdict(size: int, mode: str, board: Board, micro, flash: int) -> BoardCheck:
     if not board.is_mcu:
-        return BoardCheck(
-            board=board.id,
-            fits=len(tflite) < board.ram_bytes,
-            reason="" if len(tflite) < board.ram_bytes else "larger than RAM",
-        )
-    micro = check_micro(tflite)
-    flash = len(tflite) + kernel_code_bytes({op.name for op in read_graph(tflite).ops})
+        fits = size < board.ram_bytes
+        return BoardCheck(board=board.id, fits=fits, reason="" if fits else "larger than RAM")
     flash_margin = None if board.flash_bytes is None else board.flash_bytes - flash
     if not micro.ok:
         return BoardCheck(

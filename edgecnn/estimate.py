@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from edgecnn.boardcheck import check_on_board, kernel_code_bytes
+from edgecnn.boardcheck import check_on_boards, kernel_code_bytes
 from edgecnn.boards import Board, get_board
 from edgecnn.costmodel import Coefficients, load_coefficients, op_cycles, resolve
 from edgecnn.errors import BadInputError
@@ -85,11 +85,14 @@ def estimate(
     data = path.read_bytes()
     graph = read_graph(data)
     coefficients = coefficients or load_coefficients()
-    return [_on_board(data, graph, board, coefficients, threads) for board in targets]
+    checks = check_on_boards(data, mode=graph.dtype, boards=targets, graph=graph)
+    return [
+        _on_board(graph, board, check, coefficients, threads)
+        for board, check in zip(targets, checks, strict=True)
+    ]
 
 
-def _on_board(data, graph: GraphCost, board: Board, coefficients, threads) -> BoardEstimate:
-    check = check_on_board(data, mode=graph.dtype, board=board)
+def _on_board(graph: GraphCost, board: Board, check, coefficients, threads) -> BoardEstimate:
     used = 1 if board.is_mcu else min(threads or board.cores, board.cores)
     try:
         group, efficiency, family, scale = resolve(board, graph.dtype, coefficients, used, None)

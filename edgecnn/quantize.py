@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn import __version__, deps, fileio
-from edgecnn.boardcheck import BoardCheck, check_on_board
+from edgecnn import __version__, deps, fileio, metrics
+from edgecnn.boardcheck import BoardCheck, check_on_boards
 from edgecnn.boards import Board, get_board
 from edgecnn.calibration import DEFAULT_SAMPLES, draw_balanced, load_calibration
 from edgecnn.convert import IOType, Mode, convert
@@ -179,7 +179,7 @@ def _keras_reference(model, data: PreparedData) -> _Reference:
 
 
 def _accuracy(probs: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean(np.argmax(probs, axis=-1) == y))
+    return metrics.accuracy(y, np.argmax(probs, axis=-1))
 
 
 def _calibration(data, path, count, seed, modes) -> tuple[np.ndarray | None, dict]:
@@ -221,7 +221,7 @@ def _variant(job: _Job, mode: Mode) -> Variant:
         output_dtype=tm.output.dtype,
         float_layers=float_layers,
         note=note,
-        boards=tuple(check_on_board(tflite, mode=str(mode), board=b) for b in job.boards),
+        boards=tuple(check_on_boards(tflite, mode=str(mode), boards=job.boards)),
     )
     fileio.write_bytes(path, tflite)
     write_manifest(path, _manifest(job, variant, tm, tflite))

@@ -106,18 +106,31 @@ def list_boards() -> list[Board]:
     return [load_board_file(path) for _, path in sorted(found.items())]
 
 
+def known_board_ids() -> list[str]:
+    """The ids of every board file found, sorted."""
+    return sorted({p.stem for d in board_dirs() for p in d.glob("*.toml")})
+
+
+def board_file(board_id: str) -> Path:
+    """The file that defines ``board_id`` (a user file wins over a shipped one).
+
+    Raises:
+        BadInputError: an unknown id (listing the known ones).
+    """
+    for folder in board_dirs():
+        path = folder / f"{board_id}.toml"
+        if path.is_file():
+            return path
+    raise BadInputError(f"unknown board {board_id!r}; known boards: {', '.join(known_board_ids())}")
+
+
 def get_board(board_id: str) -> Board:
     """Loads a board by id.
 
     Raises:
         BadInputError: an unknown id (listing the known ones) or a malformed file.
     """
-    for folder in board_dirs():
-        path = folder / f"{board_id}.toml"
-        if path.is_file():
-            return load_board_file(path)
-    known = sorted({p.stem for d in board_dirs() for p in d.glob("*.toml")})
-    raise BadInputError(f"unknown board {board_id!r}; known boards: {', '.join(known)}")
+    return load_board_file(board_file(board_id))
 
 
 def load_board_file(path: Path) -> Board:

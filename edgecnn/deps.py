@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Iterator
+from importlib import metadata
 from types import ModuleType
 
 from edgecnn.errors import MissingDependencyError
@@ -27,6 +28,14 @@ def require(module: str, *, extra: str, package: str | None = None) -> ModuleTyp
         raise MissingDependencyError(
             f'{name} is not installed (needed here); install it with pip install "edgecnn[{extra}]"'
         ) from exc
+
+
+def version_of(package: str) -> str | None:
+    """The installed version of a PyPI distribution, or None when it is not installed."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def keras() -> ModuleType:

@@ -9,7 +9,8 @@ import numpy as np
 from edgecnn import deps, fileio
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
     matplotlib = deps.require("matplotlib", extra="train")
     matplotlib.use("Agg")
     return deps.require("matplotlib.pyplot", extra="train", package="matplotlib")
@@ -17,7 +18,7 @@ def _pyplot():
 
 def plot_curves(history: dict[str, list[float]], path: Path) -> None:
     """Loss and accuracy per epoch, training and validation side by side."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         for key, style in ((metric, "-"), (f"val_{metric}", "--")):
@@ -29,12 +30,12 @@ def plot_curves(history: dict[str, list[float]], path: Path) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_confusion(matrix: np.ndarray, labels: list[str], path: Path, *, title: str) -> None:
     """A confusion matrix with counts in the cells (rows: true class)."""
-    plt = _pyplot()
+    plt = pyplot()
     size = max(3.5, 0.45 * len(labels) + 2)
     fig, ax = plt.subplots(figsize=(size, size))
     ax.imshow(matrix, cmap="Blues")
@@ -49,10 +50,11 @@ def plot_confusion(matrix: np.ndarray, labels: list[str], path: Path, *, title: 
         colour = "white" if count > threshold else "black"
         ax.text(col, row, str(count), ha="center", va="center", color=colour, fontsize=8)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def _save(fig, path: Path) -> None:
+def save_figure(fig, path: Path) -> None:
+    """Writes ``fig`` as a PNG atomically and closes it."""
     with fileio.atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=100)
-    _pyplot().close(fig)
+    pyplot().close(fig)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -284,10 +283,5 @@ def _manifest(job: _Job, variant: Variant, tm: TFLiteModel, tflite: bytes) -> Ma
 
 
 def _versions() -> dict:
-    out = {"edgecnn": __version__}
-    for package in ("tensorflow", "keras", "ai-edge-litert"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            out[package] = None
-    return out
+    packages = ("tensorflow", "keras", "ai-edge-litert")
+    return {"edgecnn": __version__} | {p: deps.version_of(p) for p in packages}

@@ -104,3 +104,41 @@ def test_bad_config_names_the_key_and_line(tmp_path, old, new, message):
 
 def test_config_from_python():
     assert parse_config({"data": "x.csv"}).modes == ("fp32", "int8")
+
+
+def test_each_budget_met_alone_but_none_together_names_the_nearest_misses():
+    fast_but_worse = candidate("fast", 0.95, 10, 0.1, 3.0, 4)
+    slow_but_good = candidate("good", 0.98, 30, 0.3, 30.0, 6)
+    result = select(
+        [fast_but_worse, slow_but_good],
+        Budgets(max_latency_ms=10, max_accuracy_drop=0.01),
+        reference_accuracy=0.98,
+    )
+    assert not result.met and len(result.unmet) == 2
+    assert "good misses max_latency_ms on arduino-nano-33-ble-sense: 30 > 10" in result.unmet[0]
+    assert "fast misses max_accuracy_drop: 0.03 > 0.01" in result.unmet[1]
+
+
+def test_no_candidates_at_all():
+    result = select([], Budgets(), reference_accuracy=0.9)
+    assert not result.met and result.unmet == ("there are no variants to choose from",)
+
+
+def test_config_to_dict_round_trips_through_parse():
+    config = parse_config(
+        {"data": "x.csv", "input_shape": "32x32x3", "boards": ["rpi-4b"],
+         "budgets": {"max_size_kb": 100}}
+    )  # fmt: skip
+    assert config.input_shape == (32, 32, 3)
+    assert parse_config(config.to_dict()) == config
+
+
+def test_the_readme_example_config_loads(tmp_path):
+    import pathlib
+
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "edgecnn.toml"
+    path.write_text(example)
+    config = load_config(path)
+    assert config.model == "cnn1d" and config.budgets.max_size_kb == 256

@@ -112,6 +112,13 @@ def test_post_processing():
     assert not debounce.should_emit("b", 0.5) and debounce.should_emit("b", 1.5)
 
 
+def test_ties_go_to_the_first_class_like_argmax():
+    scores = np.array([0.1, 0.4, 0.4, 0.1])  # int8 outputs often tie like this
+    decision = PostProcessor(["a", "b", "c", "d"])(scores)
+    assert decision.label == "b" == "abcd"[int(np.argmax(scores))]
+    assert [label for label, _ in decision.top] == ["b", "c", "a"]
+
+
 def test_windower_hops():
     windower = Windower(window=4, hop=3, channels=1)
     starts = [w[0, 0] for i in range(13) if (w := windower.push(np.array([i]))) is not None]

@@ -24,7 +24,8 @@ from edgecnn.errors import BadInputError
     multiple=True,
     default=["stdout"],
     show_default=True,
-    help="stdout, jsonl:FILE, csv:FILE, mqtt://HOST[:PORT]/TOPIC, http(s)://URL "
+    help="stdout (JSON lines), text (for people), jsonl:FILE, csv:FILE, "
+    "mqtt://HOST[:PORT]/TOPIC, http(s)://URL "
     "or gpio:PIN=LABEL (repeatable). Network sinks spool to disk while away.",
 )
 @click.option(

@@ -1,4 +1,4 @@
-"""Verbs that build and train models: models, summary, train, demo."""
+"""Verbs that build and train models: models, summary, train, pipeline, demo."""
 
 from __future__ import annotations
 
@@ -168,10 +168,133 @@ def _print_result(result, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False), help="Run folder [runs/demo-<time>].")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="edgecnn.toml with the keys below (flags override it).",
+)
+@click.option("--data", help="Data source: folder, .npz, .csv or builtin:digits.")
+@click.option("--model", "model_name", help="Zoo model [lenet5].")
+@click.option("--epochs", type=int, help="Most training epochs [40].")
+@click.option("--seed", type=int, help="Seeds the split, training and calibration [0].")
+@click.option(
+    "--prune-ratio",
+    "prune_ratios",
+    multiple=True,
+    help="Channel ratios to try, e.g. 0,0.25,0.5 (0 = unpruned) [0].",
+)
+@click.option(
+    "--mode", "modes", multiple=True, help="Quantization modes, e.g. fp32,int8 [fp32,int8]."
+)
+@click.option("--board", "boards", multiple=True, help="Target board id (repeatable).")
+@click.option("--max-latency-ms", type=float, help="Budget: estimated latency on every board.")
+@click.option("--max-arena-kb", type=float, help="Budget: tensor arena / memory in KiB.")
+@click.option("--max-size-kb", type=float, help="Budget: model file size in KiB.")
+@click.option("--max-accuracy-drop", type=float, help="Budget: e.g. 0.01 = one point below Keras.")
+@click.option("--out", type=click.Path(file_okay=False), help="Pipeline folder [runs/pipeline].")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-def demo(out, as_json: bool) -> None:
-    """Train vgg_tiny on the built-in digits set (no download) and show the result.
+@click.pass_context
+def pipeline(ctx, config_path, out, as_json, **flags) -> None:
+    """Train, prune, quantize, benchmark and estimate; pick the best variant within budgets.
+
+    Every ratio x mode variant is evaluated on the held-out test split, timed here, and
+    estimated on every --board; the chosen one has the best accuracy within every budget
+    on every board. report.md and report.html land in the pipeline folder. Re-running
+    reuses finished steps (content-hashed), so a new budget does not retrain. Exit code 3
+    when no variant meets the budgets (the report says what nothing met, by how much).
+
+    \b
+    Examples:
+      edgecnn pipeline --config edgecnn.toml
+      edgecnn pipeline --data builtin:digits --model vgg_tiny --prune-ratio 0,0.5 \\
+          --mode fp32,int8 --board rpi-zero-2w --board arduino-nano-33-ble-sense \\
+          --max-latency-ms 50 --max-arena-kb 64 --max-accuracy-drop 0.02
+    """
+    from edgecnn import pipeline as pipelines
+
+    overrides = _pipeline_overrides(flags)
+    if config_path:
+        config = pipelines.load_config(config_path, overrides=overrides)
+    else:
+        if "data" not in overrides:
+            raise BadInputError("give --config edgecnn.toml or at least --data")
+        config = pipelines.parse_config(overrides)
+    result = pipelines.run(config, out=out)
+    _print_pipeline(result, as_json)
+    if not result.met:
+        ctx.exit(3)
+
+
+def _pipeline_overrides(flags: dict) -> dict:
+    """The flags given, as config keys (lists split on commas; budgets in their table)."""
+    names = {"model_name": "model"}
+    out: dict = {"budgets": {}}
+    for flag, value in flags.items():
+        if value is None or value == ():
+            continue
+        if flag.startswith("max_"):
+            out["budgets"][flag] = value
+        elif isinstance(value, tuple):
+            items = [v.strip() for text in value for v in text.split(",") if v.strip()]
+            out[flag] = [_number(v, flag) for v in items] if flag == "prune_ratios" else items
+        else:
+            out[names.get(flag, flag)] = value
+    return out
+
+
+def _number(text: str, flag: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise BadInputError(
+            f"--{flag[:-1].replace('_', '-')} {text!r} is not a number; e.g. 0.5"
+        ) from None
+
+
+def _print_pipeline(result, as_json: bool) -> None:
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    boards = result.config["boards"]
+    click.echo(
+        f"{'variant':<22}{'size':>10}{'accuracy':>10}" + "".join(f"{b[:24]:>26}" for b in boards)
+    )
+    for v in result.variants:
+        cells = [f"{v.name:<22}", f"{v.size_bytes / 1024:>8.1f}Ki", f"{v.accuracy:>10.4f}"]
+        for b in boards:
+            row = v.on(b)
+            text = "-" if row is None or row.latency_ms is None else f"{row.latency_ms:.3g} ms"
+            cells.append(f"{text + ('' if row and row.fits else ' (no)'):>26}")
+        mark = "  <- chosen" if v.name == result.chosen else ("" if not v.misses else "  misses")
+        click.echo("".join(cells) + mark)
+    if result.met:
+        click.echo(f"chosen       {result.chosen}: {result.why}")
+    else:
+        click.echo("chosen       none: no variant met every budget")
+        for line in result.unmet:
+            click.echo(f"             {line}")
+    click.echo(
+        f"steps        {len(result.ran)} run, {len(result.reused)} reused; {result.seconds} s"
+    )
+    click.echo(f"report       {result.report_html}  (and report.md)")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False), help="Demo folder [runs/demo].")
+@click.option(
+    "--samples", type=click.IntRange(min=1), default=60, show_default=True,
+    help="Held-out test samples to replay through edgecnn run.",
+)  # fmt: skip
+@click.option("--rate", type=float, default=20.0, show_default=True, help="Replay samples/s.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+def demo(out, samples: int, rate: float, as_json: bool) -> None:
+    """The whole pipeline on the built-in digits set (no download), then a live replay.
+
+    Trains vgg_tiny, prunes it at 0.25 and 0.5, quantizes each to fp32, dynamic and int8,
+    estimates every variant on a Raspberry Pi Zero 2 W and an Arduino Nano 33 BLE Sense,
+    picks the best one within the budgets (50 ms, 64 KiB arena, 2 points of accuracy),
+    writes the report, and replays held-out test samples through edgecnn run with it.
 
     \b
     Example:
@@ -179,4 +302,15 @@ def demo(out, as_json: bool) -> None:
     """
     from edgecnn.demo import run_demo
 
-    _print_result(run_demo(out=out), as_json)
+    result = run_demo(out=out, samples=samples, rate_hz=rate, sink=None if as_json else "text")
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    _print_pipeline(result.pipeline, False)
+    check = result.replay
+    click.echo(
+        f"replay       edgecnn run saw {check.replay_correct}/{check.samples} correct "
+        f"({check.replay_correct / check.samples:.4f}); the pipeline's evaluation of the same "
+        f"samples: {check.pipeline_correct}/{check.samples} - "
+        + ("identical predictions" if check.same_predictions else "DIFFERENT")
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +36,29 @@ class PipelineConfig:
     model: str = "lenet5"
     epochs: int = 40
     seed: int = 0
+    batch_size: int = 32
+    width: float | None = None
+    patience: int = 8
+    augment: str | None = None
+    balance: str = "none"
+    input_shape: tuple[int, ...] | None = None
+    window: int = 128
+    hop: int | None = None
+    label_column: str = "label"
     prune_ratios: tuple[float, ...] = (0.0,)
+    finetune_epochs: int = 3
     modes: tuple[str, ...] = ("fp32", "int8")
+    calibration_samples: int = 300
     boards: tuple[str, ...] = ()
+    bench_runs: int = 50
     budgets: Budgets = field(default_factory=Budgets)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (the provenance of a pipeline run)."""
+        out = asdict(self)
+        for key in ("prune_ratios", "modes", "boards", "input_shape"):
+            out[key] = list(out[key]) if out[key] is not None else None
+        return out
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -47,19 +66,42 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,),
     "epochs": (int,),
     "seed": (int,),
+    "batch_size": (int,),
+    "width": (int, float),
+    "patience": (int,),
+    "augment": (str,),
+    "balance": (str,),
+    "input_shape": (list, str),
+    "window": (int,),
+    "hop": (int,),
+    "label_column": (str,),
     "prune_ratios": (list,),
+    "finetune_epochs": (int,),
     "modes": (list,),
+    "calibration_samples": (int,),
     "boards": (list,),
+    "bench_runs": (int,),
 }
+# Keys whose value must be at least this (0 = non-negative).
+_MINIMUM = {
+    "epochs": 1, "batch_size": 1, "patience": 1, "window": 1, "hop": 1,
+    "finetune_epochs": 0, "calibration_samples": 10, "bench_runs": 1,
+}  # fmt: skip
+_BALANCE = ("none", "weights", "oversample", "undersample", "smote")
 _BUDGET_KEYS = {f.name for f in fields(Budgets)}
 
 
-def load_config(path: str | Path) -> PipelineConfig:
+def load_config(path: str | Path, *, overrides: dict | None = None) -> PipelineConfig:
     """Reads and checks a pipeline TOML file.
+
+    Args:
+        path: the ``edgecnn.toml``.
+        overrides: keys that replace the file's (command-line flags); a ``budgets`` dict
+            replaces single budgets.
 
     Raises:
         BadInputError: unreadable TOML, an unknown key or a wrong type (naming the key and
-            its line), a negative budget, a ratio outside [0, 1), an unknown mode.
+            its line), a negative budget, a ratio outside [0, 1), an unknown mode or board.
     """
     path = Path(path)
     try:
@@ -69,15 +111,26 @@ def load_config(path: str | Path) -> PipelineConfig:
         raise BadInputError(f"cannot read config {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadInputError(f"config {path} is not valid TOML: {exc}") from None
-    return parse_config(data, where=_Locator(path, text))
+    return parse_config(merge(data, overrides or {}), where=_Locator(path, text))
+
+
+def merge(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with ``overrides`` on top; budgets merge one by one."""
+    merged = dict(data) | {k: v for k, v in overrides.items() if k != "budgets"}
+    if overrides.get("budgets"):
+        base = data.get("budgets", {})
+        merged["budgets"] = (base if isinstance(base, dict) else {}) | overrides["budgets"]
+    return merged
 
 
 def parse_config(data: dict[str, Any], *, where: _Locator | None = None) -> PipelineConfig:
     """Checks a config dict (from TOML or built in Python)."""
     where = where or _Locator(Path("<config>"), "")
+    data = {k: v for k, v in data.items() if v is not None}  # None (from Python): unset
     budgets = data.get("budgets", {})
     if not isinstance(budgets, dict):
         raise BadInputError(f"{where('budgets')}: must be a table")
+    budgets = {k: v for k, v in budgets.items() if v is not None}
     for key, value in data.items():
         if key == "budgets":
             continue
@@ -86,18 +139,67 @@ def parse_config(data: dict[str, Any], *, where: _Locator | None = None) -> Pipe
                 f"{where(key)}: unknown key {key!r}; known keys: {', '.join([*_TYPES, 'budgets'])}"
             )
         _check_type(where, key, value, _TYPES[key])
+        if key in _MINIMUM and value < _MINIMUM[key]:
+            least = _MINIMUM[key]
+            raise BadInputError(f"{where(key)}: {key} must be at least {least}, got {value}")
     if "data" not in data:
         raise BadInputError(f"{where('data')}: the key 'data' is required")
+    plain = {k: v for k, v in data.items() if k in _TYPES and k not in _CONVERTED}
     return PipelineConfig(
-        data=data["data"],
-        model=data.get("model", "lenet5"),
-        epochs=data.get("epochs", 40),
-        seed=data.get("seed", 0),
+        **plain,
+        width=_width(where, data.get("width")),
+        balance=_balance(where, data.get("balance", "none")),
+        input_shape=_input_shape(where, data.get("input_shape")),
         prune_ratios=_ratios(where, data.get("prune_ratios", [0.0])),
         modes=_modes(where, data.get("modes", ["fp32", "int8"])),
-        boards=tuple(_strings(where, "boards", data.get("boards", []))),
+        boards=_boards(where, data.get("boards", [])),
         budgets=_budgets(where, budgets),
     )
+
+
+_CONVERTED = {"width", "balance", "input_shape", "prune_ratios", "modes", "boards"}
+
+
+def _width(where, value) -> float | None:
+    if value is not None and not 0 < value <= 8:
+        raise BadInputError(f"{where('width')}: width must be in (0, 8], got {value}")
+    return None if value is None else float(value)
+
+
+def _balance(where, value: str) -> str:
+    if value not in _BALANCE:
+        raise BadInputError(
+            f"{where('balance')}: unknown balance {value!r}; choose from {', '.join(_BALANCE)}"
+        )
+    return value
+
+
+def _input_shape(where, value) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    parts = value.lower().split("x") if isinstance(value, str) else value
+    try:
+        shape = tuple(int(p) for p in parts)
+    except (TypeError, ValueError):
+        shape = ()
+    if not 1 <= len(shape) <= 3 or min(shape) < 1 or any(isinstance(p, bool) for p in parts):
+        raise BadInputError(
+            f'{where("input_shape")}: input_shape must look like "32x32x3" or [32, 32, 3], '
+            f"got {value!r}"
+        )
+    return shape
+
+
+def _boards(where, values: list) -> tuple[str, ...]:
+    from edgecnn.boards import known_board_ids
+
+    known = known_board_ids()
+    for value in _strings(where, "boards", values):
+        if value not in known:
+            raise BadInputError(
+                f"{where('boards')}: unknown board {value!r}; known: {', '.join(known)}"
+            )
+    return tuple(values)
 
 
 def _check_type(where, key: str, value: Any, kinds: tuple[type, ...]) -> None:

@@ -71,15 +71,11 @@ def select(
     misses = {name: tuple(ch for ch in found if not ch.ok) for name, found in checks.items()}
     passing = [c for c in candidates if not misses[c.name]]
     chosen = max(passing, key=lambda c: (c.accuracy, -c.size_bytes), default=None)
-    return Selection(chosen, misses, () if chosen else _unmet(checks))
+    return Selection(chosen, misses, () if chosen else _unmet(checks, candidates, misses))
 
 
 def _checks(c: Candidate, budgets: Budgets, reference: float) -> list[Check]:
-    found = [
-        Check("runs", b.board, None, b.reason or "does not fit", False)
-        for b in c.boards
-        if not b.fits
-    ]
+    found = [Check("runs", b.board, None, b.reason or "does not fit", b.fits) for b in c.boards]
     drop = round(reference - c.accuracy, 6)
     found.append(_limit("max_accuracy_drop", None, drop, budgets.max_accuracy_drop))
     found.append(_limit("max_size_kb", None, c.size_bytes / 1024, budgets.max_size_kb))
@@ -100,7 +96,21 @@ def _limit(name: str, board: str | None, value: float | None, limit: float | Non
     return Check(name, board, round(value, 4), limit, value <= limit)
 
 
-def _unmet(checks: dict[str, list[Check]]) -> tuple[str, ...]:
+def _unmet(checks, candidates, misses) -> tuple[str, ...]:
+    """What kept every variant out: each budget none met, or the nearest misses."""
+    alone = _unmet_alone(checks)
+    if alone or not candidates:
+        return alone or ("there are no variants to choose from",)
+    # Each budget is met by some variant, but none meets them all together.
+    nearest = sorted(candidates, key=lambda c: (len(misses[c.name]), -c.accuracy))[:2]
+    return tuple(
+        f"no variant meets every budget at once; {c.name} misses "
+        + "; ".join(ch.describe() for ch in misses[c.name])
+        for c in nearest
+    )
+
+
+def _unmet_alone(checks: dict[str, list[Check]]) -> tuple[str, ...]:
     """For each (budget, board) no variant met, the variant that came closest."""
     by_key: dict[tuple[str, str | None], list[tuple[str, Check]]] = {}
     for name, found in checks.items():

@@ -44,7 +44,9 @@ class PostProcessor:
     def __call__(self, probs: np.ndarray) -> Decision:
         self.history.append(np.asarray(probs, dtype=np.float64))
         mean = self.history[0] if len(self.history) == 1 else np.mean(self.history, axis=0)
-        order = np.argsort(mean)[::-1][: self.top_k]
+        # Stable descending order: a tie goes to the first class, as numpy's argmax (and so
+        # the evaluation in edgecnn quantize/pipeline) decides it; int8 scores often tie.
+        order = np.argsort(-mean, kind="stable")[: self.top_k]
         best = int(order[0])
         label = self.labels[best] if mean[best] >= self.threshold else UNKNOWN
         return Decision(

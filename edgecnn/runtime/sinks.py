@@ -20,7 +20,9 @@ from typing import TextIO
 from edgecnn.deps import require
 from edgecnn.errors import BadInputError
 
-SCHEMES = "stdout, jsonl:FILE, csv:FILE, mqtt://HOST[:PORT]/TOPIC, http(s)://URL, gpio:PIN=LABEL"
+SCHEMES = (
+    "stdout, text, jsonl:FILE, csv:FILE, mqtt://HOST[:PORT]/TOPIC, http(s)://URL, gpio:PIN=LABEL"
+)
 QUEUE_SIZE = 1000
 CLOSE_TIMEOUT_S = 10.0
 CSV_FIELDS = ("t", "window", "label", "score", "truth")
@@ -49,6 +51,21 @@ class JsonLines(Sink):
     def close(self) -> None:
         if self.owned:
             self.stream.close()
+
+
+class TextLines(Sink):
+    """One line a person reads: window, label, score, and the true label when known."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, result: dict) -> None:
+        line = f"#{result['window']:<5} {result['label']:<12} {result['score']:.3f}"
+        if "truth" in result:
+            mark = "ok" if result["truth"] == result["label"] else "WRONG"
+            line += f"   true {result['truth']:<12} {mark}"
+        self.stream.write(line + "\n")
+        self.stream.flush()
 
 
 class CsvFile(Sink):
@@ -143,6 +160,8 @@ def _open_inner(uri: str) -> Sink:
     try:
         if uri == "stdout":
             return JsonLines(sys.stdout)
+        if uri == "text":
+            return TextLines(sys.stdout)
         if scheme == "jsonl" and target:
             return JsonLines(Path(target).open("a", encoding="utf-8"), owned=True)
         if scheme == "csv" and target:

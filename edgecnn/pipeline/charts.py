@@ -1,0 +1,128 @@
+"""The report's plots: accuracy vs estimated latency per board, and size per variant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from edgecnn.pipeline.config import Budgets
+from edgecnn.pipeline.result import VariantReport
+from edgecnn.plots import pyplot, save_figure
+
+CHOSEN_COLOUR = "#d62728"
+COLOUR = "#1f77b4"
+
+
+def pareto_front(points: Sequence[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    """The (latency, accuracy, name) points no other point beats on both, fastest first.
+
+    A point is dominated when another is at least as fast and at least as accurate, and
+    strictly better on one of the two.
+    """
+    front = []
+    for point in sorted(points, key=lambda p: (p[0], -p[1])):
+        if not front or point[1] > front[-1][1]:
+            front.append(point)
+    return front
+
+
+def plot_tradeoff(
+    variants: Sequence[VariantReport],
+    boards: Sequence[str],
+    budgets: Budgets,
+    *,
+    reference_accuracy: float,
+    chosen: str | None,
+    path: Path,
+) -> None:
+    """Accuracy vs estimated latency, one panel per board (host p50 when no board).
+
+    Dashed lines are the latency budget and the lowest accuracy the drop budget allows;
+    the grey line joins the Pareto front; the chosen variant is a red star.
+    """
+    plt = pyplot()
+    panels = list(boards) or [None]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4), squeeze=False)
+    for ax, board in zip(axes[0], panels, strict=True):
+        points = _points(variants, board)
+        _scatter(ax, points, chosen)
+        front = pareto_front(points)
+        ax.plot([p[0] for p in front], [p[1] for p in front], color="grey", lw=1, zorder=1,
+                label="Pareto front")  # fmt: skip
+        latest = max((p[0] for p in points), default=0.0)
+        _budget_lines(ax, budgets, reference_accuracy, latest=latest if board else None)
+        title = board or "this machine (measured p50)"
+        missing = len(variants) - len(points)
+        ax.set_title(title + (f"\n{missing} variant(s) cannot run here" if missing else ""))
+        ax.set_xlabel("estimated latency (ms)" if board else "latency p50 (ms)")
+        ax.set_ylabel("test accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def _points(variants, board: str | None) -> list[tuple[float, float, str]]:
+    points = []
+    for v in variants:
+        if board is None:
+            points.append((v.host_p50_ms, v.accuracy, v.name))
+            continue
+        row = v.on(board)
+        if row is not None and row.fits and row.latency_ms is not None:
+            points.append((row.latency_ms, v.accuracy, v.name))
+    return points
+
+
+def _scatter(ax, points, chosen: str | None) -> None:
+    for latency, accuracy, name in points:
+        is_chosen = name == chosen
+        ax.scatter(
+            latency,
+            accuracy,
+            marker="*" if is_chosen else "o",
+            s=160 if is_chosen else 40,
+            color=CHOSEN_COLOUR if is_chosen else COLOUR,
+            zorder=3,
+        )
+        ax.annotate(name, (latency, accuracy), textcoords="offset points", xytext=(4, 4),
+                    fontsize=7)  # fmt: skip
+
+
+def _budget_lines(ax, budgets: Budgets, reference: float, *, latest: float | None) -> None:
+    """Draws the budgets; a latency budget far right of every point is named, not drawn,
+    so the points keep the width of the panel."""
+    limit = budgets.max_latency_ms
+    if latest is not None and limit is not None:
+        label = f"max latency {limit:g} ms"
+        if limit <= 3 * latest or latest == 0:
+            ax.axvline(limit, color=CHOSEN_COLOUR, ls="--", lw=1, label=label)
+        else:
+            ax.plot([], [], color=CHOSEN_COLOUR, ls="--", lw=1, label=f"{label} (off scale)")
+    if budgets.max_accuracy_drop is not None:
+        floor = reference - budgets.max_accuracy_drop
+        ax.axhline(floor, color="darkorange", ls="--", lw=1,
+                   label=f"min accuracy {floor:.4f}")  # fmt: skip
+
+
+def plot_sizes(
+    variants: Sequence[VariantReport], budgets: Budgets, *, chosen: str | None, path: Path
+) -> None:
+    """File size per variant (KiB), with the size budget as a dashed line."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(variants) + 1.5))
+    names = [v.name for v in variants]
+    sizes = [v.size_bytes / 1024 for v in variants]
+    colours = [CHOSEN_COLOUR if n == chosen else COLOUR for n in names]
+    ax.barh(names, sizes, color=colours)
+    for y, size in enumerate(sizes):
+        ax.text(size, y, f" {size:.1f}", va="center", fontsize=8)
+    if budgets.max_size_kb is not None:
+        ax.axvline(budgets.max_size_kb, color=CHOSEN_COLOUR, ls="--", lw=1,
+                   label=f"max size {budgets.max_size_kb:g} KiB")  # fmt: skip
+        ax.legend(fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("size (KiB)")
+    ax.set_title("model file size per variant (chosen in red)")
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -1,0 +1,389 @@
+"""The pipeline: train -> prune at each ratio -> quantize in each mode -> evaluate ->
+benchmark here -> estimate on every board -> pick the best variant within the budgets.
+
+Every step is content-hashed (``steps``): re-running with the same config reuses what is
+finished, so changing a budget or adding a board never retrains.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn import __version__, deps, fileio
+from edgecnn.boards import board_file
+from edgecnn.console import to_stderr
+from edgecnn.costmodel import COST_MODEL_PATH
+from edgecnn.errors import BadInputError, ModelError
+from edgecnn.pipeline.config import PipelineConfig
+from edgecnn.pipeline.report import write_report
+from edgecnn.pipeline.result import BoardRow, PipelineResult, VariantReport
+from edgecnn.pipeline.select import Selection, select
+from edgecnn.pipeline.steps import StepCache, file_digest, key_of, source_digest
+from edgecnn.rundir import RunDir
+
+DEFAULT_FOLDER = Path("runs") / "pipeline"
+RESULT_FILE = "pipeline.json"
+
+
+def run_pipeline(
+    config: PipelineConfig,
+    *,
+    out: str | Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> PipelineResult:
+    """Runs (or resumes) the pipeline into ``out`` and writes report.md and report.html.
+
+    Args:
+        config: what to train, the variants, the boards and the budgets.
+        out: the pipeline folder (default ``runs/pipeline``); re-running into the same
+            folder reuses every step whose inputs did not change.
+        log: where progress lines go; default stderr.
+
+    Returns:
+        The result; ``result.met`` is False when no variant met every budget (the report
+        is written all the same and says which budget nothing met, by how much).
+
+    Raises:
+        BadInputError: bad data or options (the training step checks them first).
+    """
+    log = log or to_stderr
+    started = time.perf_counter()
+    folder = Path(out) if out else DEFAULT_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    steps = StepCache(folder, log)
+    trained = _train_step(config, folder, steps, log)
+    run = RunDir(Path(trained["run_dir"]))
+    prepared = functools.cache(lambda: _load_prepared(run))
+    models, skipped = _model_files(config, run, trained["key"], steps, log)
+    variants = [
+        _variant(config, steps, prepared, trained, ratio, tflite)
+        for ratio, keras_path in models
+        for tflite in _quantized(config, steps, keras_path, log)
+    ]
+    selection = select(
+        [v.candidate() for v in variants],
+        config.budgets,
+        reference_accuracy=trained["accuracy"],
+    )
+    variants = [_with_misses(v, selection) for v in variants]
+    result = PipelineResult(
+        folder=str(folder),
+        run_dir=str(run.root),
+        reference_accuracy=trained["accuracy"],
+        variants=tuple(variants),
+        chosen=selection.chosen.name if selection.chosen else None,
+        why=_why(selection, variants, config),
+        unmet=selection.unmet,
+        skipped=tuple(skipped),
+        reused=tuple(steps.reused),
+        ran=tuple(steps.ran),
+        config=config.to_dict(),
+        provenance=_provenance(trained),
+        report_md=str(folder / "report.md"),
+        report_html=str(folder / "report.html"),
+        seconds=round(time.perf_counter() - started, 1),
+    )
+    write_report(result, confusion=_chosen_confusion(result, steps, prepared), log=log)
+    fileio.write_json(folder / RESULT_FILE, result.to_dict())
+    return result
+
+
+def _train_step(config: PipelineConfig, folder: Path, steps: StepCache, log) -> dict:
+    train_config = _train_config(config)
+    key = key_of("train", __version__, source_digest(config.data), train_config.to_dict())
+    run = RunDir(folder / f"train-{config.model}-{key[:10]}")
+
+    def compute() -> dict:
+        from edgecnn.train import train
+
+        resume = run.state.is_file() and not run.is_complete()
+        if not resume and not run.is_complete() and run.root.exists():
+            shutil.rmtree(run.root)  # an unfinished run without a checkpoint: start over
+        if not run.is_complete():
+            train(train_config, out=run.root, resume=resume, log=log)
+        return _reference(run) | {"key": key}
+
+    return steps.run("train", key, compute, files=lambda v: (run.model, run.report))
+
+
+def _train_config(config: PipelineConfig):
+    from edgecnn.data.balance import Balance
+    from edgecnn.data.sources import DataOptions
+    from edgecnn.trainconfig import TrainConfig
+
+    return TrainConfig(
+        data=config.data,
+        model=config.model,
+        data_options=DataOptions(
+            input_shape=config.input_shape,
+            window=config.window,
+            hop=config.hop,
+            label_column=config.label_column,
+        ),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        augment=config.augment,
+        balance=Balance(config.balance),
+        seed=config.seed,
+        width=config.width,
+        patience=config.patience,
+    )
+
+
+def _reference(run: RunDir) -> dict:
+    """The trained Keras model's test predictions: what every variant is compared to."""
+    from edgecnn.modelio import load_keras_model
+    from edgecnn.train import predict_classes
+
+    prepared = _load_prepared(run)
+    predicted = predict_classes(load_keras_model(run.model), prepared.inputs("test"))
+    report = fileio.read_json(run.report)
+    return {
+        "run_dir": str(run.root),
+        "accuracy": _share(predicted == prepared.arrays.y["test"]),
+        "predictions": predicted.tolist(),
+        "fingerprint": fileio.read_json(run.config)["data"].get("fingerprint"),
+        "params": report["params"],
+        "macs": report["macs"],
+        "train_seconds": report["train_seconds"],
+    }
+
+
+def _load_prepared(run: RunDir):
+    from edgecnn.runs import load_run
+
+    return load_run(run)[1]
+
+
+def _model_files(config, run: RunDir, train_key: str, steps: StepCache, log):
+    """(ratio, .keras path) for the unpruned model and each pruning ratio that worked."""
+    models, skipped = [], []
+    for ratio in config.prune_ratios:
+        if ratio == 0:
+            models.append((0.0, run.model))
+            continue
+        try:
+            pruned = _prune_step(config, run, train_key, ratio, steps, log)
+        except ModelError as exc:  # a layer structured pruning cannot handle
+            skipped.append(f"prune {ratio:g}: {exc}")
+            log(f"pipeline: prune {ratio:g} skipped: {exc}")
+            continue
+        models.append((ratio, Path(pruned["path"])))
+    return models, skipped
+
+
+def _prune_step(config, run: RunDir, train_key: str, ratio: float, steps: StepCache, log):
+    key = key_of("prune", train_key, ratio, config.finetune_epochs)
+    target = run.root / f"pruned-{ratio:g}.keras"
+
+    def compute() -> dict:
+        from edgecnn.prune import prune
+
+        result = prune(
+            run.root, ratio=ratio, finetune_epochs=config.finetune_epochs, out=target.name, log=log
+        )
+        return {"path": result.model_path, "params": result.params_after}
+
+    return steps.run(f"prune {ratio:g}", key, compute, files=lambda v: (target,))
+
+
+def _quantized(config, steps: StepCache, keras_path: Path, log) -> list[Path]:
+    """The .tflite of every mode for one model; converts only the modes not yet done."""
+    digest = file_digest(keras_path)
+    keys = {
+        mode: key_of("quantize", digest, mode, config.calibration_samples, config.seed)
+        for mode in config.modes
+    }
+    names = {mode: f"quantize {keras_path.stem}-{mode}" for mode in config.modes}
+    paths = {mode: keras_path.with_name(f"{keras_path.stem}-{mode}.tflite") for mode in keys}
+    missing = [
+        m
+        for m in config.modes
+        if not steps.is_done(names[m], keys[m], files=lambda v, m=m: (paths[m],))
+        or not _manifest_ok(paths[m])
+    ]
+    done = _convert(config, keras_path, missing, log) if missing else {}
+    for mode in config.modes:
+        if mode in done:
+            steps.put(names[mode], keys[mode], done[mode])
+        else:
+            steps.run(names[mode], keys[mode], lambda: {})  # done: counted as reused
+    return [paths[m] for m in config.modes]
+
+
+def _manifest_ok(path: Path) -> bool:
+    from edgecnn.manifest import load_manifest
+
+    try:
+        load_manifest(path)  # verifies the sha256 of the .tflite
+    except BadInputError:
+        return False
+    return True
+
+
+def _convert(config, keras_path: Path, modes: list[str], log) -> dict[str, dict]:
+    from edgecnn.quantize import quantize
+
+    log(f"pipeline: converting {keras_path.name} to {', '.join(modes)}")
+    result = quantize(
+        keras_path,
+        modes=modes,
+        calibration_samples=config.calibration_samples,
+        seed=config.seed,
+    )
+    return {v.mode: {"path": v.path, "size_bytes": v.size_bytes} for v in result.variants}
+
+
+def _variant(config, steps: StepCache, prepared, trained: dict, ratio: float, tflite: Path):
+    digest = file_digest(tflite)
+    evaluated = steps.run(
+        f"evaluate {tflite.stem}",
+        key_of("evaluate", digest, trained["key"]),
+        lambda: _evaluate(tflite, prepared()),
+    )
+    bench = steps.run(
+        f"benchmark {tflite.stem}",
+        key_of("benchmark", digest, config.bench_runs, _machine()),
+        lambda: _benchmark(tflite, config.bench_runs),
+    )
+    boards = _estimate_step(config, steps, tflite, digest) if config.boards else []
+    predicted = np.asarray(evaluated["predictions"])
+    reference = np.asarray(trained["predictions"])
+    return VariantReport(
+        name=tflite.stem,
+        prune_ratio=ratio,
+        mode=tflite.stem.rsplit("-", 1)[1],
+        path=str(tflite),
+        size_bytes=tflite.stat().st_size,
+        accuracy=evaluated["accuracy"],
+        correct=evaluated["correct"],
+        test_samples=len(predicted),
+        delta=round(evaluated["accuracy"] - trained["accuracy"], 4),
+        agreement=_share(predicted == reference),
+        host_p50_ms=bench["p50_ms"],
+        boards=tuple(BoardRow(**row) for row in boards),
+    )
+
+
+def _evaluate(tflite: Path, prepared) -> dict:
+    """Top-1 predictions on the test split through the LiteRT interpreter."""
+    from edgecnn.runtime.interpreter import TFLiteModel
+
+    probs = TFLiteModel(tflite).predict(prepared.inputs("test"))
+    predicted = probs.argmax(axis=-1)
+    correct = int(np.sum(predicted == prepared.arrays.y["test"]))
+    return {
+        "predictions": predicted.tolist(),
+        "correct": correct,
+        "accuracy": round(correct / len(predicted), 4),
+    }
+
+
+def _benchmark(tflite: Path, runs: int) -> dict:
+    from edgecnn.runtime.bench import benchmark
+
+    result = benchmark(tflite, runs=runs, warmup=min(10, runs))
+    return {"p50_ms": result.p50_ms, "mean_ms": result.mean_ms}
+
+
+def _estimate_step(config, steps: StepCache, tflite: Path, digest: str) -> list[dict]:
+    boards = [(b, file_digest(board_file(b))) for b in config.boards]
+    key = key_of("estimate", __version__, digest, boards, file_digest(COST_MODEL_PATH))
+    value = steps.run(f"estimate {tflite.stem}", key, lambda: {"rows": _estimate(tflite, config)})
+    return value["rows"]
+
+
+def _estimate(tflite: Path, config: PipelineConfig) -> list[dict]:
+    from edgecnn.estimate import estimate
+
+    size = tflite.stat().st_size
+    return [
+        {
+            "board": e.board,
+            "kind": e.kind,
+            "latency_ms": e.latency_ms,
+            # Linux boards: tensor memory (RAM minus the model), the arena's counterpart.
+            "arena_bytes": e.arena_bytes if e.kind == "mcu" else e.ram_bytes - size,
+            "ram_bytes": e.ram_bytes,
+            "flash_bytes": e.flash_bytes,
+            "fits": e.fits,
+            "reason": e.reason,
+            "basis": e.basis,
+        }
+        for e in estimate(tflite, boards=list(config.boards))
+    ]
+
+
+def _with_misses(variant: VariantReport, selection: Selection) -> VariantReport:
+    from dataclasses import replace
+
+    found = selection.misses.get(variant.name, ())
+    return replace(variant, misses=tuple(ch.describe() for ch in found))
+
+
+def _why(selection: Selection, variants: list[VariantReport], config: PipelineConfig) -> str:
+    if selection.chosen is None:
+        return "no variant met every budget on every board"
+    passing = [v for v in variants if not v.misses]
+    boards = ", ".join(config.boards) or "no target board"
+    return (
+        f"{selection.chosen.name} has the best test accuracy ({selection.chosen.accuracy:.4f}) "
+        f"of the {len(passing)} of {len(variants)} variants that meet every budget on "
+        f"{boards}" + (" (ties go to the smaller file)" if len(passing) > 1 else "")
+    )
+
+
+def _chosen_confusion(result: PipelineResult, steps: StepCache, prepared) -> np.ndarray | None:
+    chosen = result.chosen_variant
+    if chosen is None:
+        return None
+    from edgecnn import metrics
+
+    evaluated = steps.steps[f"evaluate {chosen.name}"]["value"]
+    data = prepared()
+    return metrics.confusion_matrix(
+        data.arrays.y["test"], np.asarray(evaluated["predictions"]), len(data.labels)
+    )
+
+
+def held_out_predictions(folder: str | Path, variant: str) -> np.ndarray:
+    """The class indices a pipeline's evaluation predicted for one variant's test split.
+
+    Raises:
+        BadInputError: the folder holds no evaluation of ``variant``.
+    """
+    entry = StepCache(Path(folder), log=lambda _: None).steps.get(f"evaluate {variant}")
+    if entry is None:
+        raise BadInputError(f"{folder} holds no pipeline evaluation of {variant!r}")
+    return np.asarray(entry["value"]["predictions"])
+
+
+def _provenance(trained: dict) -> dict:
+    versions = {"edgecnn": __version__, "python": platform.python_version()}
+    for package in ("tensorflow", "keras", "ai-edge-litert", "tflite-micro"):
+        versions[package] = deps.version_of(package)
+    return {
+        "data_fingerprint": trained["fingerprint"],
+        "versions": versions,
+        "machine": _machine(),
+        "train_seconds": trained["train_seconds"],
+        "params": trained["params"],
+        "macs": trained["macs"],
+    }
+
+
+def _machine() -> str:
+    """What host timings depend on."""
+    return f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus".strip()
+
+
+def _share(hits: np.ndarray) -> float:
+    return round(float(np.mean(hits)), 4) if len(hits) else 0.0

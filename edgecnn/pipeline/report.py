@@ -1,0 +1,185 @@
+"""report.md and a self-contained report.html for a pipeline run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn import fileio
+from edgecnn.pipeline.charts import plot_sizes, plot_tradeoff
+from edgecnn.pipeline.config import Budgets
+from edgecnn.pipeline.document import (
+    Bullets,
+    Code,
+    Image,
+    Para,
+    Section,
+    Table,
+    to_html,
+    to_markdown,
+)
+from edgecnn.pipeline.result import BoardRow, PipelineResult, VariantReport
+from edgecnn.plots import plot_confusion
+from edgecnn.rundir import RunDir, load_labels
+
+TITLE = "edgecnn pipeline report"
+
+
+def write_report(
+    result: PipelineResult, *, confusion: np.ndarray | None, log: Callable[[str], None]
+) -> None:
+    """Draws the plots and writes ``report.md`` and ``report.html`` into the pipeline folder."""
+    folder = Path(result.folder)
+    images = _draw(result, confusion, folder / "plots")
+    sections = _sections(result, images)
+    fileio.write_text(result.report_md, to_markdown(TITLE, sections, relative_to=folder))
+    fileio.write_text(result.report_html, to_html(TITLE, sections))
+    log(f"pipeline: report written to {result.report_html} (and report.md)")
+
+
+def _draw(result: PipelineResult, confusion, folder: Path) -> list[Image]:
+    folder.mkdir(parents=True, exist_ok=True)
+    budgets = Budgets(**result.config["budgets"])
+    tradeoff, sizes = folder / "accuracy-vs-latency.png", folder / "sizes.png"
+    plot_tradeoff(
+        result.variants,
+        result.config["boards"],
+        budgets,
+        reference_accuracy=result.reference_accuracy,
+        chosen=result.chosen,
+        path=tradeoff,
+    )
+    plot_sizes(result.variants, budgets, chosen=result.chosen, path=sizes)
+    images = [
+        Image(tradeoff, "accuracy vs estimated latency per board, with budgets and Pareto front"),
+        Image(sizes, "model size per variant"),
+    ]
+    run = RunDir(Path(result.run_dir))
+    if run.curves_png.is_file():
+        curves = folder / "training-curves.png"
+        shutil.copyfile(run.curves_png, curves)
+        images.append(Image(curves, "training curves"))
+    if confusion is not None:
+        path = folder / "confusion-chosen.png"
+        plot_confusion(confusion, load_labels(run), path, title=f"{result.chosen}: test split")
+        images.append(Image(path, f"confusion matrix of {result.chosen} on the test split"))
+    return images
+
+
+def _sections(result: PipelineResult, images: list[Image]) -> list[Section]:
+    return [
+        ("Result", _result_blocks(result)),
+        ("Budgets", [_budget_bullets(result)]),
+        ("Variants", [_variant_table(result), Para(_table_note(result))]),
+        ("Plots", images),
+        ("Provenance", _provenance_blocks(result)),
+    ]
+
+
+def _result_blocks(result: PipelineResult) -> list:
+    blocks: list = []
+    chosen = result.chosen_variant
+    if chosen is None:
+        blocks += [
+            Para(
+                "No variant met every budget on every board. What nothing met, and the "
+                "closest variant:"
+            ),  # fmt: skip
+            Bullets(result.unmet),
+        ]
+    else:
+        blocks += [Para(f"Chosen: {chosen.name} ({chosen.path}). {result.why}."),
+                   Bullets(_chosen_facts(chosen))]  # fmt: skip
+    if result.skipped:
+        blocks += [Para("Skipped:"), Bullets(result.skipped)]
+    return blocks
+
+
+def _chosen_facts(v: VariantReport) -> tuple[str, ...]:
+    facts = [
+        f"test accuracy {v.accuracy:.4f} ({v.correct}/{v.test_samples}), "
+        f"{v.delta:+.4f} vs the Keras model, top-1 agreement {v.agreement:.4f}",
+        f"size {_kib(v.size_bytes)} ({v.mode}, "
+        + ("not pruned)" if not v.prune_ratio else f"{v.prune_ratio:g} of channels pruned)"),
+        f"latency here (measured p50): {v.host_p50_ms:.3f} ms",
+    ]
+    facts += [f"{b.board}: {_board_text(b)} ({b.basis})" for b in v.boards]
+    return tuple(facts)
+
+
+def _budget_bullets(result: PipelineResult) -> Bullets:
+    budgets = result.config["budgets"]
+    names = {
+        "max_latency_ms": "estimated latency on every board at most {} ms",
+        "max_arena_kb": "tensor arena (MCU) / tensor memory (Linux) at most {} KiB",
+        "max_size_kb": "model file at most {} KiB",
+        "max_accuracy_drop": "test accuracy at most {} below the Keras model's",
+    }
+    items = [names[k].format(v) for k, v in budgets.items() if v is not None]
+    items.append(f"reference: the trained Keras model, test accuracy {result.reference_accuracy}")
+    return Bullets(tuple(items if len(items) > 1 else ["no budgets set", *items]))
+
+
+def _variant_table(result: PipelineResult) -> Table:
+    boards = result.config["boards"]
+    header = ("variant", "pruned", "mode", "size", "accuracy", "delta", "agreement",
+              "host p50 ms", *boards, "budgets")  # fmt: skip
+    rows = []
+    for v in result.variants:
+        cells = [v.name, f"{v.prune_ratio:g}", v.mode, _kib(v.size_bytes), f"{v.accuracy:.4f}",
+                 f"{v.delta:+.4f}", f"{v.agreement:.4f}", f"{v.host_p50_ms:.3f}"]  # fmt: skip
+        cells += [_board_cell(v.on(b)) for b in boards]
+        cells.append("meets all" if not v.misses else "; ".join(v.misses))
+        rows.append(tuple(cells))
+    names = [v.name for v in result.variants]
+    highlight = names.index(result.chosen) if result.chosen in names else None
+    return Table(header, tuple(rows), highlight)
+
+
+def _table_note(result: PipelineResult) -> str:
+    samples = result.variants[0].test_samples if result.variants else 0
+    return (
+        f"Accuracy is top-1 through the LiteRT interpreter on the {samples} held-out test "
+        "samples; delta and agreement are against the unpruned Keras model. Board columns: "
+        "estimated latency / tensor arena (MCU, measured by allocating in TFLite Micro) or "
+        "tensor memory (Linux, all tensors without reuse) / whether it runs and fits."
+    )
+
+
+def _board_cell(row: BoardRow | None) -> str:
+    return "-" if row is None else _board_text(row, why=False)
+
+
+def _board_text(row: BoardRow, *, why: bool = True) -> str:
+    latency = "n/a" if row.latency_ms is None else f"{row.latency_ms:.3g} ms"
+    arena = "" if row.arena_bytes is None else f" / {_kib(row.arena_bytes)}"
+    verdict = "fits" if row.fits else "does not run" + (f": {row.reason}" if why else "")
+    return f"{latency}{arena} / {verdict}"
+
+
+def _provenance_blocks(result: PipelineResult) -> list:
+    p = result.provenance
+    versions = ", ".join(f"{k} {v}" for k, v in p["versions"].items() if v)
+    return [
+        Bullets(
+            (
+                f"data: {result.config['data']} (fingerprint {p['data_fingerprint']})",
+                f"training run: {result.run_dir} ({p['params']:,} params, {p['macs']:,} MACs, "
+                f"trained in {p['train_seconds']} s)",
+                f"versions: {versions}",
+                f"machine: {p['machine']}",
+                f"steps run: {len(result.ran)}, reused from earlier runs: {len(result.reused)}; "
+                f"pipeline time {result.seconds} s",
+            )
+        ),  # fmt: skip
+        Para("Configuration:"),
+        Code(json.dumps(result.config, indent=2)),
+    ]
+
+
+def _kib(size: int) -> str:
+    return f"{size / 1024:.1f} KiB"

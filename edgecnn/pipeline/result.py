@@ -1,0 +1,108 @@
+"""What a pipeline run measured for each variant, and what it chose."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from edgecnn.pipeline.select import BoardFigures, Candidate
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """A variant's estimate on one target board.
+
+    ``arena_bytes`` is the TFLite Micro tensor arena on a microcontroller (measured by
+    allocating the model) and the tensor memory on a Linux board (all tensors, no reuse: an
+    upper bound); ``max_arena_kb`` is checked against it.
+    """
+
+    board: str
+    kind: str
+    latency_ms: float | None
+    arena_bytes: int | None
+    ram_bytes: int
+    flash_bytes: int | None
+    fits: bool
+    reason: str
+    basis: str
+
+    def figures(self) -> BoardFigures:
+        """The numbers budget selection looks at."""
+        return BoardFigures(self.board, self.latency_ms, self.arena_bytes, self.fits, self.reason)
+
+
+@dataclass(frozen=True)
+class VariantReport:
+    """One variant (a pruning ratio x a quantization mode) and everything measured on it.
+
+    Accuracy, delta and agreement are on the run's held-out test split; delta and agreement
+    are against the unpruned Keras model.
+    """
+
+    name: str
+    prune_ratio: float
+    mode: str
+    path: str
+    size_bytes: int
+    accuracy: float
+    correct: int
+    test_samples: int
+    delta: float
+    agreement: float
+    host_p50_ms: float
+    boards: tuple[BoardRow, ...]
+    misses: tuple[str, ...] = ()
+
+    def candidate(self) -> Candidate:
+        """This variant as budget selection sees it."""
+        return Candidate(
+            self.name, self.accuracy, self.size_bytes, tuple(b.figures() for b in self.boards)
+        )
+
+    def on(self, board: str) -> BoardRow | None:
+        """The row of one board, if estimated."""
+        return next((b for b in self.boards if b.board == board), None)
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"boards": [asdict(b) for b in self.boards]}
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """A whole pipeline run: the variants, the choice, the report files and provenance.
+
+    Attributes:
+        chosen: the name of the variant with the best accuracy within every budget on every
+            board, or None when none met them (``unmet`` then says which budget and by
+            how much).
+        reused: steps taken from an earlier run because their inputs were unchanged.
+    """
+
+    folder: str
+    run_dir: str
+    reference_accuracy: float
+    variants: tuple[VariantReport, ...]
+    chosen: str | None
+    why: str
+    unmet: tuple[str, ...]
+    skipped: tuple[str, ...]
+    reused: tuple[str, ...]
+    ran: tuple[str, ...]
+    config: dict
+    provenance: dict
+    report_md: str
+    report_html: str
+    seconds: float
+
+    @property
+    def met(self) -> bool:
+        """True when some variant met every budget."""
+        return self.chosen is not None
+
+    @property
+    def chosen_variant(self) -> VariantReport | None:
+        """The chosen variant's report, or None."""
+        return next((v for v in self.variants if v.name == self.chosen), None)
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"variants": [v.to_dict() for v in self.variants], "met": self.met}

@@ -97,6 +97,9 @@ def prune(
     plan = _plan(model, options)  # refuses layers it cannot prune before any work is done
     record, prepared = load_run(run)
     config = TrainConfig.from_dict(record["config"])
+    # The rebuilt model's dropout seeds are drawn from the global RNG: seed it first, so a
+    # pruning gives the same model whatever ran before it in this process.
+    keras.utils.set_random_seed(config.seed)
     before = _measure(model, prepared, saved=_file_sizes_of(model))
     _log_measure(log, found.model_path, before)
     if plan is not None:

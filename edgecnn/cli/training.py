@@ -220,7 +220,11 @@ def pipeline(ctx, config_path, out, as_json, **flags) -> None:
         if "data" not in overrides:
             raise BadInputError("give --config edgecnn.toml or at least --data")
         config = pipelines.parse_config(overrides)
-    result = pipelines.run(config, out=out)
+    try:
+        result = pipelines.run(config, out=out)
+    except KeyboardInterrupt:
+        click.echo("interrupted; run the same command again to resume", err=True)
+        sys.exit(130)
     _print_pipeline(result, as_json)
     if not result.met:
         ctx.exit(3)
@@ -257,19 +261,24 @@ def _print_pipeline(result, as_json: bool) -> None:
         _print_json(result.to_dict())
         return
     boards = result.config["boards"]
-    click.echo(
-        f"{'variant':<22}{'size':>10}{'accuracy':>10}" + "".join(f"{b[:24]:>26}" for b in boards)
-    )
+    name_width = max([len("variant"), *(len(v.name) for v in result.variants)]) + 2
+    widths = [max(len(b), 14) + 2 for b in boards]
+    header = f"{'variant':<{name_width}}{'size':>10}{'accuracy':>10}"
+    click.echo(header + "".join(f"{b:>{w}}" for b, w in zip(boards, widths, strict=True)))
     for v in result.variants:
-        cells = [f"{v.name:<22}", f"{v.size_bytes / 1024:>8.1f}Ki", f"{v.accuracy:>10.4f}"]
-        for b in boards:
-            row = v.on(b)
+        cells = [
+            f"{v.name:<{name_width}}",
+            f"{v.size_bytes / 1024:>7.1f} KiB",
+            f"{v.accuracy:>10.4f}",
+        ]
+        for board, width in zip(boards, widths, strict=True):
+            row = v.on(board)
             text = "-" if row is None or row.latency_ms is None else f"{row.latency_ms:.3g} ms"
-            cells.append(f"{text + ('' if row and row.fits else ' (no)'):>26}")
-        mark = "  <- chosen" if v.name == result.chosen else ("" if not v.misses else "  misses")
+            cells.append(f"{text + ('' if row and row.fits else ' (no)'):>{width}}")
+        mark = "  <- chosen" if v.name == result.chosen else _misses_text(v.misses)
         click.echo("".join(cells) + mark)
     if result.met:
-        click.echo(f"chosen       {result.chosen}: {result.why}")
+        click.echo(f"chosen       {result.why}")
     else:
         click.echo("chosen       none: no variant met every budget")
         for line in result.unmet:
@@ -278,6 +287,12 @@ def _print_pipeline(result, as_json: bool) -> None:
         f"steps        {len(result.ran)} run, {len(result.reused)} reused; {result.seconds} s"
     )
     click.echo(f"report       {result.report_html}  (and report.md)")
+
+
+def _misses_text(misses) -> str:
+    if not misses:
+        return "  meets all"
+    return f"  misses {len(misses)} budget{'s' if len(misses) > 1 else ''}"
 
 
 @cli.command()

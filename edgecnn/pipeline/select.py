@@ -41,8 +41,10 @@ class Check:
 
     def describe(self) -> str:
         where = f" on {self.board}" if self.board else ""
+        if self.budget == "runs":
+            return f"runs{where}: {self.limit}"
         if self.value is None:
-            return f"{self.budget}{where}: {self.limit}"
+            return f"{self.budget}{where}: no estimate to hold against {self.limit:g}"
         over = self.value - self.limit if self.limit is not None else 0.0
         return f"{self.budget}{where}: {self.value:g} > {self.limit:g} (+{over:g})"
 

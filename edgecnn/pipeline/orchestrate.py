@@ -334,10 +334,16 @@ def _why(selection: Selection, variants: list[VariantReport], config: PipelineCo
         return "no variant met every budget on every board"
     passing = [v for v in variants if not v.misses]
     boards = ", ".join(config.boards) or "no target board"
+    chosen = selection.chosen
+    if len(passing) == 1:
+        return (
+            f"{chosen.name} is the only one of the {len(variants)} variants that meets every "
+            f"budget on {boards} (test accuracy {chosen.accuracy:.4f})"
+        )
     return (
-        f"{selection.chosen.name} has the best test accuracy ({selection.chosen.accuracy:.4f}) "
-        f"of the {len(passing)} of {len(variants)} variants that meet every budget on "
-        f"{boards}" + (" (ties go to the smaller file)" if len(passing) > 1 else "")
+        f"{chosen.name} has the best test accuracy ({chosen.accuracy:.4f}) of the "
+        f"{len(passing)} of {len(variants)} variants that meet every budget on {boards}"
+        " (ties go to the smaller file)"
     )
 
 

@@ -47,7 +47,8 @@ def cli() -> None:
 
     \b
     Start with:  edgecnn demo
-    Then:        edgecnn train --data DATA --model lenet5
+    Then:        edgecnn pipeline --data DATA --board rpi-zero-2w --max-latency-ms 10
+    Or verb by verb: train, prune, quantize, benchmark, estimate, export, run.
     """
 
 

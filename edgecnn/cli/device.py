@@ -188,6 +188,7 @@ def benchmark(models, threads, runs, warmup, boards_, remote, remote_edgecnn, as
     """
     if remote_edgecnn and not remote:
         raise BadInputError("--remote-edgecnn needs --remote USER@HOST")
+    _emulation_note()
     if remote:
         from edgecnn.remote import benchmark_remote
 
@@ -214,6 +215,20 @@ def benchmark(models, threads, runs, warmup, boards_, remote, remote_edgecnn, as
     click.echo(f"{where}latency in milliseconds per single-sample invoke; RSS is {rss} peak")
     if boards_:
         click.echo("est: edgecnn estimate per board (* = does not fit; see edgecnn estimate)")
+
+
+def _emulation_note() -> None:
+    """Says so on stderr when an emulator declared itself (make test-pi does)."""
+    import os
+
+    from edgecnn.doctor import EMULATION_ENV
+
+    if os.environ.get(EMULATION_ENV):
+        click.echo(
+            f"note: running under emulation ({os.environ[EMULATION_ENV]}): these timings mean "
+            "nothing for real hardware",
+            err=True,
+        )
 
 
 def _estimates(models, boards_, threads) -> list[dict]:

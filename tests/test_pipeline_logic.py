@@ -1,7 +1,7 @@
 import pytest
 
 from edgecnn.errors import BadInputError
-from edgecnn.pipeline.config import Budgets, load_config, parse_config
+from edgecnn.pipeline.config import BoardBudgets, Budgets, load_config, parse_config
 from edgecnn.pipeline.select import BoardFigures, Candidate, select
 
 ZERO = "rpi-zero-2w"
@@ -86,7 +86,7 @@ def test_config_loads(tmp_path):
         ('model = "vgg_tiny"', 'modle = "vgg_tiny"', "line 3: unknown key 'modle'"),
         ("max_latency_ms = 5", "max_latency_ms = -5", "line 9: budget max_latency_ms must not be"),
         ("max_latency_ms = 5", 'max_latency_ms = "fast"', "line 9: max_latency_ms must be int"),
-        ("max_latency_ms = 5", "max_ram = 5", "line 9: unknown budget 'max_ram'"),
+        ("max_latency_ms = 5", "max_ram = 5", "line 9: unknown key 'max_ram' in [budgets]"),
         ("prune_ratios = [0.0, 0.5]", "prune_ratios = [1.5]", "line 4: each ratio"),
         ('modes = ["fp32", "int8"]', 'modes = ["int4"]', "line 5: unknown mode 'int4'"),
         ('data = "builtin:digits"', "", "'data' is required"),
@@ -142,3 +142,37 @@ def test_the_readme_example_config_loads(tmp_path):
     path.write_text(example)
     config = load_config(path)
     assert config.model == "cnn1d" and config.budgets.max_size_kb == 256
+
+
+def test_per_board_budgets_replace_the_global_ones_on_that_board():
+    budgets = Budgets(max_latency_ms=5, per_board={NANO: BoardBudgets(max_latency_ms=10)})
+    assert budgets.on(NANO).max_latency_ms == 10 and budgets.on(ZERO).max_latency_ms == 5
+    result = select(TABLE, budgets, reference_accuracy=0.98)
+    assert result.chosen.name == "int8"  # 7.4 ms on the Nano is within its own 10 ms
+    strict = select(TABLE, Budgets(max_latency_ms=5), reference_accuracy=0.98)
+    assert strict.chosen.name == "pruned-0.5-int8"
+
+
+def test_per_board_size_budget_applies_on_that_board_only():
+    budgets = Budgets(max_size_kb=100, per_board={NANO: BoardBudgets(max_size_kb=20)})
+    result = select(TABLE, budgets, reference_accuracy=0.98)
+    assert result.chosen.name == "pruned-0.5-int8"
+    assert any(ch.budget == "max_size_kb" and ch.board == NANO for ch in result.misses["int8"])
+
+
+def test_per_board_budget_tables_in_toml(tmp_path):
+    path = tmp_path / "edgecnn.toml"
+    path.write_text(
+        GOOD.replace('boards = ["rpi-zero-2w"]', f'boards = ["{ZERO}", "{NANO}"]')
+        + f"\n[budgets.{NANO}]\nmax_latency_ms = 100\n"
+    )
+    config = load_config(path)
+    assert config.budgets.on(NANO).max_latency_ms == 100
+    assert config.budgets.on(ZERO).max_latency_ms == 5
+    assert parse_config(config.to_dict()) == config
+    path.write_text(GOOD + "\n[budgets.rpi-4b]\nmax_latency_ms = 1\n")
+    with pytest.raises(BadInputError, match="line 12: .budgets.rpi-4b. names a board that"):
+        load_config(path)
+    path.write_text(GOOD + f"\n[budgets.{ZERO}]\nmax_accuracy_drop = 1\n")
+    with pytest.raises(BadInputError, match=r"unknown key 'max_accuracy_drop' in \[budgets.rpi"):
+        load_config(path)

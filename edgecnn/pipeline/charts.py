@@ -50,7 +50,8 @@ def plot_tradeoff(
         ax.plot([p[0] for p in front], [p[1] for p in front], color="grey", lw=1, zorder=1,
                 label="Pareto front")  # fmt: skip
         latest = max((p[0] for p in points), default=0.0)
-        _budget_lines(ax, budgets, reference_accuracy, latest=latest if board else None)
+        limit = budgets.on(board).max_latency_ms if board else None
+        _budget_lines(ax, budgets, reference_accuracy, limit=limit, latest=latest)
         title = board or "this machine (measured p50)"
         missing = len(variants) - len(points)
         ax.set_title(title + (f"\n{missing} variant(s) cannot run here" if missing else ""))
@@ -89,11 +90,10 @@ def _scatter(ax, points, chosen: str | None) -> None:
                     fontsize=7)  # fmt: skip
 
 
-def _budget_lines(ax, budgets: Budgets, reference: float, *, latest: float | None) -> None:
+def _budget_lines(ax, budgets: Budgets, reference: float, *, limit, latest: float) -> None:
     """Draws the budgets; a latency budget far right of every point is named, not drawn,
     so the points keep the width of the panel."""
-    limit = budgets.max_latency_ms
-    if latest is not None and limit is not None:
+    if limit is not None:
         label = f"max latency {limit:g} ms"
         if limit <= 3 * latest or latest == 0:
             ax.axvline(limit, color=CHOSEN_COLOUR, ls="--", lw=1, label=label)

@@ -19,13 +19,44 @@ MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
 
 
 @dataclass(frozen=True)
+class BoardBudgets:
+    """Limits on one board that replace the global ones there (None = the global limit)."""
+
+    max_latency_ms: float | None = None
+    max_arena_kb: float | None = None
+    max_size_kb: float | None = None
+
+
+@dataclass(frozen=True)
 class Budgets:
-    """Limits a variant must meet on every target board (None = no limit)."""
+    """Limits a variant must meet on every target board (None = no limit).
+
+    ``per_board`` replaces the latency, arena and size limits on single boards, e.g. 5 ms
+    on a Raspberry Pi but 100 ms on a microcontroller (``[budgets.<board id>]`` in TOML).
+    """
 
     max_latency_ms: float | None = None
     max_arena_kb: float | None = None
     max_size_kb: float | None = None
     max_accuracy_drop: float | None = None
+    per_board: dict[str, BoardBudgets] = field(default_factory=dict)
+
+    def on(self, board: str) -> BoardBudgets:
+        """The latency, arena and size limits that hold on ``board``."""
+        own = self.per_board.get(board, BoardBudgets())
+        return BoardBudgets(
+            **{
+                f.name: getattr(own, f.name) if getattr(own, f.name) is not None
+                else getattr(self, f.name)
+                for f in fields(BoardBudgets)
+            }
+        )  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Budgets:
+        """Rebuilds budgets saved with ``dataclasses.asdict``."""
+        boards = {b: BoardBudgets(**v) for b, v in (data.get("per_board") or {}).items()}
+        return cls(**{k: v for k, v in data.items() if k != "per_board"}, per_board=boards)
 
 
 @dataclass(frozen=True)
@@ -88,7 +119,8 @@ _MINIMUM = {
     "finetune_epochs": 0, "calibration_samples": 10, "bench_runs": 1,
 }  # fmt: skip
 _BALANCE = ("none", "weights", "oversample", "undersample", "smote")
-_BUDGET_KEYS = {f.name for f in fields(Budgets)}
+_BUDGET_KEYS = {f.name for f in fields(Budgets)} - {"per_board"}
+_BOARD_BUDGET_KEYS = {f.name for f in fields(BoardBudgets)}
 
 
 def load_config(path: str | Path, *, overrides: dict | None = None) -> PipelineConfig:
@@ -130,7 +162,9 @@ def parse_config(data: dict[str, Any], *, where: _Locator | None = None) -> Pipe
     budgets = data.get("budgets", {})
     if not isinstance(budgets, dict):
         raise BadInputError(f"{where('budgets')}: must be a table")
-    budgets = {k: v for k, v in budgets.items() if v is not None}
+    budgets = {k: v for k, v in budgets.items() if v is not None and k != "per_board"} | (
+        budgets.get("per_board") or {}  # as saved by to_dict
+    )
     for key, value in data.items():
         if key == "budgets":
             continue
@@ -145,7 +179,7 @@ def parse_config(data: dict[str, Any], *, where: _Locator | None = None) -> Pipe
     if "data" not in data:
         raise BadInputError(f"{where('data')}: the key 'data' is required")
     plain = {k: v for k, v in data.items() if k in _TYPES and k not in _CONVERTED}
-    return PipelineConfig(
+    config = PipelineConfig(
         **plain,
         width=_width(where, data.get("width")),
         balance=_balance(where, data.get("balance", "none")),
@@ -155,6 +189,17 @@ def parse_config(data: dict[str, Any], *, where: _Locator | None = None) -> Pipe
         boards=_boards(where, data.get("boards", [])),
         budgets=_budgets(where, budgets),
     )
+    _check_budget_boards(where, config)
+    return config
+
+
+def _check_budget_boards(where, config: PipelineConfig) -> None:
+    for board in config.budgets.per_board:
+        if board not in config.boards:
+            raise BadInputError(
+                f"{where(board)}: [budgets.{board}] names a board that is not a target; "
+                f"boards = {list(config.boards)}"
+            )
 
 
 _CONVERTED = {"width", "balance", "input_shape", "prune_ratios", "modes", "boards"}
@@ -234,15 +279,28 @@ def _strings(where, key: str, values: list) -> list[str]:
 
 
 def _budgets(where, table: dict) -> Budgets:
+    """The ``[budgets]`` table; a sub-table named after a target board overrides there."""
+    flat = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    per_board = {
+        board: BoardBudgets(**_limits(where, sub, _BOARD_BUDGET_KEYS, f"budgets.{board}"))
+        for board, sub in table.items()
+        if isinstance(sub, dict)
+    }
+    return Budgets(**_limits(where, flat, _BUDGET_KEYS, "budgets"), per_board=per_board)
+
+
+def _limits(where, table: dict, known: set[str], name: str) -> dict[str, float]:
+    table = {k: v for k, v in table.items() if v is not None}  # None (from Python): unset
     for key, value in table.items():
-        if key not in _BUDGET_KEYS:
+        if key not in known:
             raise BadInputError(
-                f"{where(key)}: unknown budget {key!r}; known: {', '.join(sorted(_BUDGET_KEYS))}"
+                f"{where(key)}: unknown key {key!r} in [{name}]; known: {', '.join(sorted(known))}"
+                + ("" if name != "budgets" else ", or a [budgets.<board id>] table")
             )
         _check_type(where, key, value, (int, float))
         if value < 0:
             raise BadInputError(f"{where(key)}: budget {key} must not be negative, got {value}")
-    return Budgets(**{k: float(v) for k, v in table.items()})
+    return {k: float(v) for k, v in table.items()}
 
 
 class _Locator:
@@ -252,7 +310,7 @@ class _Locator:
         self.path, self.lines = path, text.splitlines()
 
     def __call__(self, key: str) -> str:
-        pattern = re.compile(rf"^\s*(\[\s*)?{re.escape(key)}\s*(=|\])")
+        pattern = re.compile(rf"^\s*(\[\s*)?([\w-]+\.)*{re.escape(key)}\s*(=|\])")
         for number, line in enumerate(self.lines, start=1):
             if pattern.match(line):
                 return f"{self.path}, line {number}"

@@ -340,10 +340,11 @@ def _why(selection: Selection, variants: list[VariantReport], config: PipelineCo
             f"{chosen.name} is the only one of the {len(variants)} variants that meets every "
             f"budget on {boards} (test accuracy {chosen.accuracy:.4f})"
         )
+    tied = sum(v.accuracy == chosen.accuracy for v in passing) > 1
     return (
         f"{chosen.name} has the best test accuracy ({chosen.accuracy:.4f}) of the "
         f"{len(passing)} of {len(variants)} variants that meet every budget on {boards}"
-        " (ties go to the smaller file)"
+        + (" (a tie, won by the smaller file)" if tied else "")
     )
 
 

@@ -43,7 +43,7 @@ def write_report(
 
 def _draw(result: PipelineResult, confusion, folder: Path) -> list[Image]:
     folder.mkdir(parents=True, exist_ok=True)
-    budgets = Budgets(**result.config["budgets"])
+    budgets = Budgets.from_dict(result.config["budgets"])
     tradeoff, sizes = folder / "accuracy-vs-latency.png", folder / "sizes.png"
     plot_tradeoff(
         result.variants,
@@ -114,12 +114,14 @@ def _chosen_facts(v: VariantReport) -> tuple[str, ...]:
 def _budget_bullets(result: PipelineResult) -> Bullets:
     budgets = result.config["budgets"]
     names = {
-        "max_latency_ms": "estimated latency on every board at most {} ms",
+        "max_latency_ms": "estimated latency at most {} ms",
         "max_arena_kb": "tensor arena (MCU) / tensor memory (Linux) at most {} KiB",
         "max_size_kb": "model file at most {} KiB",
         "max_accuracy_drop": "test accuracy at most {} below the Keras model's",
     }
-    items = [names[k].format(v) for k, v in budgets.items() if v is not None]
+    items = [names[k].format(v) for k, v in budgets.items() if k in names and v is not None]
+    for board, own in (budgets.get("per_board") or {}).items():
+        items += [f"on {board} instead: " + names[k].format(v) for k, v in own.items() if v]
     items.append(f"reference: the trained Keras model, test accuracy {result.reference_accuracy}")
     return Bullets(tuple(items if len(items) > 1 else ["no budgets set", *items]))
 

@@ -80,13 +80,16 @@ def _checks(c: Candidate, budgets: Budgets, reference: float) -> list[Check]:
     found = [Check("runs", b.board, None, b.reason or "does not fit", b.fits) for b in c.boards]
     drop = round(reference - c.accuracy, 6)
     found.append(_limit("max_accuracy_drop", None, drop, budgets.max_accuracy_drop))
-    found.append(_limit("max_size_kb", None, c.size_bytes / 1024, budgets.max_size_kb))
+    size_kb = c.size_bytes / 1024
+    if not c.boards or any(b not in budgets.per_board for b in (f.board for f in c.boards)):
+        found.append(_limit("max_size_kb", None, size_kb, budgets.max_size_kb))
     for b in c.boards:
-        found.append(_limit("max_latency_ms", b.board, b.latency_ms, budgets.max_latency_ms))
+        limits = budgets.on(b.board)
+        found.append(_limit("max_latency_ms", b.board, b.latency_ms, limits.max_latency_ms))
         if b.arena_bytes is not None:
-            found.append(
-                _limit("max_arena_kb", b.board, b.arena_bytes / 1024, budgets.max_arena_kb)
-            )
+            found.append(_limit("max_arena_kb", b.board, b.arena_bytes / 1024, limits.max_arena_kb))
+        if b.board in budgets.per_board and limits.max_size_kb is not None:
+            found.append(_limit("max_size_kb", b.board, size_kb, limits.max_size_kb))
     return found
 
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean test-pi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check edgecnn tests benchmarks calibration
+	$(BIN)/ruff check edgecnn tests benchmarks calibration pi
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_figures.py
@@ -29,6 +29,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/runtime_figures.py
 	$(BIN)/python benchmarks/mqtt_figures.py
 	$(BIN)/edgecnn boards calibrate --dry-run
+
+# The device side in an emulated Raspberry Pi OS arm64 userland (README: "Testing on a
+# Raspberry Pi image"). Needs root, qemu-user-static and the registries; takes minutes.
+test-pi: $(STAMP)
+	bash pi/test-pi.sh
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

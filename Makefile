@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_overhead.py
 	$(BIN)/python benchmarks/runtime_figures.py
 	$(BIN)/python benchmarks/mqtt_figures.py
+	$(BIN)/python benchmarks/pipeline_figures.py
 	$(BIN)/edgecnn boards calibrate --dry-run
 
 # The device side in an emulated Raspberry Pi OS arm64 userland (README: "Testing on a

@@ -73,9 +73,15 @@ class DoctorReport:
         """True on a Raspberry Pi (or an emulated one whose cpuinfo names a Pi)."""
         return platforminfo.is_raspberry_pi(self.board)
 
+    @property
+    def can_run(self) -> bool:
+        """True when an interpreter is installed and computed the probe model correctly."""
+        probe = self.probe or {}
+        return self.interpreter is not None and bool(probe.get("correct"))
+
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
-        return dict(self.__dict__) | {"is_pi": self.is_pi}
+        return dict(self.__dict__) | {"is_pi": self.is_pi, "can_run": self.can_run}
 
 
 def gather() -> DoctorReport:

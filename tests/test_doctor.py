@@ -153,6 +153,9 @@ def test_advice_names_what_to_install_when_no_interpreter(monkeypatch):
     assert report.interpreter is None and report.probe is None
     assert 'pip install "edgecnn[device]"' in " ".join(report.advice)
     assert "no interpreter" in doctor.format_report(report)
+    assert not report.can_run
+    missing = CliRunner().invoke(cli, ["doctor"])
+    assert missing.exit_code == 1 and "cannot run correctly here" in missing.output
     pi3 = dataclasses.replace(report, arch="armv7l", bits=32, board="Raspberry Pi 3 Model B")
     (line,) = doctor.advice(pi3)
     assert "armv7l" in line and "tflite-runtime" in line and "64-bit" in line
@@ -175,7 +178,9 @@ def test_advice_on_a_pi_governor_throttling_and_broken_interpreter(host_report):
     assert "under-voltage" in text and "heatsink" in text and "mount /sys" in text
     rows = doctor.format_report(dataclasses.replace(pi, advice=doctor.advice(pi)))
     assert "governor     ondemand" in rows and "71.5 C" in rows and "NOT active" in rows
+    assert pi.can_run  # slow or throttled is advice, not a failure
     crashed = dataclasses.replace(base, probe={"error": "the interpreter crashed with SIGSEGV"})
+    assert not crashed.can_run
     assert "/proc/cpuinfo" in doctor.advice(crashed)[0]
     emulated = dataclasses.replace(base, emulation="qemu-user cortex-a72")
     assert "timings say nothing" in doctor.advice(emulated)[-1]

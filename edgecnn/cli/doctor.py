@@ -31,7 +31,8 @@ def doctor_command(kit, out, as_json) -> None:
     With --conformance KIT it runs the kit's model bundles on its recorded inputs through
     `edgecnn run`, the runtime and `edgecnn benchmark`, then compares with the results of
     the machine that made the kit: fp32 outputs within 1e-5, int8 within 1 LSB, top-1
-    identical, a tampered model refused. Exit code 1 when they disagree.
+    identical, a tampered model refused. Exit code 1 when they disagree, or (without
+    --conformance) when no interpreter is installed or it computes wrong results.
 
     \b
     Examples:
@@ -51,6 +52,8 @@ def doctor_command(kit, out, as_json) -> None:
         _print_json(report.to_dict())
     else:
         click.echo(format_report(report))
+    if not report.can_run:  # scripts and make test-pi can gate on it
+        raise RunFailedError("edgecnn models cannot run correctly here; see the advice above")
 
 
 def _conformance(kit: str, out: str | None, as_json: bool) -> None:

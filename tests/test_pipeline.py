@@ -150,9 +150,11 @@ def test_runtime_replay_agrees_with_the_pipeline_evaluation(mini):
     "args, message",
     [
         (["--data", "builtin:digits", "--board", "rpi-9"], "unknown board 'rpi-9'"),
-        (["--data", "builtin:digits", "--max-latency-ms", "-1"], "must not be negative"),
+        (["--data", "builtin:digits", "--max-latency-ms", "-1"], "--max-latency-ms: budget"),
         (["--data", "builtin:digits", "--mode", "int4"], "unknown mode 'int4'"),
         (["--data", "builtin:digits", "--prune-ratio", "half"], "'half' is not a number"),
+        (["--data", "builtin:digits", "--window", "0"], "--window: window must be at least 1"),
+        (["--data", "builtin:digits", "--balance", "more"], "unknown balance 'more'"),
         (["--data", "no/such/folder"], "no/such/folder"),
         ([], "--config edgecnn.toml or at least --data"),
     ],

@@ -176,3 +176,13 @@ def test_per_board_budget_tables_in_toml(tmp_path):
     path.write_text(GOOD + f"\n[budgets.{ZERO}]\nmax_accuracy_drop = 1\n")
     with pytest.raises(BadInputError, match=r"unknown key 'max_accuracy_drop' in \[budgets.rpi"):
         load_config(path)
+
+
+def test_a_flag_that_overrides_the_file_is_named_in_errors(tmp_path):
+    path = tmp_path / "edgecnn.toml"
+    path.write_text(GOOD)
+    with pytest.raises(BadInputError, match="^--epochs: epochs must be at least 1"):
+        load_config(path, overrides={"epochs": 0})
+    config = load_config(path, overrides={"epochs": 3, "budgets": {"max_latency_ms": 9}})
+    assert config.epochs == 3 and config.budgets.max_latency_ms == 9
+    assert config.budgets.max_accuracy_drop == 0.01  # the file's other budgets stay

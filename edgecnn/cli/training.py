@@ -192,6 +192,18 @@ def _print_result(result, as_json: bool) -> None:
 @click.option("--max-arena-kb", type=float, help="Budget: tensor arena / memory in KiB.")
 @click.option("--max-size-kb", type=float, help="Budget: model file size in KiB.")
 @click.option("--max-accuracy-drop", type=float, help="Budget: e.g. 0.01 = one point below Keras.")
+@click.option("--input-shape", help="Model input, e.g. 32x32x3 [the data's].")
+@click.option("--window", type=int, help="Samples per window, sensor CSV [128].")
+@click.option("--hop", type=int, help="Samples between windows [window/2].")
+@click.option("--label-column", help="The CSV label column [label].")
+@click.option("--batch-size", type=int, help="Training batch size [32].")
+@click.option("--width", type=float, help="Width multiplier [the family's default].")
+@click.option("--patience", type=int, help="Epochs without improvement before stopping [8].")
+@click.option("--augment", help="Training augmentation, as for edgecnn train.")
+@click.option("--balance", help="none, weights, oversample, undersample or smote [none].")
+@click.option("--finetune-epochs", type=int, help="Fine-tuning epochs after pruning [3].")
+@click.option("--calibration-samples", type=int, help="int8 calibration samples [300].")
+@click.option("--bench-runs", type=int, help="Timed invokes per variant here [50].")
 @click.option("--out", type=click.Path(file_okay=False), help="Pipeline folder [runs/pipeline].")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.pass_context
@@ -212,6 +224,7 @@ def pipeline(ctx, config_path, out, as_json, **flags) -> None:
           --max-latency-ms 50 --max-arena-kb 64 --max-accuracy-drop 0.02
     """
     from edgecnn import pipeline as pipelines
+    from edgecnn.pipeline.config import parse_flags
 
     overrides = _pipeline_overrides(flags)
     if config_path:
@@ -219,7 +232,7 @@ def pipeline(ctx, config_path, out, as_json, **flags) -> None:
     else:
         if "data" not in overrides:
             raise BadInputError("give --config edgecnn.toml or at least --data")
-        config = pipelines.parse_config(overrides)
+        config = parse_flags(overrides)
     try:
         result = pipelines.run(config, out=out)
     except KeyboardInterrupt:

@@ -143,7 +143,17 @@ def load_config(path: str | Path, *, overrides: dict | None = None) -> PipelineC
         raise BadInputError(f"cannot read config {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadInputError(f"config {path} is not valid TOML: {exc}") from None
-    return parse_config(merge(data, overrides or {}), where=_Locator(path, text))
+    where = _Locator(path, text, flags=_flag_keys(overrides or {}))
+    return parse_config(merge(data, overrides or {}), where=where)
+
+
+def parse_flags(flags: dict[str, Any]) -> PipelineConfig:
+    """Checks config keys given as command-line flags; errors name the flag."""
+    return parse_config(flags, where=_Locator(Path("command line"), "", flags=_flag_keys(flags)))
+
+
+def _flag_keys(flags: dict[str, Any]) -> set[str]:
+    return set(flags) | set(flags.get("budgets") or {})
 
 
 def merge(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -303,13 +313,20 @@ def _limits(where, table: dict, known: set[str], name: str) -> dict[str, float]:
     return {k: float(v) for k, v in table.items()}
 
 
-class _Locator:
-    """Turns a key into ``file, line N`` by finding where the TOML text sets it."""
+# Keys whose command-line flag is singular (repeatable, or comma-separated).
+_FLAG_NAMES = {"boards": "--board", "modes": "--mode", "prune_ratios": "--prune-ratio"}
 
-    def __init__(self, path: Path, text: str) -> None:
-        self.path, self.lines = path, text.splitlines()
+
+class _Locator:
+    """Turns a key into ``file, line N`` by finding where the TOML text sets it, or into
+    ``--flag`` when a command-line flag set it."""
+
+    def __init__(self, path: Path, text: str, *, flags: set[str] = frozenset()) -> None:
+        self.path, self.lines, self.flags = path, text.splitlines(), flags
 
     def __call__(self, key: str) -> str:
+        if key in self.flags:
+            return _FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
         pattern = re.compile(rf"^\s*(\[\s*)?([\w-]+\.)*{re.escape(key)}\s*(=|\])")
         for number, line in enumerate(self.lines, start=1):
             if pattern.match(line):

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -74,17 +76,29 @@ def check_page(url: str, timeout: float = 60.0) -> PageCheck:
 
 
 def _devtools_port(proc: subprocess.Popen) -> int:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    seen = []
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line and proc.poll() is not None:
+    """Reads Chromium's stderr in a thread (drained to the end, so the pipe never fills)
+    until it names its DevTools port, or gives up after START_TIMEOUT_S."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def drain() -> None:
+        for line in proc.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=drain, daemon=True).start()
+    deadline, seen = time.monotonic() + START_TIMEOUT_S, []
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
             break
         seen.append(line.strip())
         match = re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line)
         if match:
             return int(match[1])
-    _unavailable(f"Chromium did not start: {' | '.join(seen[-3:])}")
+    _unavailable(f"Chromium did not start: {' | '.join(seen[-3:]) or 'no output'}")
     raise AssertionError("unreachable")
 
 

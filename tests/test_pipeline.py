@@ -181,3 +181,55 @@ def test_demo_runs_the_pipeline_then_the_replay(monkeypatch, tmp_path):
     assert result.pipeline.chosen == "model-int8"
     assert result.replay.samples == 25 and result.replay.same_predictions
     assert (tmp_path / "demo" / "report.html").is_file()
+
+
+@pytest.fixture()
+def copied(mini, tmp_path):
+    """A copy of the miniature pipeline folder somewhere else (its steps must carry over)."""
+    import shutil
+
+    _, folder = mini
+    copy = tmp_path / "moved"
+    shutil.copytree(folder, copy)
+    return copy
+
+
+def test_a_moved_folder_reuses_its_steps_and_points_at_its_own_files(copied):
+    again = pipeline.run(MINI, out=copied, log=quiet)
+    assert again.ran == ()
+    assert all(v.path.startswith(str(copied)) for v in again.variants)
+    assert again.run_dir.startswith(str(copied))
+
+
+def test_a_changed_output_file_is_made_again(copied):
+    again = pipeline.run(MINI, out=copied, log=quiet)
+    int8 = next(v for v in again.variants if v.name == "model-int8")
+    with open(int8.path, "ab") as handle:
+        handle.write(b"\0")  # e.g. overwritten by a manual edgecnn quantize
+    redone = pipeline.run(MINI, out=copied, log=quiet)
+    assert "quantize model-int8" in redone.ran and "train" in redone.reused
+
+
+def test_a_failing_prune_or_conversion_is_skipped_not_fatal(copied, monkeypatch):
+    import edgecnn.prune
+    import edgecnn.quantize
+    from edgecnn.errors import ModelError
+
+    def no_prune(*args, **kwargs):
+        raise ModelError("layer 'x' cannot be pruned")
+
+    real_quantize = edgecnn.quantize.quantize
+
+    def no_fp16(source, *, modes, **kwargs):
+        if "fp16" in modes:
+            raise ModelError("no fp16 here")
+        return real_quantize(source, modes=modes, **kwargs)
+
+    monkeypatch.setattr(edgecnn.prune, "prune", no_prune)
+    monkeypatch.setattr(edgecnn.quantize, "quantize", no_fp16)
+    config = MINI | {"prune_ratios": [0.0, 0.3], "modes": ["fp16", "dynamic"]}
+    result = pipeline.run(config, out=copied, log=quiet)
+    assert [v.name for v in result.variants] == ["model-dynamic"]
+    assert any(s.startswith("prune 0.3: layer 'x'") for s in result.skipped)
+    assert "model-fp16: no fp16 here" in result.skipped
+    assert "Skipped:" in (copied / "report.md").read_text()

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from edgecnn.errors import BadInputError
@@ -186,3 +188,54 @@ def test_a_flag_that_overrides_the_file_is_named_in_errors(tmp_path):
     config = load_config(path, overrides={"epochs": 3, "budgets": {"max_latency_ms": 9}})
     assert config.epochs == 3 and config.budgets.max_latency_ms == 9
     assert config.budgets.max_accuracy_drop == 0.01  # the file's other budgets stay
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"modes": []}, "name at least one mode"),
+        ({"prune_ratios": [0.3, 0.30000001]}, "both name files pruned-0.3"),
+        ({"budgets": {"max_latency_ms": 5}}, "max_latency_ms is checked on target boards"),
+        ({"input_shape": [8, 8.7]}, "input_shape must look like"),
+        ({"model": "lenet6"}, "unknown model 'lenet6'"),
+        ({"budgets": 5}, "budgets must be a table"),
+    ],
+)
+def test_config_refuses(data, message):
+    with pytest.raises(BadInputError, match=re.escape(message)):
+        parse_config({"data": "x.csv"} | data)
+
+
+def test_config_drops_repeated_modes_and_ratios_and_resolves_data_beside_the_file(tmp_path):
+    config = parse_config({"data": "x", "modes": ["int8", "int8"], "prune_ratios": [0.5, 0, 0.5]})
+    assert config.modes == ("int8",) and config.prune_ratios == (0.5, 0.0)
+    path = tmp_path / "sub" / "edgecnn.toml"
+    path.parent.mkdir()
+    path.write_text('data = "imu.csv"\n')
+    assert load_config(path).data == str(tmp_path / "sub" / "imu.csv")
+    assert load_config(path, overrides={"data": "other.csv"}).data == "other.csv"
+
+
+def test_a_broken_state_file_means_running_every_step_again(tmp_path):
+    from edgecnn.pipeline.steps import STATE_FILE, StepCache
+
+    (tmp_path / STATE_FILE).write_text("[]")
+    said = []
+    steps = StepCache(tmp_path, said.append)
+    assert steps.steps == {} and "unreadable" in said[0]
+    assert steps.run("a", "k", lambda: {"v": 1}) == {"v": 1}
+    assert StepCache(tmp_path, said.append).is_done("a", "k")
+
+
+def test_source_digest_follows_symlinked_class_folders(tmp_path):
+    from edgecnn.pipeline.steps import source_digest
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.png").write_bytes(b"one")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "cats").symlink_to(real)
+    before = source_digest(str(data))
+    (real / "a.png").write_bytes(b"two")
+    assert source_digest(str(data)) != before

@@ -246,12 +246,12 @@ def pipeline(ctx, config_path, out, as_json, **flags) -> None:
 def _pipeline_overrides(flags: dict) -> dict:
     """The flags given, as config keys (lists split on commas; budgets in their table)."""
     names = {"model_name": "model"}
-    out: dict = {"budgets": {}}
+    out: dict = {}
     for flag, value in flags.items():
         if value is None or value == ():
             continue
         if flag.startswith("max_"):
-            out["budgets"][flag] = value
+            out.setdefault("budgets", {})[flag] = value
         elif isinstance(value, tuple):
             items = [v.strip() for text in value for v in text.split(",") if v.strip()]
             out[flag] = [_number(v, flag) for v in items] if flag == "prune_ratios" else items

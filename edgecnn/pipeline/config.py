@@ -39,7 +39,7 @@ class Budgets:
     max_arena_kb: float | None = None
     max_size_kb: float | None = None
     max_accuracy_drop: float | None = None
-    per_board: dict[str, BoardBudgets] = field(default_factory=dict)
+    per_board: dict[str, BoardBudgets] = field(default_factory=dict, hash=False)
 
     def on(self, board: str) -> BoardBudgets:
         """The latency, arena and size limits that hold on ``board``."""
@@ -118,7 +118,6 @@ _MINIMUM = {
     "epochs": 1, "batch_size": 1, "patience": 1, "window": 1, "hop": 1,
     "finetune_epochs": 0, "calibration_samples": 10, "bench_runs": 1,
 }  # fmt: skip
-_BALANCE = ("none", "weights", "oversample", "undersample", "smote")
 _BUDGET_KEYS = {f.name for f in fields(Budgets)} - {"per_board"}
 _BOARD_BUDGET_KEYS = {f.name for f in fields(BoardBudgets)}
 
@@ -144,7 +143,16 @@ def load_config(path: str | Path, *, overrides: dict | None = None) -> PipelineC
     except tomllib.TOMLDecodeError as exc:
         raise BadInputError(f"config {path} is not valid TOML: {exc}") from None
     where = _Locator(path, text, flags=_flag_keys(overrides or {}))
+    if isinstance(data.get("data"), str):
+        data["data"] = _beside(path, data["data"])
     return parse_config(merge(data, overrides or {}), where=where)
+
+
+def _beside(config_path: Path, source: str) -> str:
+    """A relative data path in a config file is relative to the file, not to the caller."""
+    if source.startswith("builtin:") or Path(source).expanduser().is_absolute():
+        return source
+    return str(config_path.parent / source)
 
 
 def parse_flags(flags: dict[str, Any]) -> PipelineConfig:
@@ -157,11 +165,12 @@ def _flag_keys(flags: dict[str, Any]) -> set[str]:
 
 
 def merge(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with ``overrides`` on top; budgets merge one by one."""
+    """``data`` with ``overrides`` on top; budgets merge one by one (a file's ``budgets``
+    that is not a table is left for :func:`parse_config` to refuse)."""
     merged = dict(data) | {k: v for k, v in overrides.items() if k != "budgets"}
-    if overrides.get("budgets"):
-        base = data.get("budgets", {})
-        merged["budgets"] = (base if isinstance(base, dict) else {}) | overrides["budgets"]
+    base = data.get("budgets", {})
+    if overrides.get("budgets") and isinstance(base, dict):
+        merged["budgets"] = base | overrides["budgets"]
     return merged
 
 
@@ -171,7 +180,10 @@ def parse_config(data: dict[str, Any], *, where: _Locator | None = None) -> Pipe
     data = {k: v for k, v in data.items() if v is not None}  # None (from Python): unset
     budgets = data.get("budgets", {})
     if not isinstance(budgets, dict):
-        raise BadInputError(f"{where('budgets')}: must be a table")
+        raise BadInputError(
+            f"{where('budgets')}: budgets must be a table ([budgets] then lines like "
+            f"max_latency_ms = 5), got {budgets!r}"
+        )
     budgets = {k: v for k, v in budgets.items() if v is not None and k != "per_board"} | (
         budgets.get("per_board") or {}  # as saved by to_dict
     )
@@ -192,6 +204,7 @@ def parse_config(data: dict[str, Any], *, where: _Locator | None = None) -> Pipe
     config = PipelineConfig(
         **plain,
         width=_width(where, data.get("width")),
+        model=_model(where, data.get("model", "lenet5")),
         balance=_balance(where, data.get("balance", "none")),
         input_shape=_input_shape(where, data.get("input_shape")),
         prune_ratios=_ratios(where, data.get("prune_ratios", [0.0])),
@@ -204,6 +217,12 @@ def parse_config(data: dict[str, Any], *, where: _Locator | None = None) -> Pipe
 
 
 def _check_budget_boards(where, config: PipelineConfig) -> None:
+    for key in ("max_latency_ms", "max_arena_kb"):
+        if getattr(config.budgets, key) is not None and not config.boards:
+            raise BadInputError(
+                f"{where(key)}: {key} is checked on target boards; name at least one in "
+                "boards (edgecnn boards lists them)"
+            )
     for board in config.budgets.per_board:
         if board not in config.boards:
             raise BadInputError(
@@ -212,7 +231,7 @@ def _check_budget_boards(where, config: PipelineConfig) -> None:
             )
 
 
-_CONVERTED = {"width", "balance", "input_shape", "prune_ratios", "modes", "boards"}
+_CONVERTED = {"model", "width", "balance", "input_shape", "prune_ratios", "modes", "boards"}
 
 
 def _width(where, value) -> float | None:
@@ -222,10 +241,23 @@ def _width(where, value) -> float | None:
 
 
 def _balance(where, value: str) -> str:
-    if value not in _BALANCE:
+    from edgecnn.data.balance import Balance
+
+    known = [b.value for b in Balance]
+    if value not in known:
         raise BadInputError(
-            f"{where('balance')}: unknown balance {value!r}; choose from {', '.join(_BALANCE)}"
+            f"{where('balance')}: unknown balance {value!r}; choose from {', '.join(known)}"
         )
+    return value
+
+
+def _model(where, value: str) -> str:
+    from edgecnn.models.registry import get_spec
+
+    try:
+        get_spec(value)
+    except BadInputError as exc:
+        raise BadInputError(f"{where('model')}: {exc}") from None
     return value
 
 
@@ -234,10 +266,11 @@ def _input_shape(where, value) -> tuple[int, ...] | None:
         return None
     parts = value.lower().split("x") if isinstance(value, str) else value
     try:
-        shape = tuple(int(p) for p in parts)
-    except (TypeError, ValueError):
+        shape = tuple(int(p) if isinstance(p, str) else p for p in parts)
+    except ValueError:
         shape = ()
-    if not 1 <= len(shape) <= 3 or min(shape) < 1 or any(isinstance(p, bool) for p in parts):
+    whole = all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
+    if not whole or not 1 <= len(shape) <= 3 or min(shape) < 1:
         raise BadInputError(
             f'{where("input_shape")}: input_shape must look like "32x32x3" or [32, 32, 3], '
             f"got {value!r}"
@@ -264,13 +297,21 @@ def _check_type(where, key: str, value: Any, kinds: tuple[type, ...]) -> None:
 
 
 def _ratios(where, values: list) -> tuple[float, ...]:
+    """Distinct ratios in the order given; each names its files (``pruned-0.5``)."""
+    names: dict[str, float] = {}
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
             raise BadInputError(
                 f"{where('prune_ratios')}: each ratio must be in [0, 1) "
                 f"(0 = not pruned), got {value!r}"
             )
-    return tuple(float(v) for v in values) or (0.0,)
+        other = names.setdefault(f"{value:g}", float(value))
+        if other != value:
+            raise BadInputError(
+                f"{where('prune_ratios')}: ratios {other!r} and {value!r} both name files "
+                f"pruned-{value:g}; give ratios that differ in the first 6 digits"
+            )
+    return tuple(names.values()) or (0.0,)
 
 
 def _modes(where, values: list) -> tuple[str, ...]:
@@ -279,7 +320,9 @@ def _modes(where, values: list) -> tuple[str, ...]:
             raise BadInputError(
                 f"{where('modes')}: unknown mode {value!r}; choose from {', '.join(MODES)}"
             )
-    return tuple(values)
+    if not values:
+        raise BadInputError(f'{where("modes")}: name at least one mode, e.g. ["int8"]')
+    return tuple(dict.fromkeys(values))
 
 
 def _strings(where, key: str, values: list) -> list[str]:

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn import __version__, deps, fileio
+from edgecnn import __version__, deps, fileio, platforminfo
 from edgecnn.boards import board_file
 from edgecnn.console import to_stderr
 from edgecnn.costmodel import COST_MODEL_PATH
 from edgecnn.errors import BadInputError, ModelError
+from edgecnn.manifest import manifest_path
 from edgecnn.pipeline.config import PipelineConfig
 from edgecnn.pipeline.report import write_report
 from edgecnn.pipeline.result import BoardRow, PipelineResult, VariantReport
@@ -30,6 +31,7 @@ from edgecnn.pipeline.steps import StepCache, file_digest, key_of, source_digest
 from edgecnn.rundir import RunDir
 
 DEFAULT_FOLDER = Path("runs") / "pipeline"
+TOOLCHAIN_PACKAGES = ("tensorflow", "keras", "ai-edge-litert", "tflite-micro")
 RESULT_FILE = "pipeline.json"
 
 
@@ -57,17 +59,15 @@ def run_pipeline(
     log = log or to_stderr
     started = time.perf_counter()
     folder = Path(out) if out else DEFAULT_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
     steps = StepCache(folder, log)
-    trained = _train_step(config, folder, steps, log)
-    run = RunDir(Path(trained["run_dir"]))
+    run, trained = _train_step(config, folder, steps, log)
     prepared = functools.cache(lambda: _load_prepared(run))
     models, skipped = _model_files(config, run, trained["key"], steps, log)
-    variants = [
-        _variant(config, steps, prepared, trained, ratio, tflite)
-        for ratio, keras_path in models
-        for tflite in _quantized(config, steps, keras_path, log)
-    ]
+    variants = []
+    for ratio, keras_path in models:
+        converted, failed = _quantized(config, steps, keras_path, log)
+        skipped += failed
+        variants += [_variant(config, steps, prepared, trained, ratio, t) for t in converted]
     selection = select(
         [v.candidate() for v in variants],
         config.budgets,
@@ -96,9 +96,11 @@ def run_pipeline(
     return result
 
 
-def _train_step(config: PipelineConfig, folder: Path, steps: StepCache, log) -> dict:
+def _train_step(config: PipelineConfig, folder: Path, steps: StepCache, log):
+    """The training run folder (named after its key) and the reference it measured."""
     train_config = _train_config(config)
-    key = key_of("train", __version__, source_digest(config.data), train_config.to_dict())
+    options = train_config.to_dict() | {"data": None}  # the data's content is keyed instead
+    key = key_of("train", _toolchain(), source_digest(config.data), options)
     run = RunDir(folder / f"train-{config.model}-{key[:10]}")
 
     def compute() -> dict:
@@ -111,7 +113,7 @@ def _train_step(config: PipelineConfig, folder: Path, steps: StepCache, log) -> 
             train(train_config, out=run.root, resume=resume, log=log)
         return _reference(run) | {"key": key}
 
-    return steps.run("train", key, compute, files=lambda v: (run.model, run.report))
+    return run, steps.run("train", key, compute, outputs=(run.model, run.report))
 
 
 def _train_config(config: PipelineConfig):
@@ -147,7 +149,6 @@ def _reference(run: RunDir) -> dict:
     predicted = predict_classes(load_keras_model(run.model), prepared.inputs("test"))
     report = fileio.read_json(run.report)
     return {
-        "run_dir": str(run.root),
         "accuracy": _share(predicted == prepared.arrays.y["test"]),
         "predictions": predicted.tolist(),
         "fingerprint": fileio.read_json(run.config)["data"].get("fingerprint"),
@@ -176,12 +177,13 @@ def _model_files(config, run: RunDir, train_key: str, steps: StepCache, log):
             skipped.append(f"prune {ratio:g}: {exc}")
             log(f"pipeline: prune {ratio:g} skipped: {exc}")
             continue
-        models.append((ratio, Path(pruned["path"])))
+        models.append((ratio, pruned))
     return models, skipped
 
 
 def _prune_step(config, run: RunDir, train_key: str, ratio: float, steps: StepCache, log):
-    key = key_of("prune", train_key, ratio, config.finetune_epochs)
+    """The pruned model's path (structured pruning at ``ratio``, fine-tuned)."""
+    key = key_of("prune", _toolchain(), train_key, ratio, config.finetune_epochs)
     target = run.root / f"pruned-{ratio:g}.keras"
 
     def compute() -> dict:
@@ -190,68 +192,76 @@ def _prune_step(config, run: RunDir, train_key: str, ratio: float, steps: StepCa
         result = prune(
             run.root, ratio=ratio, finetune_epochs=config.finetune_epochs, out=target.name, log=log
         )
-        return {"path": result.model_path, "params": result.params_after}
+        return {"params": result.params_after, "macs": result.macs_after}
 
-    return steps.run(f"prune {ratio:g}", key, compute, files=lambda v: (target,))
+    steps.run(f"prune {ratio:g}", key, compute, outputs=(target,))
+    return target
 
 
-def _quantized(config, steps: StepCache, keras_path: Path, log) -> list[Path]:
-    """The .tflite of every mode for one model; converts only the modes not yet done."""
+def _quantized(config, steps: StepCache, keras_path: Path, log) -> tuple[list[Path], list[str]]:
+    """The .tflite of every mode for one model (converting only what is not done yet), and
+    a line for each mode that failed to convert."""
     digest = file_digest(keras_path)
-    keys = {
-        mode: key_of("quantize", digest, mode, config.calibration_samples, config.seed)
-        for mode in config.modes
-    }
-    names = {mode: f"quantize {keras_path.stem}-{mode}" for mode in config.modes}
-    paths = {mode: keras_path.with_name(f"{keras_path.stem}-{mode}.tflite") for mode in keys}
-    missing = [
-        m
-        for m in config.modes
-        if not steps.is_done(names[m], keys[m], files=lambda v, m=m: (paths[m],))
-        or not _manifest_ok(paths[m])
-    ]
-    done = _convert(config, keras_path, missing, log) if missing else {}
+    paths = {m: keras_path.with_name(f"{keras_path.stem}-{m}.tflite") for m in config.modes}
+    outputs = {m: (paths[m], manifest_path(paths[m])) for m in config.modes}
+    names = {m: f"quantize {keras_path.stem}-{m}" for m in config.modes}
+    keys = {m: _quantize_key(config, digest, m) for m in config.modes}
+    missing = [m for m in config.modes if not steps.is_done(names[m], keys[m], outputs=outputs[m])]
+    done, failed = _convert(config, keras_path, missing, log) if missing else ({}, {})
     for mode in config.modes:
         if mode in done:
-            steps.put(names[mode], keys[mode], done[mode])
-        else:
-            steps.run(names[mode], keys[mode], lambda: {})  # done: counted as reused
-    return [paths[m] for m in config.modes]
+            steps.put(names[mode], keys[mode], done[mode], outputs=outputs[mode])
+        elif mode not in failed:
+            steps.run(names[mode], keys[mode], dict)  # finished earlier: counted as reused
+    skipped = [f"{keras_path.stem}-{m}: {failed[m]}" for m in config.modes if m in failed]
+    return [paths[m] for m in config.modes if m not in failed], skipped
 
 
-def _manifest_ok(path: Path) -> bool:
-    from edgecnn.manifest import load_manifest
-
-    try:
-        load_manifest(path)  # verifies the sha256 of the .tflite
-    except BadInputError:
-        return False
-    return True
+def _quantize_key(config, keras_digest: str, mode: str) -> str:
+    calibrated = mode in ("int8", "int16x8")  # only these read the calibration samples
+    calibration = (config.calibration_samples, config.seed) if calibrated else None
+    return key_of("quantize", _toolchain(), keras_digest, mode, calibration)
 
 
-def _convert(config, keras_path: Path, modes: list[str], log) -> dict[str, dict]:
+def _convert(config, keras_path: Path, modes: list[str], log):
+    """Converts all ``modes`` in one call; when that fails, one by one, keeping what works."""
     from edgecnn.quantize import quantize
 
+    def convert(wanted: list[str]) -> dict[str, dict]:
+        found = quantize(
+            keras_path,
+            modes=wanted,
+            calibration_samples=config.calibration_samples,
+            seed=config.seed,
+        )
+        return {v.mode: {"size_bytes": v.size_bytes} for v in found.variants}
+
     log(f"pipeline: converting {keras_path.name} to {', '.join(modes)}")
-    result = quantize(
-        keras_path,
-        modes=modes,
-        calibration_samples=config.calibration_samples,
-        seed=config.seed,
-    )
-    return {v.mode: {"path": v.path, "size_bytes": v.size_bytes} for v in result.variants}
+    if len(modes) > 1:
+        try:
+            return convert(modes), {}
+        except ModelError:
+            log("pipeline: a mode failed to convert; converting one mode at a time")
+    done, failed = {}, {}
+    for mode in modes:
+        try:
+            done |= convert([mode])
+        except ModelError as exc:  # e.g. an op the converter cannot lower in this mode
+            failed[mode] = str(exc)
+            log(f"pipeline: {keras_path.stem}-{mode} skipped: {exc}")
+    return done, failed
 
 
 def _variant(config, steps: StepCache, prepared, trained: dict, ratio: float, tflite: Path):
     digest = file_digest(tflite)
     evaluated = steps.run(
         f"evaluate {tflite.stem}",
-        key_of("evaluate", digest, trained["key"]),
+        key_of("evaluate", _toolchain(), digest, trained["key"]),
         lambda: _evaluate(tflite, prepared()),
     )
     bench = steps.run(
         f"benchmark {tflite.stem}",
-        key_of("benchmark", digest, config.bench_runs, _machine()),
+        key_of("benchmark", _toolchain(), digest, config.bench_runs, _machine()),
         lambda: _benchmark(tflite, config.bench_runs),
     )
     boards = _estimate_step(config, steps, tflite, digest) if config.boards else []
@@ -296,7 +306,7 @@ def _benchmark(tflite: Path, runs: int) -> dict:
 
 def _estimate_step(config, steps: StepCache, tflite: Path, digest: str) -> list[dict]:
     boards = [(b, file_digest(board_file(b))) for b in config.boards]
-    key = key_of("estimate", __version__, digest, boards, file_digest(COST_MODEL_PATH))
+    key = key_of("estimate", _toolchain(), digest, boards, file_digest(COST_MODEL_PATH))
     value = steps.run(f"estimate {tflite.stem}", key, lambda: {"rows": _estimate(tflite, config)})
     return value["rows"]
 
@@ -336,9 +346,10 @@ def _why(selection: Selection, variants: list[VariantReport], config: PipelineCo
     boards = ", ".join(config.boards) or "no target board"
     chosen = selection.chosen
     if len(passing) == 1:
+        among = f"the only one of the {len(variants)} variants" if len(variants) > 1 else "the"
         return (
-            f"{chosen.name} is the only one of the {len(variants)} variants that meets every "
-            f"budget on {boards} (test accuracy {chosen.accuracy:.4f})"
+            f"{chosen.name} is {among} variant that meets every budget on {boards} "
+            f"(test accuracy {chosen.accuracy:.4f})"
         )
     tied = sum(v.accuracy == chosen.accuracy for v in passing) > 1
     return (
@@ -373,13 +384,17 @@ def held_out_predictions(folder: str | Path, variant: str) -> np.ndarray:
     return np.asarray(entry["value"]["predictions"])
 
 
-def _provenance(trained: dict) -> dict:
+@functools.cache
+def _toolchain() -> dict[str, str | None]:
+    """The versions results depend on: part of every step's key."""
     versions = {"edgecnn": __version__, "python": platform.python_version()}
-    for package in ("tensorflow", "keras", "ai-edge-litert", "tflite-micro"):
-        versions[package] = deps.version_of(package)
+    return versions | {p: deps.version_of(p) for p in TOOLCHAIN_PACKAGES}
+
+
+def _provenance(trained: dict) -> dict:
     return {
         "data_fingerprint": trained["fingerprint"],
-        "versions": versions,
+        "versions": _toolchain(),
         "machine": _machine(),
         "train_seconds": trained["train_seconds"],
         "params": trained["params"],
@@ -387,9 +402,12 @@ def _provenance(trained: dict) -> dict:
     }
 
 
+@functools.cache
 def _machine() -> str:
-    """What host timings depend on."""
-    return f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus".strip()
+    """What host timings depend on: architecture, CPU model and count."""
+    cpu = platforminfo.parse_cpuinfo(platforminfo.read_text("/proc/cpuinfo") or "").core
+    name = cpu or platform.processor() or "unknown CPU"
+    return f"{platform.machine()}, {name}, {os.cpu_count()} CPUs"
 
 
 def _share(hits: np.ndarray) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,7 +60,7 @@ def _draw(result: PipelineResult, confusion, folder: Path) -> list[Image]:
     run = RunDir(Path(result.run_dir))
     if run.curves_png.is_file():
         curves = folder / "training-curves.png"
-        shutil.copyfile(run.curves_png, curves)
+        fileio.write_bytes(curves, run.curves_png.read_bytes())
         images.append(Image(curves, "training curves"))
     if confusion is not None:
         path = folder / "confusion-chosen.png"
@@ -121,7 +120,11 @@ def _budget_bullets(result: PipelineResult) -> Bullets:
     }
     items = [names[k].format(v) for k, v in budgets.items() if k in names and v is not None]
     for board, own in (budgets.get("per_board") or {}).items():
-        items += [f"on {board} instead: " + names[k].format(v) for k, v in own.items() if v]
+        items += [
+            f"on {board} instead: " + names[k].format(v)
+            for k, v in own.items()
+            if v is not None
+        ]
     items.append(f"reference: the trained Keras model, test accuracy {result.reference_accuracy}")
     return Bullets(tuple(items if len(items) > 1 else ["no budgets set", *items]))
 

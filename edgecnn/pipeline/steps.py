@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ def source_digest(source: str) -> str:
     """sha256 over a data source's content: a file's bytes, or a folder's files and bytes.
 
     A ``builtin:`` source is its name (it ships inside the package, so the package version
-    in the training key covers it).
+    in the training key covers it). Symlinked folders are followed, as the loaders do.
     """
     if source.startswith("builtin:"):
         return key_of(source)
@@ -46,29 +47,28 @@ def source_digest(source: str) -> str:
     if path.is_file():
         return file_digest(path)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file())
-        return key_of([(str(p.relative_to(path)), file_digest(p)) for p in files])
+        files = sorted(
+            Path(top, name) for top, _, names in os.walk(path, followlinks=True) for name in names
+        )
+        return key_of([(str(p.relative_to(path)), file_digest(p)) for p in files if p.is_file()])
     return key_of("missing", source)  # loading it will fail with a clear message
 
 
 class StepCache:
-    """The finished steps of one pipeline folder, saved after every step."""
+    """The finished steps of one pipeline folder, saved after every step.
+
+    A step's record holds its key, its result and the sha256 of each file it wrote (paths
+    relative to the folder, so a moved folder keeps its steps); it is reused only while the
+    key matches and every file still has that content.
+    """
 
     def __init__(self, folder: Path, log: Callable[[str], None]) -> None:
+        self.folder = folder
         self.path = folder / STATE_FILE
         self.log = log
-        self.steps: dict[str, dict] = (
-            fileio.read_json(self.path).get("steps", {}) if self.path.is_file() else {}
-        )
+        self.steps = _read_state(self.path, log)
         self.reused: list[str] = []
         self.ran: list[str] = []
-
-    def put(self, name: str, key: str, value: dict) -> dict:
-        """Records a finished step (written at once, so an interrupted pipeline resumes)."""
-        self.steps[name] = {"key": key, "value": value}
-        self.ran.append(name)
-        fileio.write_json(self.path, {"steps": self.steps})
-        return value
 
     def run(
         self,
@@ -76,21 +76,48 @@ class StepCache:
         key: str,
         compute: Callable[[], dict],
         *,
-        files: Callable[[dict], tuple[Path, ...]] = lambda value: (),
+        outputs: tuple[Path, ...] = (),
     ) -> dict:
         """Reuses step ``name`` when possible, else computes and records it."""
-        if self.is_done(name, key, files=files):
+        if self.is_done(name, key, outputs=outputs):
             self.reused.append(name)
             self.log(f"pipeline: {name}: reused (unchanged inputs)")
             return self.steps[name]["value"]
         self.log(f"pipeline: {name}: running")
-        return self.put(name, key, compute())
+        return self.put(name, key, compute(), outputs=outputs)
 
-    def is_done(
-        self, name: str, key: str, *, files: Callable[[dict], tuple[Path, ...]] = lambda v: ()
-    ) -> bool:
-        """True when step ``name`` finished with this key and its files still exist."""
+    def put(self, name: str, key: str, value: dict, *, outputs: tuple[Path, ...] = ()) -> dict:
+        """Records a finished step (written at once, so an interrupted pipeline resumes)."""
+        digests = {self._relative(p): file_digest(p) for p in outputs}
+        self.steps[name] = {"key": key, "value": value, "outputs": digests}
+        self.ran.append(name)
+        fileio.write_json(self.path, {"steps": self.steps})
+        return value
+
+    def is_done(self, name: str, key: str, *, outputs: tuple[Path, ...] = ()) -> bool:
+        """True when step ``name`` finished with this key and its files are unchanged."""
         entry = self.steps.get(name)
         if entry is None or entry.get("key") != key:
             return False
-        return all(Path(f).is_file() for f in files(entry["value"]))
+        recorded = entry.get("outputs", {})
+        return all(
+            Path(p).is_file() and recorded.get(self._relative(p)) == file_digest(p)
+            for p in outputs
+        )
+
+    def _relative(self, path: Path) -> str:
+        return Path(os.path.relpath(path, self.folder)).as_posix()
+
+
+def _read_state(path: Path, log: Callable[[str], None]) -> dict[str, dict]:
+    """The saved steps; an unreadable or hand-broken file means starting over."""
+    if not path.is_file():
+        return {}
+    try:
+        steps = fileio.read_json(path).get("steps", {})
+    except (ValueError, AttributeError, OSError):
+        steps = None
+    if not isinstance(steps, dict) or not all(isinstance(v, dict) for v in steps.values()):
+        log(f"pipeline: {path} is unreadable; running every step again")
+        return {}
+    return steps

@@ -346,9 +346,11 @@ def _why(selection: Selection, variants: list[VariantReport], config: PipelineCo
     boards = ", ".join(config.boards) or "no target board"
     chosen = selection.chosen
     if len(passing) == 1:
-        among = f"the only one of the {len(variants)} variants" if len(variants) > 1 else "the"
+        among = (
+            f"the only one of the {len(variants)} variants" if len(variants) > 1 else "the variant"
+        )
         return (
-            f"{chosen.name} is {among} variant that meets every budget on {boards} "
+            f"{chosen.name} is {among} that meets every budget on {boards} "
             f"(test accuracy {chosen.accuracy:.4f})"
         )
     tied = sum(v.accuracy == chosen.accuracy for v in passing) > 1

@@ -38,6 +38,19 @@ def version_of(package: str) -> str | None:
         return None
 
 
+TOOLCHAIN = ("tensorflow", "keras", "ai-edge-litert", "tflite-micro")
+
+
+def toolchain_versions() -> dict[str, str | None]:
+    """edgecnn's, Python's and the converter/interpreter packages' versions (provenance)."""
+    import platform
+
+    from edgecnn import __version__
+
+    versions = {"edgecnn": __version__, "python": platform.python_version()}
+    return versions | {package: version_of(package) for package in TOOLCHAIN}
+
+
 def keras() -> ModuleType:
     """Imports Keras 3 on the TensorFlow backend, with TensorFlow's start-up chatter muted."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")

@@ -7,14 +7,13 @@ TensorFlow. Everything it reports is read, not guessed; what it cannot read is N
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import importlib.util
 import os
 import platform
 import sys
 from dataclasses import dataclass, field
 
-from edgecnn import __version__, platforminfo
+from edgecnn import __version__, deps, platforminfo
 
 INTERPRETERS = (("ai-edge-litert", "ai_edge_litert"), ("tflite-runtime", "tflite_runtime"))
 EMULATION_ENV = "EDGECNN_EMULATION"  # set by pi/test-pi.sh, e.g. "qemu-user cortex-a72"
@@ -90,7 +89,7 @@ def gather() -> DoctorReport:
     board, source = platforminfo.board_model(cpuinfo)
     on_pi = platforminfo.is_raspberry_pi(board)
     bits, machine = platforminfo.pointer_bits(), platform.machine()
-    interpreters = {name: _version(name) for name, _ in INTERPRETERS}
+    interpreters = {name: deps.version_of(name) for name, _ in INTERPRETERS}
     in_use = _in_use(interpreters)
     report = DoctorReport(
         edgecnn=__version__,
@@ -106,7 +105,7 @@ def gather() -> DoctorReport:
         glibc=platforminfo.glibc_version(),
         interpreters=interpreters,
         interpreter=in_use,
-        numpy=_version("numpy"),
+        numpy=deps.version_of("numpy"),
         tensorflow=_installed("tensorflow"),
         probe=_probe() if in_use else None,
         governor=platforminfo.cpu_governor() if on_pi else None,
@@ -115,13 +114,6 @@ def gather() -> DoctorReport:
         emulation=os.environ.get(EMULATION_ENV) or None,
     )
     return dataclasses.replace(report, advice=advice(report))
-
-
-def _version(distribution: str) -> str | None:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _installed(module: str) -> bool:

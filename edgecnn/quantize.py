@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn import __version__, deps, fileio, metrics
+from edgecnn import deps, fileio, metrics
 from edgecnn.boardcheck import BoardCheck, check_on_boards
 from edgecnn.boards import Board, get_board
 from edgecnn.calibration import DEFAULT_SAMPLES, draw_balanced, load_calibration
@@ -277,11 +277,7 @@ def _manifest(job: _Job, variant: Variant, tm: TFLiteModel, tflite: bytes) -> Ma
         },
         sha256=hashlib.sha256(tflite).hexdigest(),
         size_bytes=len(tflite),
-        versions=_versions(),
+        versions=deps.toolchain_versions(),
         dataset_fingerprint=job.record["data"].get("fingerprint"),
     )
 
-
-def _versions() -> dict:
-    packages = ("tensorflow", "keras", "ai-edge-litert")
-    return {"edgecnn": __version__} | {p: deps.version_of(p) for p in packages}

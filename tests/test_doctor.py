@@ -147,7 +147,7 @@ def test_doctor_cli_text_and_json():
 
 
 def test_advice_names_what_to_install_when_no_interpreter(monkeypatch):
-    monkeypatch.setattr(doctor, "_version", lambda name: None)
+    monkeypatch.setattr(doctor.deps, "version_of", lambda name: None)
     monkeypatch.setattr(doctor, "_installed", lambda module: False)
     report = doctor.gather()
     assert report.interpreter is None and report.probe is None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn import __version__, deps, fileio, platforminfo
+from edgecnn import deps, fileio, platforminfo
 from edgecnn.boards import board_file
 from edgecnn.console import to_stderr
 from edgecnn.costmodel import COST_MODEL_PATH
@@ -31,7 +31,6 @@ from edgecnn.pipeline.steps import StepCache, file_digest, key_of, source_digest
 from edgecnn.rundir import RunDir
 
 DEFAULT_FOLDER = Path("runs") / "pipeline"
-TOOLCHAIN_PACKAGES = ("tensorflow", "keras", "ai-edge-litert", "tflite-micro")
 RESULT_FILE = "pipeline.json"
 
 
@@ -389,8 +388,7 @@ def held_out_predictions(folder: str | Path, variant: str) -> np.ndarray:
 @functools.cache
 def _toolchain() -> dict[str, str | None]:
     """The versions results depend on: part of every step's key."""
-    versions = {"edgecnn": __version__, "python": platform.python_version()}
-    return versions | {p: deps.version_of(p) for p in TOOLCHAIN_PACKAGES}
+    return deps.toolchain_versions()
 
 
 def _provenance(trained: dict) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +48,13 @@ class Variant:
     float_layers: tuple[str, ...] = ()
     note: str = ""
     boards: tuple[BoardCheck, ...] = ()
+    # Top-1 class per test sample (for confusion matrices and replay checks; not in to_dict).
+    predictions: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__) | {
+        """A JSON-ready dict (without the per-sample predictions)."""
+        out = {k: v for k, v in self.__dict__.items() if k != "predictions"}
+        return out | {
             "float_layers": list(self.float_layers),
             "boards": [b.to_dict() for b in self.boards],
         }
@@ -221,6 +224,7 @@ def _variant(job: _Job, mode: Mode) -> Variant:
         float_layers=float_layers,
         note=note,
         boards=tuple(check_on_boards(tflite, mode=str(mode), boards=job.boards)),
+        predictions=tuple(int(c) for c in probs.argmax(-1)),
     )
     fileio.write_bytes(path, tflite)
     write_manifest(path, _manifest(job, variant, tm, tflite))
@@ -280,4 +284,3 @@ def _manifest(job: _Job, variant: Variant, tm: TFLiteModel, tflite: bytes) -> Ma
         versions=deps.toolchain_versions(),
         dataset_fingerprint=job.record["data"].get("fingerprint"),
     )
-

@@ -1,4 +1,4 @@
-"""The pipeline: train -> prune at each ratio -> quantize in each mode -> evaluate ->
+"""The pipeline: train -> prune at each ratio -> quantize (and evaluate) in each mode ->
 benchmark here -> estimate on every board -> pick the best variant within the budgets.
 
 Every step is content-hashed (``steps``): re-running with the same config reuses what is
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn import deps, fileio, platforminfo
+from edgecnn import deps, fileio, metrics, platforminfo
 from edgecnn.boards import board_file
 from edgecnn.console import to_stderr
 from edgecnn.costmodel import COST_MODEL_PATH
@@ -28,7 +28,7 @@ from edgecnn.pipeline.report import write_report
 from edgecnn.pipeline.result import BoardRow, PipelineResult, VariantReport
 from edgecnn.pipeline.select import Selection, select
 from edgecnn.pipeline.steps import StepCache, file_digest, key_of, source_digest
-from edgecnn.rundir import RunDir
+from edgecnn.rundir import RunDir, load_labels
 
 DEFAULT_FOLDER = Path("runs") / "pipeline"
 RESULT_FILE = "pipeline.json"
@@ -60,13 +60,12 @@ def run_pipeline(
     folder = Path(out) if out else DEFAULT_FOLDER
     steps = StepCache(folder, log)
     run, trained = _train_step(config, folder, steps, log)
-    prepared = functools.cache(lambda: _load_prepared(run))
     models, skipped = _model_files(config, run, trained["key"], steps, log)
     variants = []
     for ratio, keras_path in models:
         converted, failed = _quantized(config, steps, keras_path, log)
         skipped += failed
-        variants += [_variant(config, steps, prepared, trained, ratio, t) for t in converted]
+        variants += [_variant(config, steps, trained, ratio, *c) for c in converted]
     selection = select(
         [v.candidate() for v in variants],
         config.budgets,
@@ -90,7 +89,7 @@ def run_pipeline(
         report_html=str(folder / "report.html"),
         seconds=round(time.perf_counter() - started, 1),
     )
-    write_report(result, confusion=_chosen_confusion(result, steps, prepared), log=log)
+    write_report(result, confusion=_chosen_confusion(result, trained, run), log=log)
     fileio.write_json(folder / RESULT_FILE, result.to_dict())
     return result
 
@@ -140,27 +139,25 @@ def _train_config(config: PipelineConfig):
 
 
 def _reference(run: RunDir) -> dict:
-    """The trained Keras model's test predictions: what every variant is compared to."""
+    """The test split's true classes and the trained Keras model's predictions: what every
+    variant is compared to."""
     from edgecnn.modelio import load_keras_model
+    from edgecnn.runs import load_run
     from edgecnn.train import predict_classes
 
-    prepared = _load_prepared(run)
+    prepared = load_run(run)[1]
+    truth = prepared.arrays.y["test"]
     predicted = predict_classes(load_keras_model(run.model), prepared.inputs("test"))
     report = fileio.read_json(run.report)
     return {
-        "accuracy": _share(predicted == prepared.arrays.y["test"]),
+        "accuracy": _accuracy(truth, predicted),
+        "truth": truth.tolist(),
         "predictions": predicted.tolist(),
         "fingerprint": fileio.read_json(run.config)["data"].get("fingerprint"),
         "params": report["params"],
         "macs": report["macs"],
         "train_seconds": report["train_seconds"],
     }
-
-
-def _load_prepared(run: RunDir):
-    from edgecnn.runs import load_run
-
-    return load_run(run)[1]
 
 
 def _model_files(config, run: RunDir, train_key: str, steps: StepCache, log):
@@ -197,9 +194,9 @@ def _prune_step(config, run: RunDir, train_key: str, ratio: float, steps: StepCa
     return target
 
 
-def _quantized(config, steps: StepCache, keras_path: Path, log) -> tuple[list[Path], list[str]]:
-    """The .tflite of every mode for one model (converting only what is not done yet), and
-    a line for each mode that failed to convert."""
+def _quantized(config, steps: StepCache, keras_path: Path, log):
+    """(.tflite, conversion record) of every mode for one model, converting only what is
+    not done yet, and a line for each mode that failed to convert."""
     digest = file_digest(keras_path)
     paths = {m: keras_path.with_name(f"{keras_path.stem}-{m}.tflite") for m in config.modes}
     outputs = {m: (paths[m], manifest_path(paths[m])) for m in config.modes}
@@ -207,13 +204,15 @@ def _quantized(config, steps: StepCache, keras_path: Path, log) -> tuple[list[Pa
     keys = {m: _quantize_key(config, digest, m) for m in config.modes}
     missing = [m for m in config.modes if not steps.is_done(names[m], keys[m], outputs=outputs[m])]
     done, failed = _convert(config, keras_path, missing, log) if missing else ({}, {})
-    for mode in config.modes:
+    converted = []
+    for mode in (m for m in config.modes if m not in failed):
         if mode in done:
-            steps.put(names[mode], keys[mode], done[mode], outputs=outputs[mode])
-        elif mode not in failed:
-            steps.run(names[mode], keys[mode], dict)  # finished earlier: counted as reused
+            record = steps.put(names[mode], keys[mode], done[mode], outputs=outputs[mode])
+        else:  # finished earlier: counted as reused
+            record = steps.run(names[mode], keys[mode], dict, outputs=outputs[mode])
+        converted.append((paths[mode], record))
     skipped = [f"{keras_path.stem}-{m}: {failed[m]}" for m in config.modes if m in failed]
-    return [paths[m] for m in config.modes if m not in failed], skipped
+    return converted, skipped
 
 
 def _quantize_key(config, keras_digest: str, mode: str) -> str:
@@ -233,7 +232,8 @@ def _convert(config, keras_path: Path, modes: list[str], log):
             calibration_samples=config.calibration_samples,
             seed=config.seed,
         )
-        return {v.mode: {"size_bytes": v.size_bytes} for v in found.variants}
+        # quantize evaluated each variant through LiteRT on the test split: keep that.
+        return {v.mode: {"predictions": list(v.predictions)} for v in found.variants}
 
     log(f"pipeline: converting {keras_path.name} to {', '.join(modes)}")
     if len(modes) > 1:
@@ -251,49 +251,31 @@ def _convert(config, keras_path: Path, modes: list[str], log):
     return done, failed
 
 
-def _variant(config, steps: StepCache, prepared, trained: dict, ratio: float, tflite: Path):
+def _variant(config, steps: StepCache, trained: dict, ratio: float, tflite: Path, record):
     digest = file_digest(tflite)
-    evaluated = steps.run(
-        f"evaluate {tflite.stem}",
-        key_of("evaluate", _toolchain(), digest, trained["key"]),
-        lambda: _evaluate(tflite, prepared()),
-    )
     bench = steps.run(
         f"benchmark {tflite.stem}",
         key_of("benchmark", _toolchain(), digest, config.bench_runs, _machine()),
         lambda: _benchmark(tflite, config.bench_runs),
     )
     boards = _estimate_step(config, steps, tflite, digest) if config.boards else []
-    predicted = np.asarray(evaluated["predictions"])
-    reference = np.asarray(trained["predictions"])
+    predicted = np.asarray(record["predictions"])
+    truth = np.asarray(trained["truth"])
+    accuracy = _accuracy(truth, predicted)
     return VariantReport(
         name=tflite.stem,
         prune_ratio=ratio,
         mode=tflite.stem.rsplit("-", 1)[1],
         path=str(tflite),
         size_bytes=tflite.stat().st_size,
-        accuracy=evaluated["accuracy"],
-        correct=evaluated["correct"],
+        accuracy=accuracy,
+        correct=int(np.sum(predicted == truth)),
         test_samples=len(predicted),
-        delta=round(evaluated["accuracy"] - trained["accuracy"], 4),
-        agreement=_share(predicted == reference),
+        delta=round(accuracy - trained["accuracy"], 4),
+        agreement=_accuracy(np.asarray(trained["predictions"]), predicted),
         host_p50_ms=bench["p50_ms"],
         boards=tuple(BoardRow(**row) for row in boards),
     )
-
-
-def _evaluate(tflite: Path, prepared) -> dict:
-    """Top-1 predictions on the test split through the LiteRT interpreter."""
-    from edgecnn.runtime.interpreter import TFLiteModel
-
-    probs = TFLiteModel(tflite).predict(prepared.inputs("test"))
-    predicted = probs.argmax(axis=-1)
-    correct = int(np.sum(predicted == prepared.arrays.y["test"]))
-    return {
-        "predictions": predicted.tolist(),
-        "correct": correct,
-        "accuracy": round(correct / len(predicted), 4),
-    }
 
 
 def _benchmark(tflite: Path, runs: int) -> dict:
@@ -360,17 +342,11 @@ def _why(selection: Selection, variants: list[VariantReport], config: PipelineCo
     )
 
 
-def _chosen_confusion(result: PipelineResult, steps: StepCache, prepared) -> np.ndarray | None:
-    chosen = result.chosen_variant
-    if chosen is None:
+def _chosen_confusion(result: PipelineResult, trained: dict, run: RunDir) -> np.ndarray | None:
+    if result.chosen is None:
         return None
-    from edgecnn import metrics
-
-    evaluated = steps.steps[f"evaluate {chosen.name}"]["value"]
-    data = prepared()
-    return metrics.confusion_matrix(
-        data.arrays.y["test"], np.asarray(evaluated["predictions"]), len(data.labels)
-    )
+    predicted = held_out_predictions(result.folder, result.chosen)
+    return metrics.confusion_matrix(np.asarray(trained["truth"]), predicted, len(load_labels(run)))
 
 
 def held_out_predictions(folder: str | Path, variant: str) -> np.ndarray:
@@ -379,7 +355,7 @@ def held_out_predictions(folder: str | Path, variant: str) -> np.ndarray:
     Raises:
         BadInputError: the folder holds no evaluation of ``variant``.
     """
-    entry = StepCache(Path(folder), log=lambda _: None).steps.get(f"evaluate {variant}")
+    entry = StepCache(Path(folder), log=lambda _: None).steps.get(f"quantize {variant}")
     if entry is None:
         raise BadInputError(f"{folder} holds no pipeline evaluation of {variant!r}")
     return np.asarray(entry["value"]["predictions"])
@@ -410,5 +386,5 @@ def _machine() -> str:
     return f"{platform.machine()}, {name}, {os.cpu_count()} CPUs"
 
 
-def _share(hits: np.ndarray) -> float:
-    return round(float(np.mean(hits)), 4) if len(hits) else 0.0
+def _accuracy(truth: np.ndarray, predicted: np.ndarray) -> float:
+    return round(metrics.accuracy(truth, predicted), 4)

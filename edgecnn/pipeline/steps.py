@@ -20,9 +20,13 @@ from edgecnn import fileio
 STATE_FILE = "pipeline-steps.json"
 
 
+# Part of every key: bump it when what a step records changes, so old records are redone.
+RECORD_FORMAT = 2
+
+
 def key_of(*parts: Any) -> str:
-    """A sha256 over JSON-serialisable parts (dict keys sorted)."""
-    text = json.dumps(parts, sort_keys=True, default=str)
+    """A sha256 over JSON-serialisable parts (dict keys sorted) and the record format."""
+    text = json.dumps([RECORD_FORMAT, *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

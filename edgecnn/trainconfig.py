@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from edgecnn.data.balance import Balance
 from edgecnn.data.sources import DataOptions
@@ -66,6 +67,22 @@ class TrainConfig:
         return out
 
     @classmethod
+    def from_options(
+        cls, *, data: str, model: str, balance: str = "none", **options: Any
+    ) -> TrainConfig:
+        """A config from flat options, as the CLI and the pipeline take them: DataOptions
+        fields (input_shape, window, hop, ...) go to ``data_options``; None means default."""
+        given = {k: v for k, v in options.items() if v is not None}
+        reading = {k: given.pop(k) for k in _DATA_OPTION_NAMES & given.keys()}
+        return cls(
+            data=data,
+            model=model,
+            data_options=DataOptions(**reading),
+            balance=Balance(balance),
+            **given,
+        )
+
+    @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
         """Rebuilds a config saved by :meth:`to_dict`."""
         values = dict(data)
@@ -74,3 +91,6 @@ class TrainConfig:
             options["input_shape"] = tuple(options["input_shape"])
         values["balance"] = Balance(values.get("balance", "none"))
         return cls(data_options=DataOptions(**options), **values)
+
+
+_DATA_OPTION_NAMES = {f.name for f in fields(DataOptions)}

@@ -125,32 +125,14 @@ def train(**opts) -> None:
 
 
 def _train_config(opts):
-    from edgecnn.data.balance import Balance
-    from edgecnn.data.sources import DataOptions
     from edgecnn.trainconfig import TrainConfig
 
-    data_options = DataOptions(
-        input_shape=opts["input_shape"],
-        window=opts["window"],
-        hop=opts["hop"],
-        label_column=opts["label_column"],
-        segment_column=opts["segment_column"],
-        time_column=opts["time_column"],
-        sample_rate_hz=opts["sample_rate"],
-    )
-    return TrainConfig(
+    not_options = {"data", "model_name", "sample_rate", "out", "resume", "as_json"}
+    return TrainConfig.from_options(
         data=opts["data"],
         model=opts["model_name"],
-        data_options=data_options,
-        epochs=opts["epochs"],
-        batch_size=opts["batch_size"],
-        lr=opts["lr"],
-        augment=opts["augment"],
-        balance=Balance(opts["balance"]),
-        seed=opts["seed"],
-        width=opts["width"],
-        patience=opts["patience"],
-        mixed_precision=opts["mixed_precision"],
+        sample_rate_hz=opts["sample_rate"],
+        **{k: v for k, v in opts.items() if k not in not_options},
     )
 
 

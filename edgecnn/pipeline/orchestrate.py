@@ -115,26 +115,14 @@ def _train_step(config: PipelineConfig, folder: Path, steps: StepCache, log):
 
 
 def _train_config(config: PipelineConfig):
-    from edgecnn.data.balance import Balance
-    from edgecnn.data.sources import DataOptions
     from edgecnn.trainconfig import TrainConfig
 
-    return TrainConfig(
+    training = ("epochs", "seed", "batch_size", "width", "patience", "augment", "balance")
+    reading = ("input_shape", "window", "hop", "label_column")
+    return TrainConfig.from_options(
         data=config.data,
         model=config.model,
-        data_options=DataOptions(
-            input_shape=config.input_shape,
-            window=config.window,
-            hop=config.hop,
-            label_column=config.label_column,
-        ),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        augment=config.augment,
-        balance=Balance(config.balance),
-        seed=config.seed,
-        width=config.width,
-        patience=config.patience,
+        **{key: getattr(config, key) for key in training + reading},
     )
 
 

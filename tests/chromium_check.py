@@ -6,11 +6,13 @@ Skips (or, with EDGECNN_REQUIRE_CHROMIUM=1 as in CI, fails) where Chromium canno
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -52,27 +54,50 @@ def check_page(url: str, timeout: float = 60.0) -> PageCheck:
     """Opens ``url`` headless, waits for the load event, and inspects the page."""
     websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")
     binary = chromium_or_skip()
-    with tempfile.TemporaryDirectory() as profile:
-        proc = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--remote-debugging-port=0", "--remote-allow-origins=*",
-             f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+    profile = tempfile.mkdtemp(prefix="edgecnn-chromium-")
+    # Its own session, so the browser's helper processes (renderer, zygote, crash handler)
+    # can be stopped as a group: they write into the profile after the parent has exited.
+    proc = subprocess.Popen(
+        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-crash-reporter", "--remote-debugging-port=0", "--remote-allow-origins=*",
+         f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        port = _devtools_port(proc)
+        page = _page_socket(port)
+        ws = websocket.create_connection(page, timeout=timeout)
         try:
-            port = _devtools_port(proc)
-            page = _page_socket(port)
-            ws = websocket.create_connection(page, timeout=timeout)
-            try:
-                return _inspect(_Session(ws), url, timeout)
-            finally:
-                ws.close()
+            return _inspect(_Session(ws), url, timeout)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            ws.close()
+    finally:
+        _stop_group(proc)
+        _remove_profile(profile)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Asks Chromium to quit, then kills whatever of its session is left (helpers outlive
+    the parent) and reaps the parent."""
+    _signal_group(proc, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+    _signal_group(proc, signal.SIGKILL)
+    proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig)
+
+
+def _remove_profile(profile: str, attempts: int = 20) -> None:
+    """Removes the profile folder; a helper that was still writing loses a race or two."""
+    for _ in range(attempts):
+        shutil.rmtree(profile, ignore_errors=True)
+        if not os.path.exists(profile):
+            return
+        time.sleep(0.1)
 
 
 def _devtools_port(proc: subprocess.Popen) -> int:

@@ -20,7 +20,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "boards"
+# A link to the top-level boards/ in a checkout, the folder itself in an installed wheel.
+BUILTIN_DIR = Path(__file__).resolve().parent / "_boards"
 
 
 class BoardKind(StrEnum):

@@ -1,0 +1,51 @@
+"""An installed wheel, not only a checkout, carries the board profiles and the cost model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+             "--no-build-isolation", "--wheel-dir", str(out), str(ROOT)]  # fmt: skip
+    subprocess.run(build, check=True, capture_output=True, timeout=300)
+    (found,) = out.glob("edgecnn-*.whl")
+    return found
+
+
+def test_the_wheel_holds_every_board_file_and_the_cost_model(wheel):
+    shipped = {p.name for p in (ROOT / "boards").iterdir() if p.suffix in (".toml", ".json")}
+    with zipfile.ZipFile(wheel) as archive:
+        in_wheel = {Path(n).name for n in archive.namelist() if n.startswith("edgecnn/_boards/")}
+    assert "cost-model.json" in shipped
+    assert in_wheel == shipped
+
+
+def test_an_installed_wheel_knows_the_boards_of_the_checkout(wheel, tmp_path):
+    site = tmp_path / "site"
+    install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+               "--target", str(site), str(wheel)]  # fmt: skip
+    subprocess.run(install, check=True, capture_output=True, timeout=300)
+    script = (
+        "import json, edgecnn, edgecnn.boards as b, edgecnn.costmodel as c; "
+        "print(json.dumps([edgecnn.__file__, b.known_board_ids(), c.COST_MODEL_PATH.is_file()]))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("EDGECNN_BOARDS", None)
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=True, timeout=120)  # fmt: skip
+    module, boards, has_cost_model = json.loads(done.stdout)
+    assert Path(module).is_relative_to(site)
+    assert boards == sorted(p.stem for p in (ROOT / "boards").glob("*.toml"))
+    assert has_cost_model

@@ -66,11 +66,21 @@ class Preprocessing:
                 f"sample shape {x.shape} does not end with the model input shape "
                 f"{tuple(self.input_shape)}"
             )
-        x = x * np.float32(self.scale) + np.float32(self.offset)
+        return self.transform(x)
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """The elementwise part of :meth:`apply`, without the shape check.
+
+        Each value depends only on itself and its channel (the last axis), so a table of
+        every possible raw value (the runtime's 8-bit fast path) gets exactly what
+        :meth:`apply` would give.
+        """
+        x = np.asarray(x, dtype=np.float32) * np.float32(self.scale)  # a new array: the
+        x += np.float32(self.offset)  # rest works in place (same values, fewer copies)
         if self.mean is not None:
-            x = x - np.asarray(self.mean, dtype=np.float32)
+            x -= np.asarray(self.mean, dtype=np.float32)
         if self.std is not None:
-            x = x / np.asarray(self.std, dtype=np.float32)
+            x /= np.asarray(self.std, dtype=np.float32)
         return x
 
     def with_stats(self, mean: np.ndarray, std: np.ndarray) -> Preprocessing:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -51,10 +52,35 @@ class TensorInfo:
     scale: float
     zero_point: int
 
-    @property
+    @cached_property
     def quantized(self) -> bool:
         """True for integer tensors with a scale (int8, uint8, int16)."""
         return self.scale != 0.0 and np.dtype(self.dtype).kind in "iu"
+
+    @cached_property
+    def limits(self) -> tuple[int, int]:
+        """The integer dtype's range (np.iinfo costs microseconds: worked out once)."""
+        info = np.iinfo(self.dtype)
+        return int(info.min), int(info.max)
+
+    def quantize(self, x: np.ndarray) -> np.ndarray:
+        """Float values to this tensor's dtype (rounding and clipping if integer)."""
+        if not self.quantized:
+            return np.asarray(x, dtype=self.dtype)
+        low, high = self.limits
+        # rint is np.round at 0 decimals (half to even), and maximum/minimum are np.clip,
+        # minus numpy's Python-level wrappers: the runtime loop calls this per window.
+        q = np.rint(np.asarray(x, np.float32) / self.scale)
+        q += self.zero_point
+        np.maximum(q, low, out=q)
+        np.minimum(q, high, out=q)
+        return q.astype(self.dtype)
+
+    def dequantize(self, y: np.ndarray) -> np.ndarray:
+        """This tensor's values as float32."""
+        if not self.quantized:
+            return np.asarray(y, dtype=np.float32)
+        return (y.astype(np.float32) - self.zero_point) * np.float32(self.scale)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
@@ -110,23 +136,17 @@ class TFLiteModel:
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
         """Float model input to the input tensor's dtype (rounding and clipping if integer)."""
-        if not self.input.quantized:
-            return np.asarray(x, dtype=self.input.dtype)
-        info = np.iinfo(self.input.dtype)
-        q = np.round(np.asarray(x, np.float32) / self.input.scale) + self.input.zero_point
-        return np.clip(q, info.min, info.max).astype(self.input.dtype)
+        return self.input.quantize(x)
 
     def dequantize_output(self, y: np.ndarray) -> np.ndarray:
         """The output tensor as float32."""
-        if not self.output.quantized:
-            return np.asarray(y, dtype=np.float32)
-        return (y.astype(np.float32) - self.output.zero_point) * np.float32(self.output.scale)
+        return self.output.dequantize(y)
 
     def invoke_raw(self, x: np.ndarray) -> np.ndarray:
         """Runs one batch already in the input dtype; returns the raw output tensor."""
         self.interpreter.set_tensor(self.input_index, x)
         self.interpreter.invoke()
-        return self.interpreter.get_tensor(self.output_index).copy()
+        return self.interpreter.get_tensor(self.output_index)  # already a copy
 
     def predict_one(self, x: np.ndarray) -> np.ndarray:
         """Probabilities for one batch-shaped input: the runtime loop's hot path."""

@@ -140,11 +140,11 @@ def _loop(runner, src, windower, post, outputs, options, stats, stop, log) -> No
         window = _window_of(item, windower, truths)
         if window is None:
             continue
-        x = runner.preprocessing.apply(window)
+        tensor = runner.feed(window)
         started = time.perf_counter()
-        decision = post(runner.predict(x))
+        decision = post(runner.infer(tensor))
         stats.infer.append(1000 * (time.perf_counter() - started))
-        truth = Counter(truths).most_common(1)[0][0] if truths else None
+        truth = _majority(truths)
         _record(stats, decision.label, truth)
         if not options.on_change or debounce.should_emit(decision.label, time.monotonic()):
             _emit(outputs, stats, decision, truth)
@@ -166,6 +166,13 @@ def _window_of(item: Item, windower: Windower | None, truths: deque) -> np.ndarr
         truths.clear()
     truths.append(item.label)
     return windower.push(item.values)
+
+
+def _majority(truths: deque[str | None]) -> str | None:
+    """The most common true label of a window's samples (a whole window has one)."""
+    if len(truths) <= 1:
+        return truths[0] if truths else None
+    return Counter(truths).most_common(1)[0][0]
 
 
 def _record(stats: _Stats, label: str, truth: str | None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,9 +12,8 @@ from edgecnn.errors import BadInputError
 UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
-class Decision:
-    """The result for one window."""
+class Decision(NamedTuple):
+    """The result for one window (a named tuple: cheap to make once per window)."""
 
     label: str
     score: float
@@ -42,18 +41,26 @@ class PostProcessor:
         self.history: deque[np.ndarray] = deque(maxlen=smooth)
 
     def __call__(self, probs: np.ndarray) -> Decision:
-        self.history.append(np.asarray(probs, dtype=np.float64))
-        mean = self.history[0] if len(self.history) == 1 else np.mean(self.history, axis=0)
+        scores = self._smoothed(probs)
         # Stable descending order: a tie goes to the first class, as numpy's argmax (and so
         # the evaluation in edgecnn quantize/pipeline) decides it; int8 scores often tie.
-        order = np.argsort(-mean, kind="stable")[: self.top_k]
-        best = int(order[0])
-        label = self.labels[best] if mean[best] >= self.threshold else UNKNOWN
-        return Decision(
-            label,
-            round(float(mean[best]), 4),
-            [(self.labels[i], round(float(mean[i]), 4)) for i in order],
-        )
+        # Python floats: for a handful of classes a list sort beats numpy's call cost.
+        total = sum(scores)
+        if total != total:  # NaN (or inf - inf): numpy orders NaN last, Python's sort cannot
+            order = np.argsort(-np.asarray(scores), kind="stable").tolist()
+        else:
+            order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
+        top = [(self.labels[i], round(scores[i], 4)) for i in order[: self.top_k]]
+        best = order[0]
+        label = self.labels[best] if scores[best] >= self.threshold else UNKNOWN
+        return Decision(label, top[0][1], top)
+
+    def _smoothed(self, probs: np.ndarray) -> list[float]:
+        """The mean of the last ``smooth`` probability vectors, as Python floats."""
+        if self.history.maxlen == 1:  # no smoothing: float32 -> Python float is exact
+            return np.asarray(probs).tolist()
+        self.history.append(np.asarray(probs, dtype=np.float64))
+        return np.mean(self.history, axis=0).tolist()
 
 
 class Debounce:

@@ -12,6 +12,7 @@ import numpy as np
 
 from edgecnn.manifest import Manifest, load_manifest
 from edgecnn.preprocess import Preprocessing
+from edgecnn.runtime.feed import InputFeed, OutputDecoder
 from edgecnn.runtime.interpreter import TFLiteModel
 
 
@@ -31,6 +32,8 @@ class Runner:
         self.manifest: Manifest = load_manifest(self.path)
         self.preprocessing = Preprocessing.from_dict(self.manifest.preprocessing)
         self.model = TFLiteModel(self.path, threads=threads)
+        self.feed = InputFeed(self.preprocessing, self.model.input)
+        self.decode = OutputDecoder(self.model.output)
 
     @property
     def labels(self) -> list[str]:
@@ -48,6 +51,10 @@ class Runner:
         if x.shape == self.input_shape:  # one sample: skip the batching loop
             return self.model.predict_one(x[np.newaxis])
         return self.model.predict(x)
+
+    def infer(self, tensor: np.ndarray) -> np.ndarray:
+        """Float scores of one sample already made input by :attr:`feed`: the loop's path."""
+        return self.decode(self.model.invoke_raw(tensor)[0])
 
     def predict_raw(self, raw: np.ndarray) -> np.ndarray:
         """Probabilities for raw samples, preprocessed exactly as in training."""

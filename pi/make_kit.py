@@ -63,11 +63,14 @@ def make_kit(out: Path, *, images: int = 300, recordings: int = 2) -> Path:
 
 
 def write_digits(path: Path, *, count: int) -> None:
-    """The first ``count`` 8x8 digits (raw 0..16 pixels), their classes and label names."""
+    """The first ``count`` 8x8 digits (raw 0..16 pixels), their classes and label names.
+
+    uint8, as a camera or an image file gives them, so the runtime's 8-bit path is checked.
+    """
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    x = bunch.images[:count].astype(np.float32)[..., np.newaxis]
+    x = bunch.images[:count].astype(np.uint8)[..., np.newaxis]
     labels = np.array([str(n) for n in bunch.target_names])
     with fileio.atomic_path(path) as tmp:
         np.savez(tmp, x=x, y=bunch.target[:count].astype(np.int64), labels=labels)

@@ -87,8 +87,8 @@ def raw_outputs(model: Path, source: str) -> tuple[list[list], TensorInfo, bool]
     pre, net = runner.preprocessing, runner.model
     raw = []
     for window in _windows(open_source(source, pre, rate_hz=0.0), pre):
-        x = net.quantize_input(pre.apply(window)[np.newaxis])
-        raw.append(net.invoke_raw(x)[0].tolist())
+        # runner.feed is the runtime loop's own path (tables for 8-bit images).
+        raw.append(net.invoke_raw(runner.feed(window))[0].tolist())
     return raw, net.output, delegated(net)
 
 

@@ -57,7 +57,7 @@ def test_nothing_fits_says_which_budget_and_by_how_much():
     )
     assert not result.met and result.chosen is None
     text = "\n".join(result.unmet)
-    assert f"max_latency_ms on {NANO}: 3.1 > 1 (+2.1) (closest: pruned-0.5-int8)" in text
+    assert f"max_latency_ms on {NANO}: 3.1 ms > 1 ms (+2.1 ms) (closest: pruned-0.5-int8)" in text
     assert "max_accuracy_drop" not in text  # fp32 met the accuracy budget
 
 
@@ -117,7 +117,8 @@ def test_each_budget_met_alone_but_none_together_names_the_nearest_misses():
         reference_accuracy=0.98,
     )
     assert not result.met and len(result.unmet) == 2
-    assert "good misses max_latency_ms on arduino-nano-33-ble-sense: 30 > 10" in result.unmet[0]
+    nearest = "good misses max_latency_ms on arduino-nano-33-ble-sense: 30 ms > 10 ms"
+    assert nearest in result.unmet[0]
     assert "fast misses max_accuracy_drop: 0.03 > 0.01" in result.unmet[1]
 
 

@@ -19,6 +19,9 @@ class BoardFigures:
     reason: str = ""
 
 
+UNITS = {"ms": " ms", "kb": " KiB"}  # by the budget name's suffix
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One variant (a pruning ratio x a quantization mode) and its measured figures."""
@@ -46,7 +49,11 @@ class Check:
         if self.value is None:
             return f"{self.budget}{where}: no estimate to hold against {self.limit:g}"
         over = self.value - self.limit if self.limit is not None else 0.0
-        return f"{self.budget}{where}: {self.value:g} > {self.limit:g} (+{over:g})"
+        unit = UNITS.get(self.budget.rsplit("_", 1)[-1], "")
+        return (
+            f"{self.budget}{where}: {self.value:.4g}{unit} > {self.limit:.4g}{unit} "
+            f"(+{over:.4g}{unit})"
+        )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from chromium_check import check_page
@@ -122,6 +123,7 @@ def test_cli_exit_code_3_when_nothing_fits_and_0_when_something_does(mini, tmp_p
     ok = runner.invoke(cli, base)
     assert ok.exit_code == 0, ok.output
     assert "<- chosen" in ok.output and "report.html" in ok.output
+    assert re.search(r"^model +\S+\.tflite", ok.output, re.MULTILINE)
     nothing = runner.invoke(cli, [*base, "--max-latency-ms", "0.001", "--json"])
     assert nothing.exit_code == 3
     assert json.loads(nothing.stdout)["met"] is False

@@ -274,6 +274,7 @@ def _print_pipeline(result, as_json: bool) -> None:
         click.echo("".join(cells) + mark)
     if result.met:
         click.echo(f"chosen       {result.why}")
+        click.echo(f"model        {result.chosen_variant.path}  (and its .json manifest)")
     else:
         click.echo("chosen       none: no variant met every budget")
         for line in result.unmet:

@@ -54,7 +54,9 @@ def check_page(url: str, timeout: float = 60.0) -> PageCheck:
     """Opens ``url`` headless, waits for the load event, and inspects the page."""
     websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")
     binary = chromium_or_skip()
-    profile = tempfile.mkdtemp(prefix="edgecnn-chromium-")
+    home = tempfile.mkdtemp(prefix="edgecnn-chromium-")
+    profile, scratch = os.path.join(home, "profile"), os.path.join(home, "tmp")
+    os.mkdir(scratch)  # Chromium's TMPDIR: its singleton socket folder goes here, not /tmp
     # Its own session, so the browser's helper processes (renderer, zygote, crash handler)
     # can be stopped as a group: they write into the profile after the parent has exited.
     proc = subprocess.Popen(
@@ -62,6 +64,7 @@ def check_page(url: str, timeout: float = 60.0) -> PageCheck:
          "--disable-crash-reporter", "--remote-debugging-port=0", "--remote-allow-origins=*",
          f"--user-data-dir={profile}", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "TMPDIR": scratch},
     )  # fmt: skip
     try:
         port = _devtools_port(proc)
@@ -73,7 +76,7 @@ def check_page(url: str, timeout: float = 60.0) -> PageCheck:
             ws.close()
     finally:
         _stop_group(proc)
-        _remove_profile(profile)
+        _remove_folder(home)
 
 
 def _stop_group(proc: subprocess.Popen) -> None:
@@ -91,11 +94,11 @@ def _signal_group(proc: subprocess.Popen, sig: signal.Signals) -> None:
         os.killpg(proc.pid, sig)
 
 
-def _remove_profile(profile: str, attempts: int = 20) -> None:
-    """Removes the profile folder; a helper that was still writing loses a race or two."""
+def _remove_folder(folder: str, attempts: int = 20) -> None:
+    """Removes Chromium's folder; a helper that was still writing loses a race or two."""
     for _ in range(attempts):
-        shutil.rmtree(profile, ignore_errors=True)
-        if not os.path.exists(profile):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.exists(folder):
             return
         time.sleep(0.1)
 

@@ -58,6 +58,16 @@ class Preprocessing:
     hop: int | None = None
     sample_rate_hz: float | None = None
 
+    def __post_init__(self) -> None:
+        channels = self.input_shape[-1] if self.input_shape else None
+        for name in ("mean", "std"):
+            stats = getattr(self, name)
+            if stats is not None and len(stats) != channels:
+                raise BadInputError(
+                    f"preprocessing {name} has {len(stats)} values; the input shape "
+                    f"{tuple(self.input_shape)} has {channels} channels (its last axis)"
+                )
+
     def apply(self, raw: np.ndarray) -> np.ndarray:
         """Turns raw samples (one sample or a batch) into float32 model input."""
         x = np.asarray(raw, dtype=np.float32)

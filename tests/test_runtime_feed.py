@@ -133,3 +133,39 @@ def test_smoothing_averages_the_last_windows():
     assert second.label == "a" and second.score == pytest.approx(0.55, abs=1e-4)
     third = post(np.array([0.2, 0.8], np.float32))
     assert third.label == "b" and third.score == pytest.approx(0.8, abs=1e-4)
+
+
+def test_many_per_feature_stats_take_one_fancy_index_with_the_same_numbers():
+    features = 784
+    rng = np.random.default_rng(3)
+    pre = Preprocessing(
+        DataKind.ARRAY,
+        (features,),
+        scale=1 / 255,
+        mean=tuple(rng.uniform(0, 1, features)),
+        std=tuple(rng.uniform(0.1, 1, features)),
+    )
+    tensor = TensorInfo((1, features), "int8", 0.031, -7)
+    feed = InputFeed(pre, tensor)
+    for raw in rng.integers(0, 256, (20, features), np.uint8):
+        assert feed(raw).tobytes() == general_path(pre, tensor, raw).tobytes()
+
+
+def test_int32_inputs_clip_at_their_limits():
+    tensor = TensorInfo((1, 3), "int32", 1.0, 0)
+    q = tensor.quantize(np.float32([3e9, -3e9, 7.5]))
+    assert q.tolist() == [2**31 - 1, -(2**31), 8]
+
+
+def test_post_processing_scores_are_floats_and_keep_the_first_windows_value():
+    assert isinstance(PostProcessor(["a", "b"])(np.array([1, 0])).score, float)
+    first = PostProcessor(["a"], smooth=2)(np.float32([-0.0]))
+    assert str(first.score) == "-0.0"  # as before: the first window is not averaged
+
+
+def test_stats_that_do_not_match_the_channels_are_refused():
+    with pytest.raises(BadInputError, match="mean has 3 values; the input shape"):
+        Preprocessing(DataKind.IMAGE, (8, 8, 1), mean=(0.1, 0.2, 0.3))
+    data = PREPROCESSINGS["per-channel"].to_dict() | {"std": [1.0]}
+    with pytest.raises(BadInputError, match="std has 1 values"):
+        Preprocessing.from_dict(data)

@@ -17,6 +17,9 @@ from edgecnn.preprocess import Preprocessing
 from edgecnn.runtime.interpreter import TensorInfo
 
 BYTE_VALUES = np.arange(256, dtype=np.uint8)
+# Up to this many channels a Python loop over them beats one two-array fancy index (RGB:
+# 14 vs 24 us for 32x32x3 here); beyond it the loop's per-channel cost dominates.
+FEW_CHANNELS = 8
 
 
 class InputFeed:
@@ -47,8 +50,11 @@ class InputFeed:
             return np.frombuffer(mapped, self.table.dtype).reshape(self.batch_shape)
         if not self.per_channel:
             return self.table.take(raw)[np.newaxis]  # the method skips np.take's dispatch
+        channels = self.table.shape[1]
+        if channels > FEW_CHANNELS:  # e.g. per-feature stats of a flat (784,) sample
+            return self.table[raw, np.arange(channels)][np.newaxis]
         out = np.empty(self.batch_shape, self.table.dtype)
-        for channel in range(self.table.shape[1]):
+        for channel in range(channels):
             out[0, ..., channel] = self.table[raw[..., channel], channel]
         return out
 

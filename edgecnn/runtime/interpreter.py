@@ -71,6 +71,8 @@ class TensorInfo:
         # rint is np.round at 0 decimals (half to even), and maximum/minimum are np.clip,
         # minus numpy's Python-level wrappers: the runtime loop calls this per window.
         q = np.rint(np.asarray(x, np.float32) / self.scale)
+        if high > 2**24:  # int32: float32 cannot hold the limits (2**31 - 1 rounds up)
+            q = q.astype(np.float64)
         q += self.zero_point
         np.maximum(q, low, out=q)
         np.minimum(q, high, out=q)

@@ -57,9 +57,9 @@ class PostProcessor:
 
     def _smoothed(self, probs: np.ndarray) -> list[float]:
         """The mean of the last ``smooth`` probability vectors, as Python floats."""
-        if self.history.maxlen == 1:  # no smoothing: float32 -> Python float is exact
-            return np.asarray(probs).tolist()
         self.history.append(np.asarray(probs, dtype=np.float64))
+        if len(self.history) == 1:
+            return self.history[0].tolist()
         return np.mean(self.history, axis=0).tolist()
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from edgecnn.errors import BadInputError
 from edgecnn.pipeline.config import BoardBudgets, Budgets, load_config, parse_config
-from edgecnn.pipeline.select import BoardFigures, Candidate, select
+from edgecnn.pipeline.select import BoardFigures, Candidate, Check, select
 
 ZERO = "rpi-zero-2w"
 NANO = "arduino-nano-33-ble-sense"
@@ -240,3 +240,15 @@ def test_source_digest_follows_symlinked_class_folders(tmp_path):
     before = source_digest(str(data))
     (real / "a.png").write_bytes(b"two")
     assert source_digest(str(data)) != before
+
+
+def test_misses_read_as_plain_numbers_with_units():
+    assert Check("max_latency_ms", "x", 12345.7, 10000.0, False).describe() == (
+        "max_latency_ms on x: 12346 ms > 10000 ms (+2346 ms)"
+    )
+    assert Check("max_arena_kb", "x", 38.0234, 32.0, False).describe() == (
+        "max_arena_kb on x: 38.02 KiB > 32 KiB (+6.023 KiB)"
+    )
+    assert Check("max_accuracy_drop", None, 0.0372, 0.02, False).describe() == (
+        "max_accuracy_drop: 0.0372 > 0.02 (+0.0172)"
+    )

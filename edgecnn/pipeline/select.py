@@ -50,10 +50,13 @@ class Check:
             return f"{self.budget}{where}: no estimate to hold against {self.limit:g}"
         over = self.value - self.limit if self.limit is not None else 0.0
         unit = UNITS.get(self.budget.rsplit("_", 1)[-1], "")
-        return (
-            f"{self.budget}{where}: {self.value:.4g}{unit} > {self.limit:.4g}{unit} "
-            f"(+{over:.4g}{unit})"
-        )
+        value, limit, over = (_figure(v) + unit for v in (self.value, self.limit, over))
+        return f"{self.budget}{where}: {value} > {limit} (+{over})"
+
+
+def _figure(value: float) -> str:
+    """Four significant digits, but whole numbers rather than exponents from 10,000 up."""
+    return f"{value:.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
 
 
 @dataclass(frozen=True)

@@ -55,16 +55,26 @@ def check_page(url: str, timeout: float = 60.0) -> PageCheck:
     websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")
     binary = chromium_or_skip()
     home = tempfile.mkdtemp(prefix="edgecnn-chromium-")
+    try:
+        return _check_in(binary, home, url, timeout, websocket)
+    finally:
+        _remove_folder(home)
+
+
+def _check_in(binary: str, home: str, url: str, timeout: float, websocket) -> PageCheck:
+    """Runs Chromium with everything it writes inside ``home``: profile, TMPDIR (its
+    singleton socket folder) and HOME/XDG_CONFIG_HOME (its crash handler's database)."""
     profile, scratch = os.path.join(home, "profile"), os.path.join(home, "tmp")
-    os.mkdir(scratch)  # Chromium's TMPDIR: its singleton socket folder goes here, not /tmp
-    # Its own session, so the browser's helper processes (renderer, zygote, crash handler)
-    # can be stopped as a group: they write into the profile after the parent has exited.
+    os.mkdir(scratch)
+    env = {**os.environ, "TMPDIR": scratch, "HOME": home, "XDG_CONFIG_HOME": home}
+    # Its own session, so the browser's helper processes (renderer, zygote) can be stopped
+    # as a group: they write into the profile after the parent has exited.
     proc = subprocess.Popen(
         [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-crash-reporter", "--remote-debugging-port=0", "--remote-allow-origins=*",
+         "--remote-debugging-port=0", "--remote-allow-origins=*",
          f"--user-data-dir={profile}", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, "TMPDIR": scratch},
+        env=env,
     )  # fmt: skip
     try:
         port = _devtools_port(proc)
@@ -76,7 +86,6 @@ def check_page(url: str, timeout: float = 60.0) -> PageCheck:
             ws.close()
     finally:
         _stop_group(proc)
-        _remove_folder(home)
 
 
 def _stop_group(proc: subprocess.Popen) -> None:

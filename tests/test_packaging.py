@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,11 +15,17 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Left out of the copy the wheel is built from: a build/ folder in the checkout would
+# otherwise lend the wheel stale files (pip reuses build/lib).
+NOT_SOURCES = (".git", ".venv", "build", "dist", "runs", "*.egg-info", "__pycache__", ".*_cache")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
+    source, out = tmp_path_factory.mktemp("source") / "edgecnn", tmp_path_factory.mktemp("wheel")
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SOURCES))
     build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-             "--no-build-isolation", "--wheel-dir", str(out), str(ROOT)]  # fmt: skip
+             "--no-build-isolation", "--wheel-dir", str(out), str(source)]  # fmt: skip
     subprocess.run(build, check=True, capture_output=True, timeout=300)
     (found,) = out.glob("edgecnn-*.whl")
     return found

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ from edgecnn.runtime.interpreter import TensorInfo
 from edgecnn.runtime.probe import delegated
 from edgecnn.runtime.runner import Runner
 from edgecnn.runtime.sources import open_source
-from edgecnn.runtime.windows import Windower
+from edgecnn.runtime.windows import cut_windows
 
 CLI_TIMEOUT_S = 900  # one emulated command on a slow host; a hang must still end
 BENCH_RUNS = 20
@@ -86,26 +85,10 @@ def raw_outputs(model: Path, source: str) -> tuple[list[list], TensorInfo, bool]
     runner = Runner(model)
     pre, net = runner.preprocessing, runner.model
     raw = []
-    for window in _windows(open_source(source, pre, rate_hz=0.0), pre):
+    for window, _ in cut_windows(open_source(source, pre, rate_hz=0.0), pre):
         # runner.feed is the runtime loop's own path (tables for 8-bit images).
         raw.append(net.invoke_raw(runner.feed(window))[0].tolist())
     return raw, net.output, delegated(net)
-
-
-def _windows(src, pre) -> Iterator[np.ndarray]:
-    """Whole windows, or sensor samples cut by the runtime's Windower (reset per recording)."""
-    windower = None
-    if pre.channels:
-        windower = Windower(window=pre.window, hop=pre.hop, channels=len(pre.channels))
-    for item in src:
-        if item.is_window or windower is None:
-            yield item.values
-            continue
-        if item.new_recording:
-            windower.reset()
-        window = windower.push(item.values)
-        if window is not None:
-            yield window
 
 
 def tampered_refused(case: Case) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,8 +19,8 @@ from edgecnn.console import to_stderr
 from edgecnn.runtime.post import Debounce, PostProcessor
 from edgecnn.runtime.runner import Runner
 from edgecnn.runtime.sinks import Sink, open_sink
-from edgecnn.runtime.sources import Item, open_source
-from edgecnn.runtime.windows import Windower
+from edgecnn.runtime.sources import open_source
+from edgecnn.runtime.windows import cut_windows
 
 LATENCY_WINDOW = 10_000  # percentiles over the most recent windows: memory stays flat
 
@@ -112,16 +112,11 @@ def run(
     src = open_source(source, pre, rate_hz=options.rate_hz)
     outputs = [open_sink(uri) for uri in sinks]
     post = PostProcessor(runner.labels, smooth=options.smooth, threshold=options.threshold)
-    windower = (
-        Windower(window=pre.window, hop=pre.hop, channels=len(pre.channels))
-        if pre.channels
-        else None
-    )
     stop = src.stop  # a signal also ends a live source's wait for data
     restore = _handle_signals(stop)
     stats = _Stats()
     try:
-        _loop(runner, src, windower, post, outputs, options, stats, stop, log)
+        _loop(runner, src, post, outputs, options, stats, stop, log)
     finally:
         restore()
         for sink in outputs:
@@ -129,22 +124,17 @@ def run(
     return stats.summary(src.stats.dropped, _sink_drops(outputs))
 
 
-def _loop(runner, src, windower, post, outputs, options, stats, stop, log) -> None:
+def _loop(runner, src, post, outputs, options, stats, stop, log) -> None:
     debounce = Debounce(min_interval=options.min_interval)
-    truths: deque[str | None] = deque(maxlen=windower.window if windower else 1)
     next_metrics = time.monotonic() + (options.metrics_every or float("inf"))
-    for item in src:
+    for window, truth in cut_windows(src, runner.preprocessing):
         if stop.is_set():  # a signal arrived while waiting for data: nothing half-done
             break
         arrived = time.perf_counter()
-        window = _window_of(item, windower, truths)
-        if window is None:
-            continue
         tensor = runner.feed(window)
         started = time.perf_counter()
         decision = post(runner.infer(tensor))
         stats.infer.append(1000 * (time.perf_counter() - started))
-        truth = _majority(truths)
         _record(stats, decision.label, truth)
         if not options.on_change or debounce.should_emit(decision.label, time.monotonic()):
             _emit(outputs, stats, decision, truth)
@@ -154,25 +144,6 @@ def _loop(runner, src, windower, post, outputs, options, stats, stop, log) -> No
             next_metrics = time.monotonic() + options.metrics_every
         if stop.is_set() or stats.windows == options.max_windows:
             break
-
-
-def _window_of(item: Item, windower: Windower | None, truths: deque) -> np.ndarray | None:
-    if item.is_window or windower is None:
-        truths.clear()
-        truths.append(item.label)
-        return item.values
-    if item.new_recording:
-        windower.reset()
-        truths.clear()
-    truths.append(item.label)
-    return windower.push(item.values)
-
-
-def _majority(truths: deque[str | None]) -> str | None:
-    """The most common true label of a window's samples (a whole window has one)."""
-    if len(truths) <= 1:
-        return truths[0] if truths else None
-    return Counter(truths).most_common(1)[0][0]
 
 
 def _record(stats: _Stats, label: str, truth: str | None) -> None:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from edgecnn.errors import BadInputError
+
+if TYPE_CHECKING:
+    from edgecnn.preprocess import Preprocessing
+    from edgecnn.runtime.sources import Item
 
 
 class Windower:
@@ -41,3 +49,34 @@ class Windower:
             self._since_last = 1
             return self._buffer.copy()
         return None
+
+
+def cut_windows(
+    items: Iterable[Item], pre: Preprocessing
+) -> Iterator[tuple[np.ndarray, str | None]]:
+    """Each model input of a source and its true label, as ``edgecnn run`` sees them.
+
+    Whole windows and images pass as they come; sensor samples are cut by a
+    :class:`Windower` (reset at each new recording) and a window's label is the most
+    common label of its samples (None when the source has none).
+    """
+    windower = None
+    if pre.channels:
+        windower = Windower(window=pre.window, hop=pre.hop, channels=len(pre.channels))
+    truths: deque[str | None] = deque(maxlen=windower.window if windower else 1)
+    for item in items:
+        if item.is_window or windower is None:
+            yield item.values, item.label
+            continue
+        if item.new_recording:
+            windower.reset()
+            truths.clear()
+        truths.append(item.label)
+        window = windower.push(item.values)
+        if window is not None:
+            yield window, _majority(truths)
+
+
+def _majority(truths: deque[str | None]) -> str | None:
+    """The most common true label of a window's samples."""
+    return Counter(truths).most_common(1)[0][0]

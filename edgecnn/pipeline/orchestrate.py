@@ -13,6 +13,7 @@ import platform
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -196,8 +197,8 @@ def _quantized(config, steps: StepCache, keras_path: Path, log):
     for mode in (m for m in config.modes if m not in failed):
         if mode in done:
             record = steps.put(names[mode], keys[mode], done[mode], outputs=outputs[mode])
-        else:  # finished earlier: counted as reused
-            record = steps.run(names[mode], keys[mode], dict, outputs=outputs[mode])
+        else:  # found finished above: no second look at its files
+            record = steps.reuse(names[mode])
         converted.append((paths[mode], record))
     skipped = [f"{keras_path.stem}-{m}: {failed[m]}" for m in config.modes if m in failed]
     return converted, skipped
@@ -302,8 +303,6 @@ def _estimate(tflite: Path, config: PipelineConfig) -> list[dict]:
 
 
 def _with_misses(variant: VariantReport, selection: Selection) -> VariantReport:
-    from dataclasses import replace
-
     found = selection.misses.get(variant.name, ())
     return replace(variant, misses=tuple(ch.describe() for ch in found))
 

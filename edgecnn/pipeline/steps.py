@@ -84,11 +84,15 @@ class StepCache:
     ) -> dict:
         """Reuses step ``name`` when possible, else computes and records it."""
         if self.is_done(name, key, outputs=outputs):
-            self.reused.append(name)
-            self.log(f"pipeline: {name}: reused (unchanged inputs)")
-            return self.steps[name]["value"]
+            return self.reuse(name)
         self.log(f"pipeline: {name}: running")
         return self.put(name, key, compute(), outputs=outputs)
+
+    def reuse(self, name: str) -> dict:
+        """The recorded result of a step :meth:`is_done` found finished, counted as reused."""
+        self.reused.append(name)
+        self.log(f"pipeline: {name}: reused (unchanged inputs)")
+        return self.steps[name]["value"]
 
     def put(self, name: str, key: str, value: dict, *, outputs: tuple[Path, ...] = ()) -> dict:
         """Records a finished step (written at once, so an interrupted pipeline resumes)."""

@@ -85,7 +85,7 @@ class DoctorReport:
 
 def gather() -> DoctorReport:
     """Looks at this machine and returns the report, advice included."""
-    cpuinfo = platforminfo.parse_cpuinfo(platforminfo.read_text("/proc/cpuinfo") or "")
+    cpuinfo = platforminfo.host_cpuinfo()
     board, source = platforminfo.board_model(cpuinfo)
     on_pi = platforminfo.is_raspberry_pi(board)
     bits, machine = platforminfo.pointer_bits(), platform.machine()

@@ -135,6 +135,11 @@ def read_text(path: str | Path) -> str | None:
         return None
 
 
+def host_cpuinfo() -> CpuInfo:
+    """This machine's /proc/cpuinfo, parsed (empty where there is none)."""
+    return parse_cpuinfo(read_text("/proc/cpuinfo") or "")
+
+
 def board_model(cpuinfo: CpuInfo, root: Path = Path("/")) -> tuple[str | None, str | None]:
     """The board model and where it came from (``device-tree`` or ``cpuinfo``)."""
     try:

@@ -368,7 +368,7 @@ def _provenance(trained: dict) -> dict:
 @functools.cache
 def _machine() -> str:
     """What host timings depend on: architecture, CPU model and count."""
-    cpu = platforminfo.parse_cpuinfo(platforminfo.read_text("/proc/cpuinfo") or "").core
+    cpu = platforminfo.host_cpuinfo().core
     name = cpu or platform.processor() or "unknown CPU"
     return f"{platform.machine()}, {name}, {os.cpu_count()} CPUs"
 

@@ -17,8 +17,10 @@ demo: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
+# ruff, then the layer contracts of pyproject.toml ([tool.importlinter], DESIGN.md's one rule).
 lint: $(STAMP)
 	$(BIN)/ruff check edgecnn tests benchmarks calibration pi
+	$(BIN)/lint-imports --no-cache
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_figures.py

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.convert import Mode, convert
-from edgecnn.models.registry import build_model
-from edgecnn.runtime.bench import benchmark
-from edgecnn.runtime.interpreter import interpreter_class
+from edgecnn.device.bench import benchmark
+from edgecnn.device.interpreter import interpreter_class
+from edgecnn.optimize.convert import Mode, convert
+from edgecnn.training.models.registry import build_model
 
 ROUNDS, RUNS = 15, 300
 FIXTURE = Path(__file__).parents[1] / "tests" / "fixtures" / "digits-lenet5-int8.tflite"

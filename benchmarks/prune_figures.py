@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from edgecnn.prune import prune
-from edgecnn.train import train
-from edgecnn.trainconfig import TrainConfig
+from edgecnn.optimize.prune import prune
+from edgecnn.training.train import train
+from edgecnn.training.trainconfig import TrainConfig
 
 
 def figures(run: Path, *, method: str, ratio: float, epochs: int, **options) -> dict:

@@ -21,16 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.convert import Mode, convert
-from edgecnn.models.registry import build_model
-from edgecnn.prune import prune
-from edgecnn.pruning.structured import apply_plan, plan_structured
-from edgecnn.quantize import quantize
-from edgecnn.runtime.bench import _timed_invokes, sample_input
-from edgecnn.runtime.interpreter import TFLiteModel
-from edgecnn.summary import summarize
-from edgecnn.train import train
-from edgecnn.trainconfig import TrainConfig
+from edgecnn.device.bench import _timed_invokes, sample_input
+from edgecnn.device.interpreter import TFLiteModel
+from edgecnn.optimize.convert import Mode, convert
+from edgecnn.optimize.prune import prune
+from edgecnn.optimize.pruning.structured import apply_plan, plan_structured
+from edgecnn.optimize.quantize import quantize
+from edgecnn.training.models.registry import build_model
+from edgecnn.training.summary import summarize
+from edgecnn.training.train import train
+from edgecnn.training.trainconfig import TrainConfig
 
 ROUNDS, RUNS = 15, 200
 

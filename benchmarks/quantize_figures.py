@@ -13,11 +13,11 @@ import json
 import tempfile
 from pathlib import Path
 
-from edgecnn.data.sources import DataOptions
-from edgecnn.data.synthetic import make_sensor_csv
-from edgecnn.quantize import quantize
-from edgecnn.train import train
-from edgecnn.trainconfig import TrainConfig
+from edgecnn.optimize.quantize import quantize
+from edgecnn.training.data.sources import DataOptions
+from edgecnn.training.data.synthetic import make_sensor_csv
+from edgecnn.training.train import train
+from edgecnn.training.trainconfig import TrainConfig
 
 MODES = ["fp32", "fp16", "dynamic", "int8", "int16x8"]
 

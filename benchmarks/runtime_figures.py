@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.runtime.loop import RunOptions, run
-from edgecnn.runtime.runner import Runner
+from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.runner import Runner
 
 ROUNDS, WINDOWS = 15, 2000
 FIXTURE = Path(__file__).parents[1] / "tests" / "fixtures" / "digits-lenet5-int8.tflite"
@@ -122,9 +122,9 @@ def startup(model: Path, replay: Path) -> dict:
 
 def resnet8_int8(folder: Path) -> Path:
     """An int8 resnet8 bundle made through the real train -> quantize path (tiny data)."""
-    from edgecnn.quantize import quantize
-    from edgecnn.train import train
-    from edgecnn.trainconfig import TrainConfig
+    from edgecnn.optimize.quantize import quantize
+    from edgecnn.training.train import train
+    from edgecnn.training.trainconfig import TrainConfig
 
     images = np.random.default_rng(0).integers(0, 255, (60, 32, 32, 3), dtype=np.uint8)
     data = folder / "images.npz"

@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from edgecnn.data.sources import DataOptions
-from edgecnn.data.synthetic import make_sensor_csv
-from edgecnn.train import train
-from edgecnn.trainconfig import TrainConfig
+from edgecnn.training.data.sources import DataOptions
+from edgecnn.training.data.synthetic import make_sensor_csv
+from edgecnn.training.train import train
+from edgecnn.training.trainconfig import TrainConfig
 
 
 def measure(config: TrainConfig, out: Path) -> dict:

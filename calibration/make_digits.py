@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.calibration import draw_balanced
-from edgecnn.data.sources import load_data
-from edgecnn.data.split import split_dataset
-from edgecnn.prepare import fit_preprocessing
+from edgecnn.optimize.calibration import draw_balanced
+from edgecnn.training.data.sources import load_data
+from edgecnn.training.data.split import split_dataset
+from edgecnn.training.prepare import fit_preprocessing
 
 COUNT = 200
 

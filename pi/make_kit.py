@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn import fileio
-from edgecnn.conformance.check import format_check, run_check
-from edgecnn.conformance.kit import write_kit
-from edgecnn.data.synthetic import make_sensor_csv
+from edgecnn.core import fileio
+from edgecnn.device.conformance.check import format_check, run_check
+from edgecnn.device.conformance.kit import write_kit
+from edgecnn.training.data.synthetic import make_sensor_csv
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"

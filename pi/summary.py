@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from edgecnn import fileio
-from edgecnn.conformance.compare import compare, lsb_text
+from edgecnn.core import fileio
+from edgecnn.device.conformance.compare import compare, lsb_text
 
 
 def summarize(kit: Path, results: Path, cpus: list[str]) -> list[str]:

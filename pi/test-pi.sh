@@ -78,7 +78,7 @@ preflight() {
   if [ ! -f "$CACHE" ] && ! command -v debootstrap >/dev/null; then
     missing+=("debootstrap: needed to build the rootfs (apt-get install debootstrap)")
   fi
-  if ! "$HOST_PY" -c 'import edgecnn.conformance.check' 2>/dev/null; then
+  if ! "$HOST_PY" -c 'import edgecnn.device.conformance.check' 2>/dev/null; then
     missing+=("host python: $HOST_PY cannot import edgecnn (run make test-pi, it creates .venv)")
   elif ! reachable "$PYPI"; then
     missing+=("network: PyPI is not reachable ($PYPI); pip needs it inside the rootfs")

@@ -37,6 +37,6 @@ def image_folder(tmp_path):
 @pytest.fixture
 def sensor_csv(tmp_path):
     """Three activities, four recordings each, 3 channels at 50 Hz."""
-    from edgecnn.data.synthetic import make_sensor_csv
+    from edgecnn.training.data.synthetic import make_sensor_csv
 
     return make_sensor_csv(tmp_path / "imu.csv", samples_per_recording=200)

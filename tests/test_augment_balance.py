@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from edgecnn.data.augment import augment_batch, parse_augment
-from edgecnn.data.balance import Balance, class_weights, resample
-from edgecnn.errors import BadInputError, DataError
-from edgecnn.preprocess import DataKind
+from edgecnn.core.errors import BadInputError, DataError
+from edgecnn.core.preprocess import DataKind
+from edgecnn.training.data.augment import augment_batch, parse_augment
+from edgecnn.training.data.balance import Balance, class_weights, resample
 
 
 def test_parse_defaults_and_amounts():

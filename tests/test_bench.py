@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 
 from edgecnn.cli import cli
-from edgecnn.errors import BadInputError
-from edgecnn.runtime.bench import benchmark, sample_input
-from edgecnn.runtime.interpreter import TFLiteModel
+from edgecnn.core.errors import BadInputError
+from edgecnn.device.bench import benchmark, sample_input
+from edgecnn.device.interpreter import TFLiteModel
 
 INT8 = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
 

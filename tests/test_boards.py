@@ -1,7 +1,7 @@
 import pytest
 
-from edgecnn.boards import BoardKind, get_board, list_boards, load_board_file
-from edgecnn.errors import BadInputError
+from edgecnn.core.errors import BadInputError
+from edgecnn.targets.boards import BoardKind, get_board, list_boards, load_board_file
 
 REQUIRED = {
     "rpi-zero-2w",

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from conftest import write_image
 
-from edgecnn.data.sources import DataOptions, load_data
-from edgecnn.errors import DataError
-from edgecnn.preprocess import DataKind
+from edgecnn.core.errors import DataError
+from edgecnn.core.preprocess import DataKind
+from edgecnn.training.data.sources import DataOptions, load_data
 
 
 def test_image_folder_resizes_to_input_shape(image_folder):

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from edgecnn import __version__, doctor, platforminfo
+from edgecnn import __version__
 from edgecnn.cli import cli
+from edgecnn.device import doctor, platforminfo
 
 PI4 = """processor\t: 0
 BogoMIPS\t: 108.00
@@ -147,7 +148,7 @@ def test_doctor_cli_text_and_json():
 
 
 def test_advice_names_what_to_install_when_no_interpreter(monkeypatch):
-    monkeypatch.setattr(doctor.deps, "version_of", lambda name: None)
+    monkeypatch.setattr(doctor.optional, "version_of", lambda name: None)
     monkeypatch.setattr(doctor, "_installed", lambda module: False)
     report = doctor.gather()
     assert report.interpreter is None and report.probe is None
@@ -198,7 +199,7 @@ sys.meta_path.insert(0, Block())
 import pytest
 from click.testing import CliRunner
 from edgecnn.cli import cli
-import edgecnn.conformance.check, edgecnn.conformance.compare
+import edgecnn.device.conformance.check, edgecnn.device.conformance.compare
 result = CliRunner().invoke(cli, ["doctor", "--json"])
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "sklearn"))
 print(json.dumps({"exit": result.exit_code, "out": result.stdout, "heavy": heavy}))
@@ -213,8 +214,9 @@ def test_doctor_and_conformance_run_without_tensorflow():
     assert report["exit"] == 0 and report["heavy"] == []
     assert json.loads(report["out"])["probe"]["correct"] is True
     root = Path(__file__).parents[1] / "edgecnn"
-    files = [root / "doctor.py", root / "platforminfo.py", root / "runtime" / "probe.py"]
-    for path in files + sorted((root / "conformance").glob("*.py")):
+    device = root / "device"
+    files = [device / "doctor.py", device / "platforminfo.py", device / "probe.py"]
+    for path in files + sorted((device / "conformance").glob("*.py")):
         text = path.read_text()
-        for word in ("tensorflow", "keras", "edgecnn.train", "edgecnn.quantize", "deps"):
+        for word in ("tensorflow", "keras", "edgecnn.training", "edgecnn.optimize", "tfdeps"):
             assert f"import {word}" not in text and f"from {word}" not in text, (path, word)

@@ -5,18 +5,18 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from edgecnn import fileio
-from edgecnn.boardfit import calibrate, fit
-from edgecnn.boards import get_board
 from edgecnn.cli import cli
-from edgecnn.convert import Mode, convert
-from edgecnn.costmodel import COST_MODEL_PATH, Coefficients, group_key, latency_ms
-from edgecnn.errors import BadInputError
-from edgecnn.estimate import estimate
-from edgecnn.micro import check_micro
-from edgecnn.models.registry import build_model
-from edgecnn.runtime.graph import read_graph
-from edgecnn.summary import summarize
+from edgecnn.core import fileio
+from edgecnn.core.errors import BadInputError
+from edgecnn.optimize.convert import Mode, convert
+from edgecnn.targets.boards import get_board
+from edgecnn.targets.calibrate.boardfit import calibrate, fit
+from edgecnn.targets.costmodel import COST_MODEL_PATH, Coefficients, group_key, latency_ms
+from edgecnn.targets.estimate import estimate
+from edgecnn.targets.graph import read_graph
+from edgecnn.targets.micro import check_micro
+from edgecnn.training.models.registry import build_model
+from edgecnn.training.summary import summarize
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INT8 = FIXTURES / "digits-lenet5-int8.tflite"
@@ -100,8 +100,8 @@ def test_calibration_reproduces_the_stored_coefficients():
 
 def test_fit_recovers_known_coefficients():
     """Points made by a known model are fitted back to it (the priors barely pull)."""
-    from edgecnn.boardfit import Point
-    from edgecnn.boards import Measurement
+    from edgecnn.targets.boards import Measurement
+    from edgecnn.targets.calibrate.boardfit import Point
 
     truth = Coefficients.priors()
     truth.groups["Cortex-A72|int8"] = 20.0

@@ -16,15 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgecnn.errors import BadInputError
+from edgecnn.core.errors import BadInputError
+from edgecnn.core.manifest import load_manifest
+from edgecnn.core.preprocess import Preprocessing
+from edgecnn.device.interpreter import TFLiteModel
 from edgecnn.export import arduino as arduino_module
 from edgecnn.export import arena_with_margin, export_arduino
 from edgecnn.export.arduino import _channel_stats
 from edgecnn.export.tflm_ops import OP_METHODS, resolver_methods
-from edgecnn.manifest import load_manifest
-from edgecnn.micro import MicroCheck, check_micro
-from edgecnn.preprocess import Preprocessing
-from edgecnn.runtime.interpreter import TFLiteModel
+from edgecnn.targets.micro import MicroCheck, check_micro
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INT8 = FIXTURES / "digits-lenet5-int8.tflite"

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from edgecnn.boardcheck import check_on_board
-from edgecnn.boards import get_board
-from edgecnn.convert import Mode, convert
-from edgecnn.micro import check_micro
-from edgecnn.models.registry import build_model
+from edgecnn.optimize.convert import Mode, convert
+from edgecnn.targets.boardcheck import check_on_board
+from edgecnn.targets.boards import get_board
+from edgecnn.targets.micro import check_micro
+from edgecnn.training.models.registry import build_model
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ import zipfile
 import numpy as np
 import pytest
 
-from edgecnn import deps
-from edgecnn.errors import ModelError
-from edgecnn.modelio import load_keras_model, save_keras_model
+from edgecnn.core.errors import ModelError
+from edgecnn.training import tfdeps
+from edgecnn.training.modelio import load_keras_model, save_keras_model
 
-keras = deps.keras()
+keras = tfdeps.keras()
 L = keras.layers
 
 

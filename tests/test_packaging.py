@@ -45,7 +45,7 @@ def test_an_installed_wheel_knows_the_boards_of_the_checkout(wheel, tmp_path):
                "--target", str(site), str(wheel)]  # fmt: skip
     subprocess.run(install, check=True, capture_output=True, timeout=300)
     script = (
-        "import json, edgecnn, edgecnn.boards as b, edgecnn.costmodel as c; "
+        "import json, edgecnn, edgecnn.targets.boards as b, edgecnn.targets.costmodel as c; "
         "print(json.dumps([edgecnn.__file__, b.known_board_ids(), c.COST_MODEL_PATH.is_file()]))"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from edgecnn.cli import cli
-from edgecnn.conformance.compare import FLOAT_TOL, compare, compare_case, lsb_text
-from edgecnn.conformance.kit import load_kit, write_kit
-from edgecnn.data.synthetic import make_sensor_csv
-from edgecnn.errors import BadInputError
+from edgecnn.core.errors import BadInputError
+from edgecnn.device.conformance.compare import FLOAT_TOL, compare, compare_case, lsb_text
+from edgecnn.device.conformance.kit import load_kit, write_kit
+from edgecnn.training.data.synthetic import make_sensor_csv
 
 REPO = Path(__file__).parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -131,7 +131,7 @@ def small_kit(tmp_path):
 
 
 def test_kit_on_this_host_passes_then_fails_when_the_reference_is_off(small_kit):
-    from edgecnn.conformance.check import format_check, run_check
+    from edgecnn.device.conformance.check import format_check, run_check
 
     reference = run_check(small_kit, out=small_kit / "expected", startup_repeats=1)
     assert reference.comparison is None

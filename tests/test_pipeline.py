@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from edgecnn import pipeline
 from edgecnn.cli import cli
-from edgecnn.errors import BadInputError
+from edgecnn.core.errors import BadInputError
 from edgecnn.pipeline.steps import STATE_FILE
 
 ZERO, NANO = "rpi-zero-2w", "arduino-nano-33-ble-sense"
@@ -139,7 +139,7 @@ def test_changing_fine_tuning_reruns_pruning_but_not_training(mini, tmp_path):
 
 
 def test_runtime_replay_agrees_with_the_pipeline_evaluation(mini):
-    from edgecnn.demo import replay_test_split
+    from edgecnn.pipeline.demo import replay_test_split
 
     result, _ = mini
     variant = result.chosen_variant
@@ -176,7 +176,7 @@ def test_python_api_accepts_a_toml_path(tmp_path):
 
 
 def test_demo_runs_the_pipeline_then_the_replay(monkeypatch, tmp_path):
-    from edgecnn import demo
+    from edgecnn.pipeline import demo
 
     monkeypatch.setattr(demo, "DEMO_CONFIG", MINI | {"prune_ratios": [0.0], "modes": ["int8"]})
     result = demo.run_demo(out=tmp_path / "demo", samples=25, sink=None, log=quiet)
@@ -213,22 +213,22 @@ def test_a_changed_output_file_is_made_again(copied):
 
 
 def test_a_failing_prune_or_conversion_is_skipped_not_fatal(copied, monkeypatch):
-    import edgecnn.prune
-    import edgecnn.quantize
-    from edgecnn.errors import ModelError
+    import edgecnn.optimize.prune
+    import edgecnn.optimize.quantize
+    from edgecnn.core.errors import ModelError
 
     def no_prune(*args, **kwargs):
         raise ModelError("layer 'x' cannot be pruned")
 
-    real_quantize = edgecnn.quantize.quantize
+    real_quantize = edgecnn.optimize.quantize.quantize
 
     def no_fp16(source, *, modes, **kwargs):
         if "fp16" in modes:
             raise ModelError("no fp16 here")
         return real_quantize(source, modes=modes, **kwargs)
 
-    monkeypatch.setattr(edgecnn.prune, "prune", no_prune)
-    monkeypatch.setattr(edgecnn.quantize, "quantize", no_fp16)
+    monkeypatch.setattr(edgecnn.optimize.prune, "prune", no_prune)
+    monkeypatch.setattr(edgecnn.optimize.quantize, "quantize", no_fp16)
     config = MINI | {"prune_ratios": [0.0, 0.3], "modes": ["fp16", "dynamic"]}
     result = pipeline.run(config, out=copied, log=quiet)
     assert [v.name for v in result.variants] == ["model-dynamic"]

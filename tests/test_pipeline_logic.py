@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from edgecnn.errors import BadInputError
+from edgecnn.core.errors import BadInputError
 from edgecnn.pipeline.config import BoardBudgets, Budgets, load_config, parse_config
 from edgecnn.pipeline.select import BoardFigures, Candidate, Check, select
 

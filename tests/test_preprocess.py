@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from edgecnn.errors import BadInputError
-from edgecnn.preprocess import DataKind, Preprocessing, channel_stats
+from edgecnn.core.errors import BadInputError
+from edgecnn.core.preprocess import DataKind, Preprocessing, channel_stats
 
 
 def test_apply_scales_then_normalizes_per_channel():

@@ -4,16 +4,16 @@ import shutil
 import numpy as np
 import pytest
 
-from edgecnn import deps
-from edgecnn.errors import BadInputError, ModelError
-from edgecnn.modelio import load_keras_model, save_keras_model
-from edgecnn.prune import prune
-from edgecnn.pruning import Method, PruneResult
-from edgecnn.rundir import RunDir
-from edgecnn.train import train
-from edgecnn.trainconfig import TrainConfig
+from edgecnn.core.errors import BadInputError, ModelError
+from edgecnn.optimize.prune import prune
+from edgecnn.optimize.pruning import Method, PruneResult
+from edgecnn.training import tfdeps
+from edgecnn.training.modelio import load_keras_model, save_keras_model
+from edgecnn.training.rundir import RunDir
+from edgecnn.training.train import train
+from edgecnn.training.trainconfig import TrainConfig
 
-keras = deps.keras()
+keras = tfdeps.keras()
 
 
 def quiet(_line):

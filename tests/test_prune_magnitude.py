@@ -3,12 +3,9 @@ import gzip
 import numpy as np
 import pytest
 
-from edgecnn import deps
-from edgecnn.errors import BadInputError
-from edgecnn.modelio import load_keras_model, save_keras_model
-from edgecnn.models import build_model
-from edgecnn.pruning.finetune import sparsity_schedule
-from edgecnn.pruning.magnitude import (
+from edgecnn.core.errors import BadInputError
+from edgecnn.optimize.pruning.finetune import sparsity_schedule
+from edgecnn.optimize.pruning.magnitude import (
     ConstantSparsity,
     MagnitudePruning,
     PolynomialDecay,
@@ -19,8 +16,11 @@ from edgecnn.pruning.magnitude import (
     sparsity_report,
     strip_pruning,
 )
+from edgecnn.training import tfdeps
+from edgecnn.training.modelio import load_keras_model, save_keras_model
+from edgecnn.training.models import build_model
 
-keras = deps.keras()
+keras = tfdeps.keras()
 
 
 def vgg():

@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
 
-from edgecnn import deps
-from edgecnn.errors import BadInputError, ModelError
-from edgecnn.models import MODELS, InputKind, build_model
-from edgecnn.pruning.channels import analyze
-from edgecnn.pruning.structured import apply_plan, plan_structured, prune_structured
-from edgecnn.summary import summarize
+from edgecnn.core.errors import BadInputError, ModelError
+from edgecnn.optimize.pruning.channels import analyze
+from edgecnn.optimize.pruning.structured import apply_plan, plan_structured, prune_structured
+from edgecnn.training import tfdeps
+from edgecnn.training.models import MODELS, InputKind, build_model
+from edgecnn.training.summary import summarize
 
-keras = deps.keras()
+keras = tfdeps.keras()
 L = keras.layers
 
 

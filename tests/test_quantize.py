@@ -7,13 +7,13 @@ import pytest
 from click.testing import CliRunner
 
 from edgecnn.cli import cli
-from edgecnn.convert import IOType
-from edgecnn.errors import BadInputError, ModelError
-from edgecnn.manifest import load_manifest
-from edgecnn.modelio import load_keras_model, save_keras_model
-from edgecnn.quantize import quantize
-from edgecnn.train import train
-from edgecnn.trainconfig import TrainConfig
+from edgecnn.core.errors import BadInputError, ModelError
+from edgecnn.core.manifest import load_manifest
+from edgecnn.optimize.convert import IOType
+from edgecnn.optimize.quantize import quantize
+from edgecnn.training.modelio import load_keras_model, save_keras_model
+from edgecnn.training.train import train
+from edgecnn.training.trainconfig import TrainConfig
 
 SHIPPED_DIGITS_CALIBRATION = Path(__file__).parents[1] / "calibration" / "digits.npz"
 
@@ -165,7 +165,7 @@ def test_cli_bad_mode_exits_2(run):
 
 
 def test_unsupported_op_message_names_ops_and_layers():
-    from edgecnn.convert import describe_failure
+    from edgecnn.optimize.convert import describe_failure
 
     text = (
         "Some ops are not supported by the native TFLite runtime, you can enable TF kernels "

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from sshd_fixture import SshdUnavailable, free_port, start_sshd
 
-from edgecnn import remote as remote_module
 from edgecnn.cli import cli
-from edgecnn.errors import BadInputError, RunFailedError
-from edgecnn.remote import Remote, RemoteBenchResult, benchmark_remote, parse_remote
-from edgecnn.runtime.bench import BenchResult, benchmark
+from edgecnn.core.errors import BadInputError, RunFailedError
+from edgecnn.device.bench import BenchResult, benchmark
+from edgecnn.targets import remote as remote_module
+from edgecnn.targets.remote import Remote, RemoteBenchResult, benchmark_remote, parse_remote
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INT8 = FIXTURES / "digits-lenet5-int8.tflite"

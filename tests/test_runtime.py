@@ -11,19 +11,19 @@ import pytest
 from click.testing import CliRunner
 
 from edgecnn.cli import cli
-from edgecnn.data.sensors import load_sensor_csv
-from edgecnn.data.sources import DataOptions
-from edgecnn.data.synthetic import make_sensor_csv
-from edgecnn.manifest import load_manifest
-from edgecnn.quantize import quantize
-from edgecnn.rundir import RunDir, load_labels, load_split_arrays
-from edgecnn.runtime.loop import RunOptions, run
-from edgecnn.runtime.post import UNKNOWN, Debounce, PostProcessor
-from edgecnn.runtime.runner import Runner
-from edgecnn.runtime.sources import CsvReplay
-from edgecnn.runtime.windows import Windower
-from edgecnn.train import train
-from edgecnn.trainconfig import TrainConfig
+from edgecnn.core.manifest import load_manifest
+from edgecnn.device.io.sources import CsvReplay
+from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.post import UNKNOWN, Debounce, PostProcessor
+from edgecnn.device.runner import Runner
+from edgecnn.device.windows import Windower
+from edgecnn.optimize.quantize import quantize
+from edgecnn.training.data.sensors import load_sensor_csv
+from edgecnn.training.data.sources import DataOptions
+from edgecnn.training.data.synthetic import make_sensor_csv
+from edgecnn.training.rundir import RunDir, load_labels, load_split_arrays
+from edgecnn.training.train import train
+from edgecnn.training.trainconfig import TrainConfig
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EDGECNN = str(Path(sys.executable).with_name("edgecnn"))

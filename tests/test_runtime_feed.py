@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgecnn.errors import BadInputError
-from edgecnn.preprocess import DataKind, Preprocessing
-from edgecnn.runtime.feed import InputFeed, OutputDecoder
-from edgecnn.runtime.interpreter import TensorInfo
-from edgecnn.runtime.post import PostProcessor
-from edgecnn.runtime.runner import Runner
+from edgecnn.core.errors import BadInputError
+from edgecnn.core.preprocess import DataKind, Preprocessing
+from edgecnn.device.feed import InputFeed, OutputDecoder
+from edgecnn.device.interpreter import TensorInfo
+from edgecnn.device.post import PostProcessor
+from edgecnn.device.runner import Runner
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHAPE = (16, 16, 3)

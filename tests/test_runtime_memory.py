@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.runtime.loop import RunOptions, run
+from edgecnn.device.loop import RunOptions, run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
 PAGE = 4096

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from edgecnn.data.sensors import CsvColumns, load_sensor_csv
-from edgecnn.errors import DataError
-from edgecnn.preprocess import DataKind
+from edgecnn.core.errors import DataError
+from edgecnn.core.preprocess import DataKind
+from edgecnn.training.data.sensors import CsvColumns, load_sensor_csv
 
 
 def write_csv(path, header, rows):

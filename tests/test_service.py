@@ -1,4 +1,4 @@
-"""``edgecnn.service.write_unit``: systemd units for ``edgecnn run``, never written to /etc."""
+"""``edgecnn.device.service.write_unit``: systemd units for ``edgecnn run``, never in /etc."""
 
 import configparser
 import os
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from edgecnn import fileio, service
-from edgecnn.errors import BadInputError
+from edgecnn.core import fileio
+from edgecnn.core.errors import BadInputError
+from edgecnn.device import service
 
 
 @pytest.fixture

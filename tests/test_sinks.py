@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgecnn.errors import BadInputError
-from edgecnn.runtime import netsinks
-from edgecnn.runtime.loop import RunOptions, run
-from edgecnn.runtime.netsinks import open_network_sink
-from edgecnn.runtime.sinks import SCHEMES, Buffered, Sink, open_sink
-from edgecnn.runtime.spool import Spool
+from edgecnn.core.errors import BadInputError
+from edgecnn.device.io import netsinks
+from edgecnn.device.io.netsinks import open_network_sink
+from edgecnn.device.io.sinks import SCHEMES, Buffered, Sink, open_sink
+from edgecnn.device.io.spool import Spool
+from edgecnn.device.loop import RunOptions, run
 from tests.mosquitto_fixture import broker  # noqa: F401 - a pytest fixture
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgecnn.errors import BadInputError, RunFailedError
-from edgecnn.preprocess import DataKind, Preprocessing
-from edgecnn.runtime import devices
-from edgecnn.runtime.devices import Backoff, Camera, Mpu6050, SerialLines
-from edgecnn.runtime.sources import open_source
+from edgecnn.core.errors import BadInputError, RunFailedError
+from edgecnn.core.preprocess import DataKind, Preprocessing
+from edgecnn.device.io import devices
+from edgecnn.device.io.devices import Backoff, Camera, Mpu6050, SerialLines
+from edgecnn.device.io.sources import open_source
 
 SENSOR = Preprocessing(
     kind=DataKind.SENSOR, input_shape=(8, 3), channels=("ax", "ay", "az"), window=8, hop=4,
@@ -352,7 +352,7 @@ def test_stop_ends_a_quiet_or_disconnected_serial_source_promptly(opener):
 
 
 def test_missing_drivers_name_the_extra(monkeypatch):
-    from edgecnn.errors import MissingDependencyError
+    from edgecnn.core.errors import MissingDependencyError
 
     monkeypatch.setitem(sys.modules, "serial", None)  # None makes the import fail
     with pytest.raises(MissingDependencyError, match=r"pyserial.*edgecnn\[serial\]"):
@@ -365,7 +365,7 @@ def test_missing_drivers_name_the_extra(monkeypatch):
 
 def test_edgecnn_run_on_a_camera_end_to_end(monkeypatch, tmp_path):
     pytest.importorskip("PIL")
-    from edgecnn.runtime.loop import RunOptions, run
+    from edgecnn.device.loop import RunOptions, run
 
     model = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
     monkeypatch.setattr(devices, "open_camera", lambda index: FakeCapture([]))

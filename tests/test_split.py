@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from edgecnn.data.dataset import RawDataset
-from edgecnn.data.sensors import load_sensor_csv
-from edgecnn.data.split import SplitMethod, split_dataset
-from edgecnn.data.synthetic import make_sensor_csv
-from edgecnn.errors import DataError
-from edgecnn.preprocess import DataKind
+from edgecnn.core.errors import DataError
+from edgecnn.core.preprocess import DataKind
+from edgecnn.training.data.dataset import RawDataset
+from edgecnn.training.data.sensors import load_sensor_csv
+from edgecnn.training.data.split import SplitMethod, split_dataset
+from edgecnn.training.data.synthetic import make_sensor_csv
 
 
 def plain(n_per_class=20, classes=3):

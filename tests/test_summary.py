@@ -7,12 +7,12 @@ import math
 
 import pytest
 
-from edgecnn import deps
-from edgecnn.errors import BadInputError, ModelError
-from edgecnn.models import MODELS, build_model
-from edgecnn.summary import format_table, summarize, summarize_source
+from edgecnn.core.errors import BadInputError, ModelError
+from edgecnn.training import tfdeps
+from edgecnn.training.models import MODELS, build_model
+from edgecnn.training.summary import format_table, summarize, summarize_source
 
-keras = deps.keras()
+keras = tfdeps.keras()
 L = keras.layers
 
 
@@ -204,7 +204,7 @@ def test_summarize_source_builds_zoo_models_at_a_given_shape():
 
 
 def test_summarize_source_reads_keras_files(tmp_path):
-    from edgecnn.modelio import save_keras_model
+    from edgecnn.training.modelio import save_keras_model
 
     model = build_model("cnn1d", input_shape=(8, 3), num_classes=2)
     path = save_keras_model(model, tmp_path / "m.keras")

@@ -3,14 +3,15 @@ import json
 import numpy as np
 import pytest
 
-from edgecnn import deps, fileio
-from edgecnn.data.balance import Balance
-from edgecnn.data.sources import DataOptions
-from edgecnn.errors import BadInputError, DataError, ModelError
-from edgecnn.preprocess import Preprocessing
-from edgecnn.rundir import RunDir, load_split_arrays
-from edgecnn.train import train
-from edgecnn.trainconfig import TrainConfig
+from edgecnn.core import fileio
+from edgecnn.core.errors import BadInputError, DataError, ModelError
+from edgecnn.core.preprocess import Preprocessing
+from edgecnn.training import tfdeps
+from edgecnn.training.data.balance import Balance
+from edgecnn.training.data.sources import DataOptions
+from edgecnn.training.rundir import RunDir, load_split_arrays
+from edgecnn.training.train import train
+from edgecnn.training.trainconfig import TrainConfig
 
 DIGITS = TrainConfig(data="builtin:digits", model="lenet5", epochs=3, batch_size=64, lr=3e-3)
 
@@ -53,14 +54,14 @@ def test_saved_split_and_preprocessing_reproduce_the_model_input(tmp_path):
     pre = Preprocessing.from_dict(fileio.read_json(run.preprocessing))
     split = fileio.read_json(run.split)
     assert len(split["test"]) == len(arrays.y["test"])
-    model = deps.keras().saving.load_model(run.model)
+    model = tfdeps.keras().saving.load_model(run.model)
     x = pre.apply(arrays.x["test"])
     assert x.max() <= 1.0 and pre.scale == pytest.approx(1 / 16)
     test_acc = np.mean(np.argmax(model.predict(x, verbose=0), -1) == arrays.y["test"])
     assert test_acc == pytest.approx(fileio.read_json(run.report)["test_accuracy"], abs=1e-4)
 
 
-class InterruptAfterFirstEpoch(deps.keras().callbacks.Callback):
+class InterruptAfterFirstEpoch(tfdeps.keras().callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         raise KeyboardInterrupt
 

@@ -11,7 +11,7 @@ import json
 import click
 
 from edgecnn import __version__
-from edgecnn.errors import BadInputError, EdgecnnError
+from edgecnn.core.errors import BadInputError, EdgecnnError
 
 
 class _Group(click.Group):
@@ -28,7 +28,7 @@ class _Group(click.Group):
 def _shape(ctx, param, value):
     if value is None:
         return None
-    from edgecnn.shapes import parse_shape
+    from edgecnn.core.shapes import parse_shape
 
     try:
         return parse_shape(value)

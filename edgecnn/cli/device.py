@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from edgecnn.cli.base import _print_json, _size_text, cli
-from edgecnn.errors import BadInputError
+from edgecnn.core.errors import BadInputError
 
 
 @cli.command("run")
@@ -85,7 +85,7 @@ def run_command(
       edgecnn run model-int8.tflite --source dir:photos --sink csv:results.csv
       edgecnn run model-int8.tflite --source replay:imu.csv --sink mqtt://broker:1883/imu
     """
-    from edgecnn.runtime.loop import RunOptions, run
+    from edgecnn.device.loop import RunOptions, run
 
     options = RunOptions(
         threads=threads,
@@ -138,7 +138,7 @@ def service_install(model, source, user_unit, name, out, run_args) -> None:
     Example:
       edgecnn service install model-int8.tflite --source serial:/dev/ttyACM0 --user --smooth 5
     """
-    from edgecnn.service import write_unit
+    from edgecnn.device.service import write_unit
 
     args = ["--source", source, *run_args]
     run_command.make_context("edgecnn run", [model, *args])  # a typo fails now, not at boot
@@ -190,7 +190,7 @@ def benchmark(models, threads, runs, warmup, boards_, remote, remote_edgecnn, as
         raise BadInputError("--remote-edgecnn needs --remote USER@HOST")
     _emulation_note()
     if remote:
-        from edgecnn.remote import benchmark_remote
+        from edgecnn.targets.remote import benchmark_remote
 
         click.echo(f"benchmarking on {remote} over ssh ...", err=True)
         rows = benchmark_remote(
@@ -202,7 +202,7 @@ def benchmark(models, threads, runs, warmup, boards_, remote, remote_edgecnn, as
             remote_edgecnn=remote_edgecnn or "edgecnn",
         )
     else:
-        from edgecnn.runtime.bench import benchmark as run_benchmark
+        from edgecnn.device.bench import benchmark as run_benchmark
 
         rows = [run_benchmark(m, threads=threads, runs=runs, warmup=warmup) for m in models]
     estimates = _estimates(models, boards_, threads)
@@ -221,7 +221,7 @@ def _emulation_note() -> None:
     """Says so on stderr when an emulator declared itself (make test-pi does)."""
     import os
 
-    from edgecnn.doctor import EMULATION_ENV
+    from edgecnn.device.doctor import EMULATION_ENV
 
     if os.environ.get(EMULATION_ENV):
         click.echo(
@@ -235,7 +235,7 @@ def _estimates(models, boards_, threads) -> list[dict]:
     """Per model, ``{board: {latency_ms, fits}}`` from the cost models (empty without boards)."""
     if not boards_:
         return [{} for _ in models]
-    from edgecnn.estimate import estimate as run_estimate
+    from edgecnn.targets.estimate import estimate as run_estimate
 
     return [
         {

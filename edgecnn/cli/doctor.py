@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from edgecnn.cli.base import _print_json, cli
-from edgecnn.errors import BadInputError, RunFailedError
+from edgecnn.core.errors import BadInputError, RunFailedError
 
 
 @cli.command("doctor")
@@ -45,7 +45,7 @@ def doctor_command(kit, out, as_json) -> None:
     if kit:
         _conformance(kit, out, as_json)
         return
-    from edgecnn.doctor import format_report, gather
+    from edgecnn.device.doctor import format_report, gather
 
     report = gather()
     if as_json:
@@ -57,7 +57,7 @@ def doctor_command(kit, out, as_json) -> None:
 
 
 def _conformance(kit: str, out: str | None, as_json: bool) -> None:
-    from edgecnn.conformance.check import format_check, run_check
+    from edgecnn.device.conformance.check import format_check, run_check
 
     check = run_check(kit, out=out)
     if as_json:

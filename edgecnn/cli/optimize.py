@@ -54,7 +54,7 @@ def prune(source, method, ratio, finetune_epochs, scope, criterion, out, as_json
       edgecnn prune runs/digits --method magnitude --ratio 0.8 --out sparse.keras
       edgecnn quantize runs/digits/pruned.keras --mode int8
     """
-    from edgecnn.prune import prune as run_prune
+    from edgecnn.optimize.prune import prune as run_prune
 
     result = run_prune(
         source,
@@ -132,8 +132,8 @@ def quantize(
       edgecnn quantize runs/digits --mode int8,dynamic --board arduino-nano-33-ble-sense
       edgecnn quantize runs/kws --mode int8 --calibration calibration/kws.npz --io float
     """
-    from edgecnn.convert import IOType
-    from edgecnn.quantize import quantize as run_quantize
+    from edgecnn.optimize.convert import IOType
+    from edgecnn.optimize.quantize import quantize as run_quantize
 
     result = run_quantize(
         source,

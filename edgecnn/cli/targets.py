@@ -22,7 +22,7 @@ def boards(ctx: click.Context, as_json: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    from edgecnn.boards import list_boards
+    from edgecnn.targets.boards import list_boards
 
     found = list_boards()
     if as_json:
@@ -51,7 +51,7 @@ def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
     Example:
       edgecnn boards calibrate --rebuild
     """
-    from edgecnn.boardfit import calibrate as run_calibrate
+    from edgecnn.targets.calibrate.boardfit import calibrate as run_calibrate
 
     report = run_calibrate(rebuild=rebuild, write=not dry_run)
     data = report.to_dict()
@@ -98,7 +98,7 @@ def estimate(model, boards_, threads, show_ops, as_json) -> None:
       edgecnn estimate runs/digits/model-int8.tflite --board rpi-zero-2w --board rpi-pico
       edgecnn estimate model-int8.tflite --board arduino-nano-33-ble-sense --ops --json
     """
-    from edgecnn.estimate import estimate as run_estimate
+    from edgecnn.targets.estimate import estimate as run_estimate
 
     rows = run_estimate(model, boards=list(boards_), threads=threads)
     if as_json:

@@ -7,7 +7,7 @@ import sys
 import click
 
 from edgecnn.cli.base import _print_json, _shape, cli
-from edgecnn.errors import BadInputError
+from edgecnn.core.errors import BadInputError
 
 
 @cli.command()
@@ -19,7 +19,7 @@ def models(as_json: bool) -> None:
     Example:
       edgecnn models
     """
-    from edgecnn.catalog import describe_zoo, format_zoo
+    from edgecnn.training.catalog import describe_zoo, format_zoo
 
     rows = describe_zoo()
     if as_json:
@@ -43,7 +43,7 @@ def summary(model: str, input_shape, num_classes, as_json: bool) -> None:
       edgecnn summary resnet8 --input-shape 32x32x3 --num-classes 10
       edgecnn summary runs/demo/model.keras --json
     """
-    from edgecnn.summary import format_table, summarize_source
+    from edgecnn.training.summary import format_table, summarize_source
 
     result = summarize_source(model, input_shape=input_shape, num_classes=num_classes)
     if as_json:
@@ -106,7 +106,7 @@ def train(**opts) -> None:
       edgecnn train --data imu.csv --model cnn1d --window 128 --hop 64
       edgecnn train --resume --out runs/digits
     """
-    from edgecnn import train as training
+    from edgecnn.training import train as training
 
     if opts["resume"] and not opts["out"]:
         raise BadInputError("--resume needs --out with the run folder to continue")
@@ -125,7 +125,7 @@ def train(**opts) -> None:
 
 
 def _train_config(opts):
-    from edgecnn.trainconfig import TrainConfig
+    from edgecnn.training.trainconfig import TrainConfig
 
     not_options = {"data", "model_name", "sample_rate", "out", "resume", "as_json"}
     return TrainConfig.from_options(
@@ -311,8 +311,8 @@ def demo(out, samples: int, rate: float, as_json: bool) -> None:
     Example:
       edgecnn demo
     """
-    from edgecnn import demo as demos
-    from edgecnn.console import to_stderr
+    from edgecnn.core.console import to_stderr
+    from edgecnn.pipeline import demo as demos
 
     result = demos.run_demo_pipeline(out=out)
     if not as_json:

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn import __version__
-from edgecnn.boards import Board, get_board, list_boards
-from edgecnn.errors import BadInputError
+from edgecnn.core.errors import BadInputError
+from edgecnn.core.manifest import Manifest, load_manifest
 from edgecnn.export.folder import check_destination, install_folder
 from edgecnn.export.sketch import SketchSpec, render_files
 from edgecnn.export.targets import target_for
 from edgecnn.export.tflite_info import TFLiteInfo, read_tflite
 from edgecnn.export.tflm_ops import resolver_methods
-from edgecnn.manifest import Manifest, load_manifest
-from edgecnn.micro import check_micro
+from edgecnn.targets.boards import Board, get_board, list_boards
+from edgecnn.targets.micro import check_micro
 
 ARENA_MARGIN_FRACTION = 0.10
 ARENA_MARGIN_BYTES = 1024

@@ -11,8 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from edgecnn import fileio
-from edgecnn.errors import BadInputError
+from edgecnn.core import fileio
+from edgecnn.core.errors import BadInputError
 
 
 def check_destination(dest: Path, *, overwrite: bool) -> None:

@@ -6,10 +6,10 @@ import math
 import textwrap
 from dataclasses import dataclass
 
+from edgecnn.device.interpreter import TensorInfo
 from edgecnn.export import templates
 from edgecnn.export.carray import c_bytes, c_float, c_string
 from edgecnn.export.targets import ArduinoTarget
-from edgecnn.runtime.interpreter import TensorInfo
 
 
 @dataclass(frozen=True)

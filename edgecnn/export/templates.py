@@ -153,7 +153,7 @@ MODEL_IO_CPP = Template(
 
 float PreprocessValue(float raw, int index) {
   const int channel = index % kChannels;
-  // The float32 operations of edgecnn.preprocess.Preprocessing.apply, in its order, so the
+  // The float32 operations of edgecnn.core.preprocess.Preprocessing.apply, in its order, so the
   // board feeds the model what the host runtime would.
   const float x = raw * kRawScale + kRawOffset;
   return (x - kMean[channel]) / kStd[channel];

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edgecnn.deps import quiet_native_stderr
-from edgecnn.errors import BadInputError
-from edgecnn.export.tflm_ops import distinct_ops
-from edgecnn.runtime.interpreter import (
+from edgecnn.core.errors import BadInputError
+from edgecnn.core.nativeio import quiet_native_stderr
+from edgecnn.device.interpreter import (
     TensorInfo,
     interpreter_class,
     tensor_info,
     without_delegates,
 )
+from edgecnn.export.tflm_ops import distinct_ops
 
 
 @dataclass(frozen=True)

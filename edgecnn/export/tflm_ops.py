@@ -14,7 +14,7 @@ TFLite Micro has but that Arduino library does not.
 
 from __future__ import annotations
 
-from edgecnn.errors import BadInputError
+from edgecnn.core.errors import BadInputError
 
 OP_METHODS: dict[str, str] = {
     "ABS": "AddAbs",

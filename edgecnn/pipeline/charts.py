@@ -7,7 +7,7 @@ from pathlib import Path
 
 from edgecnn.pipeline.config import Budgets
 from edgecnn.pipeline.result import VariantReport
-from edgecnn.plots import pyplot, save_figure
+from edgecnn.training.plots import pyplot, save_figure
 
 CHOSEN_COLOUR = "#d62728"
 COLOUR = "#1f77b4"

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from edgecnn.errors import BadInputError
+from edgecnn.core.errors import BadInputError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -241,7 +241,7 @@ def _width(where, value) -> float | None:
 
 
 def _balance(where, value: str) -> str:
-    from edgecnn.data.balance import Balance
+    from edgecnn.training.data.balance import Balance
 
     known = [b.value for b in Balance]
     if value not in known:
@@ -252,7 +252,7 @@ def _balance(where, value: str) -> str:
 
 
 def _model(where, value: str) -> str:
-    from edgecnn.models.registry import get_spec
+    from edgecnn.training.models.registry import get_spec
 
     try:
         get_spec(value)
@@ -279,7 +279,7 @@ def _input_shape(where, value) -> tuple[int, ...] | None:
 
 
 def _boards(where, values: list) -> tuple[str, ...]:
-    from edgecnn.boards import known_board_ids
+    from edgecnn.targets.boards import known_board_ids
 
     known = known_board_ids()
     for value in _strings(where, "boards", values):

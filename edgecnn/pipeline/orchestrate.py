@@ -18,18 +18,20 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn import deps, fileio, metrics, platforminfo
-from edgecnn.boards import board_file
-from edgecnn.console import to_stderr
-from edgecnn.costmodel import COST_MODEL_PATH
-from edgecnn.errors import BadInputError, ModelError
-from edgecnn.manifest import manifest_path
+from edgecnn.core import fileio, optional
+from edgecnn.core.console import to_stderr
+from edgecnn.core.errors import BadInputError, ModelError
+from edgecnn.core.manifest import manifest_path
+from edgecnn.device import platforminfo
 from edgecnn.pipeline.config import PipelineConfig
 from edgecnn.pipeline.report import write_report
 from edgecnn.pipeline.result import BoardRow, PipelineResult, VariantReport
 from edgecnn.pipeline.select import Selection, select
 from edgecnn.pipeline.steps import StepCache, file_digest, key_of, source_digest
-from edgecnn.rundir import RunDir, load_labels
+from edgecnn.targets.boards import board_file
+from edgecnn.targets.costmodel import COST_MODEL_PATH
+from edgecnn.training import metrics
+from edgecnn.training.rundir import RunDir, load_labels
 
 DEFAULT_FOLDER = Path("runs") / "pipeline"
 RESULT_FILE = "pipeline.json"
@@ -103,7 +105,7 @@ def _train_step(config: PipelineConfig, folder: Path, steps: StepCache, log):
     run = RunDir(folder / f"train-{config.model}-{key[:10]}")
 
     def compute() -> dict:
-        from edgecnn.train import train
+        from edgecnn.training.train import train
 
         resume = run.state.is_file() and not run.is_complete()
         if not resume and not run.is_complete() and run.root.exists():
@@ -116,7 +118,7 @@ def _train_step(config: PipelineConfig, folder: Path, steps: StepCache, log):
 
 
 def _train_config(config: PipelineConfig):
-    from edgecnn.trainconfig import TrainConfig
+    from edgecnn.training.trainconfig import TrainConfig
 
     training = ("epochs", "seed", "batch_size", "width", "patience", "augment", "balance")
     reading = ("input_shape", "window", "hop", "label_column")
@@ -130,9 +132,9 @@ def _train_config(config: PipelineConfig):
 def _reference(run: RunDir) -> dict:
     """The test split's true classes and the trained Keras model's predictions: what every
     variant is compared to."""
-    from edgecnn.modelio import load_keras_model
-    from edgecnn.runs import load_run
-    from edgecnn.train import predict_classes
+    from edgecnn.training.modelio import load_keras_model
+    from edgecnn.training.runs import load_run
+    from edgecnn.training.train import predict_classes
 
     prepared = load_run(run)[1]
     truth = prepared.arrays.y["test"]
@@ -172,7 +174,7 @@ def _prune_step(config, run: RunDir, train_key: str, ratio: float, steps: StepCa
     target = run.root / f"pruned-{ratio:g}.keras"
 
     def compute() -> dict:
-        from edgecnn.prune import prune
+        from edgecnn.optimize.prune import prune
 
         result = prune(
             run.root, ratio=ratio, finetune_epochs=config.finetune_epochs, out=target.name, log=log
@@ -212,7 +214,7 @@ def _quantize_key(config, keras_digest: str, mode: str) -> str:
 
 def _convert(config, keras_path: Path, modes: list[str], log):
     """Converts all ``modes`` in one call; when that fails, one by one, keeping what works."""
-    from edgecnn.quantize import quantize
+    from edgecnn.optimize.quantize import quantize
 
     def convert(wanted: list[str]) -> dict[str, dict]:
         found = quantize(
@@ -268,7 +270,7 @@ def _variant(config, steps: StepCache, trained: dict, ratio: float, tflite: Path
 
 
 def _benchmark(tflite: Path, runs: int) -> dict:
-    from edgecnn.runtime.bench import benchmark
+    from edgecnn.device.bench import benchmark
 
     result = benchmark(tflite, runs=runs, warmup=min(10, runs))
     return {"p50_ms": result.p50_ms, "mean_ms": result.mean_ms}
@@ -282,7 +284,7 @@ def _estimate_step(config, steps: StepCache, tflite: Path, digest: str) -> list[
 
 
 def _estimate(tflite: Path, config: PipelineConfig) -> list[dict]:
-    from edgecnn.estimate import estimate
+    from edgecnn.targets.estimate import estimate
 
     size = tflite.stat().st_size
     return [
@@ -351,7 +353,7 @@ def held_out_predictions(folder: str | Path, variant: str) -> np.ndarray:
 @functools.cache
 def _toolchain() -> dict[str, str | None]:
     """The versions results depend on: part of every step's key."""
-    return deps.toolchain_versions()
+    return optional.toolchain_versions()
 
 
 def _provenance(trained: dict) -> dict:

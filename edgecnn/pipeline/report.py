@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn import fileio
+from edgecnn.core import fileio
 from edgecnn.pipeline.charts import plot_sizes, plot_tradeoff
 from edgecnn.pipeline.config import Budgets
 from edgecnn.pipeline.document import (
@@ -22,8 +22,8 @@ from edgecnn.pipeline.document import (
     to_markdown,
 )
 from edgecnn.pipeline.result import BoardRow, PipelineResult, VariantReport
-from edgecnn.plots import plot_confusion
-from edgecnn.rundir import RunDir, load_labels
+from edgecnn.training.plots import plot_confusion
+from edgecnn.training.rundir import RunDir, load_labels
 
 TITLE = "edgecnn pipeline report"
 

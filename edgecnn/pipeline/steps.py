@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from edgecnn import fileio
+from edgecnn.core import fileio
 
 STATE_FILE = "pipeline-steps.json"
 

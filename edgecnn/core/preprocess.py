@@ -1,0 +1,127 @@
+"""The preprocessing a model was trained with, replayable on a device with numpy alone.
+
+Raw samples (uint8 images already resized to the model input, or float sensor windows)
+become model input as ``((raw * scale + offset) - mean) / std``, with ``mean`` and ``std``
+per channel (the last axis). The same :class:`Preprocessing` is saved with a training run
+and later in each model's manifest, so the device feeds the model exactly what training did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from edgecnn.core.errors import BadInputError
+
+
+class DataKind(StrEnum):
+    """What a sample is: an image, a window of sensor samples, or a plain array."""
+
+    IMAGE = "image"
+    SENSOR = "sensor"
+    ARRAY = "array"
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Everything needed to turn raw samples into model input.
+
+    Attributes:
+        kind: the kind of sample.
+        input_shape: the model input shape of one sample, e.g. ``(8, 8, 1)`` or ``(128, 6)``.
+        scale: multiplies the raw values first (e.g. 1/255 for 8-bit images).
+        offset: added after scaling.
+        mean: per-channel mean subtracted after scaling, or None.
+        std: per-channel standard deviation divided by, or None.
+        color_mode: ``"grayscale"`` or ``"rgb"`` for images.
+        resize: how images were resized to ``input_shape`` (e.g. ``"bilinear"``).
+        channels: sensor channel (column) names, in model order.
+        window: samples per window (sensors).
+        hop: samples between window starts (sensors).
+        sample_rate_hz: the sensor sample rate when known.
+    """
+
+    kind: DataKind
+    input_shape: tuple[int, ...]
+    scale: float = 1.0
+    offset: float = 0.0
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
+    color_mode: str | None = None
+    resize: str | None = None
+    channels: tuple[str, ...] | None = None
+    window: int | None = None
+    hop: int | None = None
+    sample_rate_hz: float | None = None
+
+    def __post_init__(self) -> None:
+        channels = self.input_shape[-1] if self.input_shape else None
+        for name in ("mean", "std"):
+            stats = getattr(self, name)
+            if stats is not None and len(stats) != channels:
+                raise BadInputError(
+                    f"preprocessing {name} has {len(stats)} values; the input shape "
+                    f"{tuple(self.input_shape)} has {channels} channels (its last axis)"
+                )
+
+    def apply(self, raw: np.ndarray) -> np.ndarray:
+        """Turns raw samples (one sample or a batch) into float32 model input."""
+        x = np.asarray(raw, dtype=np.float32)
+        if x.shape[-len(self.input_shape) :] != tuple(self.input_shape):
+            raise BadInputError(
+                f"sample shape {x.shape} does not end with the model input shape "
+                f"{tuple(self.input_shape)}"
+            )
+        return self.transform(x)
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        """The elementwise part of :meth:`apply`, without the shape check.
+
+        Each value depends only on itself and its channel (the last axis), so a table of
+        every possible raw value (the runtime's 8-bit fast path) gets exactly what
+        :meth:`apply` would give.
+        """
+        x = np.asarray(x, dtype=np.float32) * np.float32(self.scale)  # a new array: the
+        x += np.float32(self.offset)  # rest works in place (same values, fewer copies)
+        if self.mean is not None:
+            x -= np.asarray(self.mean, dtype=np.float32)
+        if self.std is not None:
+            x /= np.asarray(self.std, dtype=np.float32)
+        return x
+
+    def with_stats(self, mean: np.ndarray, std: np.ndarray) -> Preprocessing:
+        """Returns a copy with per-channel normalization statistics."""
+        safe_std = np.where(np.asarray(std) > 1e-8, std, 1.0)
+        return dataclasses.replace(
+            self,
+            mean=tuple(float(v) for v in mean),
+            std=tuple(float(v) for v in safe_std),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out = dataclasses.asdict(self)
+        out["kind"] = str(self.kind)
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in out.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
+        """Builds a Preprocessing from :meth:`to_dict` output, rejecting unknown keys."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise BadInputError(f"preprocessing has unknown keys {unknown}; known: {sorted(known)}")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        values["kind"] = DataKind(values["kind"])
+        return cls(**values)
+
+
+def channel_stats(x: np.ndarray, *, scale: float, offset: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel (last axis) mean and std of ``x * scale + offset``, in float64."""
+    scaled = np.asarray(x, dtype=np.float64) * scale + offset
+    flat = scaled.reshape(-1, scaled.shape[-1])
+    return flat.mean(axis=0), flat.std(axis=0)

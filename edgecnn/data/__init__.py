@@ -1,4 +1,0 @@
-"""Data sources, splits, augmentation and class balancing for training.
-
-Import the submodules you need; :func:`edgecnn.data.sources.load_data` is the entry point.
-"""

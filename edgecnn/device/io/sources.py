@@ -1,0 +1,291 @@
+"""Where raw data comes from: recorded files, stdin, a folder of images.
+
+A source yields :class:`Item` objects: single sensor samples (cut into windows by the
+loop) or whole windows/images. Bad samples are dropped and counted, never fed to a model.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+
+from edgecnn.core.errors import BadInputError, MissingDependencyError
+from edgecnn.core.preprocess import DataKind, Preprocessing
+
+SCHEMES = (
+    "replay:FILE.csv, replay:FILE.npz, stdin, dir:PATH, serial:/dev/ttyACM0?baud=115200, "
+    "i2c:mpu6050?bus=1&addr=0x68, camera:0"
+)
+LIVE_SCHEMES = ("serial", "i2c", "camera")
+
+
+class Item(NamedTuple):
+    """One sample (``is_window`` False) or one whole window/image (``is_window`` True).
+
+    A named tuple: made once per sample, and a frozen dataclass costs a microsecond more.
+    """
+
+    values: np.ndarray
+    is_window: bool
+    label: str | None = None
+    new_recording: bool = False
+
+
+@dataclass
+class SourceStats:
+    """Counters a source keeps while it runs."""
+
+    dropped: int = 0
+    errors: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Source:
+    """Base class: iterate to get items; ``stats`` counts drops.
+
+    ``stop`` is set to ask a live source to end its iteration soon, even while it waits for
+    a quiet or disconnected device (the run loop only sees a signal when an item arrives).
+    """
+
+    def __init__(self) -> None:
+        self.stats = SourceStats()
+        self.stop = threading.Event()
+
+    def __iter__(self) -> Iterator[Item]:
+        raise NotImplementedError
+
+
+def open_source(uri: str, pre: Preprocessing, *, rate_hz: float | None = None) -> Source:
+    """Parses a source URI against the model's preprocessing.
+
+    Raises:
+        BadInputError: an unknown scheme, a missing file, or data that does not match the
+            model (channels, shape).
+    """
+    parsed = urlparse(uri)
+    scheme = parsed.scheme if ":" in uri else uri
+    options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    rate = float(options["rate"]) if "rate" in options else rate_hz
+    if scheme == "replay":
+        path = Path(parsed.path)
+        if path.suffix == ".csv":
+            return CsvReplay(path, pre, rate_hz=_pace(rate, pre))
+        if path.suffix == ".npz":
+            return NpzReplay(path, pre, rate_hz=rate or 0.0)
+        raise BadInputError(f"replay file {path} must be .csv or .npz")
+    if scheme == "stdin":
+        return CsvLines(sys.stdin, pre)
+    if scheme == "dir":
+        return ImageFolder(Path(parsed.path), pre)
+    if scheme in LIVE_SCHEMES:
+        return _open_live(scheme, parsed.path, options, pre, rate)
+    raise BadInputError(f"source {uri!r} is not understood; use one of: {SCHEMES}")
+
+
+def _open_live(
+    scheme: str, target: str, options: dict[str, str], pre: Preprocessing, rate: float | None
+) -> Source:
+    """A device source (imported here so replay runs never load the device module)."""
+    from edgecnn.device.io import devices
+
+    if scheme == "serial":
+        return devices.SerialLines(target, pre, baud=_int_option(options, "baud", 115200))
+    if scheme == "i2c":
+        if target.lower() != "mpu6050":
+            raise BadInputError(f"I2C device {target!r} is not supported; use i2c:mpu6050")
+        hz = _pace(rate, pre)
+        if not hz:
+            raise BadInputError(
+                "the model records no sample rate; give one with ?rate=HZ or --rate"
+            )
+        return devices.Mpu6050(
+            pre,
+            bus=_int_option(options, "bus", 1),
+            addr=_int_option(options, "addr", 0x68),
+            rate_hz=hz,
+        )
+    return devices.Camera(_int_value("camera", target or "0"), pre, rate_hz=rate or 0.0)
+
+
+def _int_option(options: dict[str, str], key: str, default: int) -> int:
+    return _int_value(key, options[key]) if key in options else default
+
+
+def _int_value(key: str, text: str) -> int:
+    """An integer in decimal or 0x hex, e.g. an I2C address."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise BadInputError(f"{key}={text!r} is not an integer") from None
+
+
+def _pace(rate: float | None, pre: Preprocessing) -> float:
+    """Samples per second to replay at: --rate, else the recorded rate, 0 = as fast as possible."""
+    if rate is None:
+        return pre.sample_rate_hz or 0.0
+    return rate
+
+
+class _Paced:
+    """Sleeps so that items come out at ``rate_hz`` (no sleeping at 0)."""
+
+    def __init__(self, rate_hz: float) -> None:
+        self.period = 1.0 / rate_hz if rate_hz > 0 else 0.0
+        self.next = time.monotonic()
+
+    def wait(self) -> None:
+        if self.period:
+            self.next += self.period
+            delay = self.next - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+
+
+class CsvReplay(Source):
+    """A recorded sensor CSV with the model's channel columns (by name, any order)."""
+
+    def __init__(self, path: Path, pre: Preprocessing, *, rate_hz: float) -> None:
+        super().__init__()
+        if pre.channels is None:
+            raise BadInputError(f"the model takes {pre.kind} input, not sensor CSV rows")
+        if not path.is_file():
+            raise BadInputError(f"replay file {path} does not exist")
+        self.path, self.pre, self.rate_hz = path, pre, rate_hz
+
+    def __iter__(self) -> Iterator[Item]:
+        with self.path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip() for h in next(reader, [])]
+            columns = _channel_columns(self.path, header, self.pre.channels)
+            label_i = header.index("label") if "label" in header else None
+            segment_i = header.index("segment") if "segment" in header else None
+            pace, last_segment = _Paced(self.rate_hz), None
+            for row in reader:
+                values = _parse_row(row, columns, self.stats)
+                if values is None:
+                    continue
+                segment = row[segment_i] if segment_i is not None else None
+                pace.wait()
+                yield Item(
+                    values,
+                    False,
+                    row[label_i] if label_i is not None else None,
+                    new_recording=segment != last_segment and last_segment is not None,
+                )
+                last_segment = segment
+
+
+def _channel_columns(path: Path, header: list[str], channels: tuple[str, ...]) -> list[int]:
+    missing = [c for c in channels if c not in header]
+    if missing:
+        raise BadInputError(
+            f"{path} lacks the model's channel column(s) {missing}; the model was trained on "
+            f"{list(channels)} and the file has {header}"
+        )
+    return [header.index(c) for c in channels]
+
+
+def _parse_row(row: list[str], columns: list[int], stats: SourceStats) -> np.ndarray | None:
+    """The channel values of one row, or None (counted as dropped) when garbled."""
+    try:
+        values = np.array([float(row[i]) for i in columns])
+    except (ValueError, IndexError):
+        stats.dropped += 1
+        return None
+    if not all(math.isfinite(v) for v in values):
+        stats.dropped += 1
+        return None
+    return values
+
+
+class CsvLines(CsvReplay):
+    """Comma-separated channel values, one sample per line, in the model's channel order."""
+
+    def __init__(self, stream, pre: Preprocessing) -> None:  # noqa: D107 - see class
+        Source.__init__(self)
+        self.stream, self.pre = stream, pre
+
+    def __iter__(self) -> Iterator[Item]:
+        columns = list(range(len(self.pre.channels or ())))
+        for line in self.stream:
+            if line.strip():
+                values = _parse_row(line.strip().split(","), columns, self.stats)
+                if values is not None:
+                    yield Item(values, False)
+
+
+class NpzReplay(Source):
+    """A ``.npz`` whose ``x`` holds raw windows or images shaped like the model input."""
+
+    def __init__(self, path: Path, pre: Preprocessing, *, rate_hz: float) -> None:
+        super().__init__()
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                self.x = data["x"]
+                self.y = data["y"] if "y" in data.files else None
+                self.names = [str(v) for v in data["labels"]] if "labels" in data.files else None
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise BadInputError(
+                f"replay file {path} is not a .npz with an array x: {exc}"
+            ) from None
+        if tuple(self.x.shape[1:]) != tuple(pre.input_shape):
+            raise BadInputError(
+                f"replay file {path} holds samples shaped {self.x.shape[1:]}; the model takes "
+                f"{tuple(pre.input_shape)}"
+            )
+        self.rate_hz = rate_hz
+
+    def __iter__(self) -> Iterator[Item]:
+        pace = _Paced(self.rate_hz)
+        for i, sample in enumerate(self.x):
+            pace.wait()
+            yield Item(sample, True, self._label(i))
+
+    def _label(self, i: int) -> str | None:
+        if self.y is None:
+            return None
+        value = self.y[i]
+        return self.names[int(value)] if self.names is not None else str(value)
+
+
+class ImageFolder(Source):
+    """Images in a folder (or in class sub-folders, whose names become the true labels)."""
+
+    def __init__(self, root: Path, pre: Preprocessing) -> None:
+        super().__init__()
+        if pre.kind != DataKind.IMAGE:
+            raise BadInputError(f"the model takes {pre.kind} input, not images")
+        if not root.is_dir():
+            raise BadInputError(f"image folder {root} does not exist")
+        self.root, self.pre = root, pre
+
+    def __iter__(self) -> Iterator[Item]:
+        try:
+            from PIL import Image
+        except ImportError:
+            raise MissingDependencyError(
+                "reading images needs Pillow: pip install pillow"
+            ) from None
+        height, width, channels = self.pre.input_shape
+        mode = "L" if channels == 1 else "RGB"
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
+            try:
+                with Image.open(path) as img:
+                    img = img.convert(mode).resize((width, height), Image.Resampling.BILINEAR)
+                    array = np.asarray(img, dtype=np.uint8).reshape(height, width, channels)
+            except Exception:  # unreadable files are counted, not fatal
+                self.stats.dropped += 1
+                continue
+            label = path.parent.name if path.parent != self.root else None
+            yield Item(array, True, label)

@@ -1,0 +1,206 @@
+"""``edgecnn run``: source -> window -> preprocess -> infer -> smooth -> sinks.
+
+Device side (numpy + LiteRT). SIGINT/SIGTERM finish the current window, flush the sinks and
+end the run normally.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgecnn.core.console import to_stderr
+from edgecnn.device.io.sinks import Sink, open_sink
+from edgecnn.device.io.sources import open_source
+from edgecnn.device.post import Debounce, PostProcessor
+from edgecnn.device.runner import Runner
+from edgecnn.device.windows import cut_windows
+
+LATENCY_WINDOW = 10_000  # percentiles over the most recent windows: memory stays flat
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How ``run`` behaves (see ``edgecnn run --help``)."""
+
+    threads: int | None = None
+    smooth: int = 1
+    threshold: float = 0.0
+    on_change: bool = False
+    min_interval: float = 0.0
+    rate_hz: float | None = None
+    max_windows: int | None = None
+    metrics_every: float | None = None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did."""
+
+    windows: int
+    emitted: int
+    labelled: int
+    correct: int
+    dropped: int
+    seconds: float
+    first_result_s: float | None
+    p50_infer_ms: float | None
+    p99_infer_ms: float | None
+    p50_e2e_ms: float | None
+    p99_e2e_ms: float | None
+    sink_drops: int = 0  # results a sink could not keep up with (its queue was full)
+
+    @property
+    def accuracy(self) -> float | None:
+        """Top-1 accuracy against the source's true labels, when it has them."""
+        return self.correct / self.labelled if self.labelled else None
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__) | {"accuracy": self.accuracy}
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first: float | None = None
+        self.windows = self.emitted = self.labelled = self.correct = 0
+        self.infer: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self.e2e: deque[float] = deque(maxlen=LATENCY_WINDOW)
+
+    def summary(self, dropped: int, sink_drops: int = 0) -> RunSummary:
+        def pct(values, q):
+            return round(float(np.percentile(values, q)), 4) if values else None
+
+        return RunSummary(
+            windows=self.windows,
+            emitted=self.emitted,
+            labelled=self.labelled,
+            correct=self.correct,
+            dropped=dropped,
+            seconds=round(time.perf_counter() - self.started, 3),
+            first_result_s=None if self.first is None else round(self.first, 4),
+            p50_infer_ms=pct(self.infer, 50),
+            p99_infer_ms=pct(self.infer, 99),
+            p50_e2e_ms=pct(self.e2e, 50),
+            p99_e2e_ms=pct(self.e2e, 99),
+            sink_drops=sink_drops,
+        )
+
+
+def run(
+    model_path: str,
+    *,
+    source: str,
+    sinks: Sequence[str] = ("stdout",),
+    options: RunOptions = RunOptions(),
+    log: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Runs the model on a source until it ends, ``max_windows``, or SIGINT/SIGTERM.
+
+    Raises:
+        BadInputError: a bad model bundle, source or sink URI (before anything runs).
+    """
+    log = log or to_stderr
+    runner = Runner(model_path, threads=options.threads)
+    pre = runner.preprocessing
+    src = open_source(source, pre, rate_hz=options.rate_hz)
+    outputs = [open_sink(uri) for uri in sinks]
+    post = PostProcessor(runner.labels, smooth=options.smooth, threshold=options.threshold)
+    stop = src.stop  # a signal also ends a live source's wait for data
+    restore = _handle_signals(stop)
+    stats = _Stats()
+    try:
+        _loop(runner, src, post, outputs, options, stats, stop, log)
+    finally:
+        restore()
+        for sink in outputs:
+            sink.close()
+    return stats.summary(src.stats.dropped, _sink_drops(outputs))
+
+
+def _loop(runner, src, post, outputs, options, stats, stop, log) -> None:
+    debounce = Debounce(min_interval=options.min_interval)
+    next_metrics = time.monotonic() + (options.metrics_every or float("inf"))
+    for window, truth in cut_windows(src, runner.preprocessing):
+        if stop.is_set():  # a signal arrived while waiting for data: nothing half-done
+            break
+        arrived = time.perf_counter()
+        tensor = runner.feed(window)
+        started = time.perf_counter()
+        decision = post(runner.infer(tensor))
+        stats.infer.append(1000 * (time.perf_counter() - started))
+        _record(stats, decision.label, truth)
+        if not options.on_change or debounce.should_emit(decision.label, time.monotonic()):
+            _emit(outputs, stats, decision, truth)
+        stats.e2e.append(1000 * (time.perf_counter() - arrived))
+        if time.monotonic() >= next_metrics:
+            log(_metrics_line(stats, src.stats, outputs))
+            next_metrics = time.monotonic() + options.metrics_every
+        if stop.is_set() or stats.windows == options.max_windows:
+            break
+
+
+def _record(stats: _Stats, label: str, truth: str | None) -> None:
+    stats.windows += 1
+    if stats.first is None:
+        stats.first = time.perf_counter() - stats.started
+    if truth is not None:
+        stats.labelled += 1
+        stats.correct += int(label == truth)
+
+
+def _emit(outputs: list[Sink], stats: _Stats, decision, truth: str | None) -> None:
+    result = {
+        "t": round(time.time(), 3),
+        "window": stats.windows,
+        "label": decision.label,
+        "score": decision.score,
+        "top": decision.top,
+    }
+    if truth is not None:
+        result["truth"] = truth
+    for sink in outputs:
+        sink.write(result)
+    stats.emitted += 1
+
+
+def _sink_drops(outputs: list[Sink]) -> int:
+    return sum(getattr(sink, "drops", 0) for sink in outputs)
+
+
+def _spool_depth(outputs: list[Sink]) -> int:
+    """Results waiting on disk for a network sink to come back."""
+    spools = [getattr(getattr(sink, "inner", None), "spool", None) for sink in outputs]
+    return sum(len(spool) for spool in spools if spool is not None)
+
+
+def _metrics_line(stats: _Stats, source_stats, outputs: list[Sink]) -> str:
+    s = stats.summary(source_stats.dropped, _sink_drops(outputs))
+    rate = s.windows / s.seconds if s.seconds else 0.0
+    return (
+        f"metrics: {s.windows} windows ({rate:.1f}/s), inference p50 {s.p50_infer_ms} ms "
+        f"p99 {s.p99_infer_ms} ms, end-to-end p50 {s.p50_e2e_ms} ms p99 {s.p99_e2e_ms} ms, "
+        f"dropped samples {s.dropped}, sensor errors {source_stats.errors}, "
+        f"dropped results {s.sink_drops}, spool depth {_spool_depth(outputs)}"
+    )
+
+
+def _handle_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT/SIGTERM set ``stop``; returns a function restoring the old handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore

@@ -1,0 +1,71 @@
+"""``Runner``: a verified model bundle that turns raw samples into class probabilities.
+
+Device side: numpy and the LiteRT interpreter only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn.core.manifest import Manifest, load_manifest
+from edgecnn.core.preprocess import Preprocessing
+from edgecnn.device.feed import InputFeed, OutputDecoder
+from edgecnn.device.interpreter import TFLiteModel
+
+
+class Runner:
+    """Loads a .tflite and its manifest once; predicts float probabilities.
+
+    The manifest's sha256 is checked first: a model that does not match its manifest is
+    refused. Inputs are quantized and outputs dequantized at the interpreter boundary.
+
+    Args:
+        model_path: the .tflite file; its manifest ``<name>.json`` must sit beside it.
+        threads: interpreter threads (None lets LiteRT decide).
+    """
+
+    def __init__(self, model_path: str | os.PathLike, *, threads: int | None = None) -> None:
+        self.path = Path(model_path)
+        self.manifest: Manifest = load_manifest(self.path)
+        self.preprocessing = Preprocessing.from_dict(self.manifest.preprocessing)
+        self.model = TFLiteModel(self.path, threads=threads)
+        self.feed = InputFeed(self.preprocessing, self.model.input)
+        self.decode = OutputDecoder(self.model.output)
+
+    @property
+    def labels(self) -> list[str]:
+        """Class names in output order."""
+        return list(self.manifest.labels)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one sample (no batch axis)."""
+        return tuple(self.preprocessing.input_shape)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities for preprocessed model input: one sample or a batch."""
+        x = np.asarray(x, dtype=np.float32)
+        if x.shape == self.input_shape:  # one sample: skip the batching loop
+            return self.model.predict_one(x[np.newaxis])
+        return self.model.predict(x)
+
+    def infer(self, tensor: np.ndarray) -> np.ndarray:
+        """Float scores of one sample already made input by :attr:`feed`: the loop's path."""
+        return self.decode(self.model.invoke_raw(tensor)[0])
+
+    def predict_raw(self, raw: np.ndarray) -> np.ndarray:
+        """Probabilities for raw samples, preprocessed exactly as in training."""
+        return self.predict(self.preprocessing.apply(raw))
+
+    def close(self) -> None:
+        """Releases the interpreter."""
+        self.model = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Host tooling that makes a trained model smaller: pruning, conversion and quantization."""

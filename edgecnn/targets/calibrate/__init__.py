@@ -1,0 +1,1 @@
+"""Refitting the board cost model from published measurements (host side: needs TensorFlow)."""

@@ -1,0 +1,199 @@
+"""``edgecnn boards calibrate``: fit the cost model to the boards' published latencies.
+
+The fit is least squares on log latency, with the published priors as weak anchors (one
+e-fold of standard deviation), so groups with one point move toward it and groups with
+none keep their prior. Every point's error is reported, in the fit and left out of it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgecnn.core import fileio, optional
+from edgecnn.core.errors import RunFailedError
+from edgecnn.targets.boards import Board, Measurement, list_boards
+from edgecnn.targets.costmodel import COST_MODEL_PATH, Coefficients, group_key, latency_ms
+
+PRIOR_SIGMA = 1.0  # in natural-log units: a prior is trusted to about a factor of e
+
+
+@dataclass(frozen=True)
+class Point:
+    """One published latency with the counts of the graph it measured."""
+
+    board: Board
+    measurement: Measurement
+    features: dict
+
+    @property
+    def group(self) -> str:
+        return group_key(self.board, self.features["dtype"], self.measurement.kernels)
+
+    @property
+    def family(self) -> str:
+        return "mcu" if self.board.is_mcu else "linux"
+
+    def predict(self, coefficients: Coefficients) -> float:
+        return latency_ms(
+            self.features,
+            self.board,
+            coefficients,
+            threads=self.measurement.threads,
+            kernels=self.measurement.kernels,
+        )
+
+
+@dataclass(frozen=True)
+class PointError:
+    """Estimate against measurement for one point, in the fit and left out."""
+
+    board: str
+    family: str
+    model: str
+    dtype: str
+    kernels: str
+    measured_ms: float
+    fitted_ms: float
+    loo_ms: float
+
+    @property
+    def fitted_ape(self) -> float:
+        return abs(self.fitted_ms - self.measured_ms) / self.measured_ms
+
+    @property
+    def loo_ape(self) -> float:
+        return abs(self.loo_ms - self.measured_ms) / self.measured_ms
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__) | {
+            "fitted_ape": round(self.fitted_ape, 4),
+            "loo_ape": round(self.loo_ape, 4),
+        }
+
+
+@dataclass(frozen=True)
+class CalibrationReport:
+    """The refitted coefficients and how well they reproduce the published points."""
+
+    coefficients: Coefficients
+    points: tuple[PointError, ...]
+    skipped: tuple[str, ...]
+    path: str
+
+    def median_ape(self, family: str, *, loo: bool) -> float | None:
+        """Median absolute percentage error of a family's points (None without points)."""
+        errors = [
+            p.loo_ape if loo else p.fitted_ape
+            for p in self.points
+            if (family == "mcu") == p.kernels.startswith(("cmsis", "esp", "reference"))
+        ]
+        return float(np.median(errors)) if errors else None
+
+    def to_dict(self) -> dict:
+        return {
+            "coefficients": self.coefficients.to_dict(),
+            "points": [p.to_dict() for p in self.points],
+            "skipped": list(self.skipped),
+            "median_ape": {
+                f: {
+                    "fitted": self.median_ape(f, loo=False),
+                    "leave_one_out": self.median_ape(f, loo=True),
+                }
+                for f in ("linux", "mcu")
+            },
+            "path": self.path,
+        }
+
+
+def calibrate(*, rebuild: bool = False, write: bool = True) -> CalibrationReport:
+    """Refits the cost model from the boards' ``[[measured]]`` points.
+
+    Args:
+        rebuild: rebuild every reference graph (needs TensorFlow; a minute or two) instead
+            of using the graph counts stored in cost-model.json.
+        write: store the fitted coefficients in ``boards/cost-model.json``.
+    """
+    stored = fileio.read_json(COST_MODEL_PATH) if COST_MODEL_PATH.exists() else {}
+    features = {} if rebuild else dict(stored.get("features", {}))
+    points, skipped = collect_points(list_boards(), features)
+    coefficients = fit(points)
+    errors = tuple(_point_error(p, coefficients, points) for p in points)
+    if write:
+        fileio.write_json(
+            COST_MODEL_PATH, {"features": features, "coefficients": coefficients.to_dict()}
+        )
+    return CalibrationReport(coefficients, errors, tuple(skipped), str(COST_MODEL_PATH))
+
+
+def collect_points(boards: list[Board], features: dict) -> tuple[list[Point], list[str]]:
+    """Points with a rebuildable graph (counts filled in ``features``), and the skipped ones."""
+    points, skipped = [], []
+    for board in boards:
+        for m in board.measured:
+            if m.graph is None or m.dtype not in ("fp32", "int8"):
+                skipped.append(f"{board.id}: {m.model} ({m.dtype}) cannot be rebuilt offline")
+                continue
+            if m.dtype not in features.setdefault(m.graph, {}):
+                from edgecnn.targets.calibrate.refgraphs import graph_features
+
+                features[m.graph][m.dtype] = graph_features(m.graph, m.dtype)
+            points.append(Point(board, m, features[m.graph][m.dtype]))
+    return points, skipped
+
+
+def fit(points: list[Point], base: Coefficients | None = None) -> Coefficients:
+    """Least-squares fit of the groups and families the points cover."""
+    optimize = optional.require("scipy.optimize", extra="train", package="scipy")
+    base = base or Coefficients.priors()
+    groups = sorted({p.group for p in points})
+    families = sorted({p.family for p in points})
+    names = [("g", g, None) for g in groups] + [
+        ("f", f, k) for f in families for k in ("depthwise_factor", "op_overhead_cycles")
+    ]
+    prior = np.log([_value(base, n) for n in names])
+
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        coefficients = _with(base, names, np.exp(theta))
+        data = [math.log(p.predict(coefficients) / p.measurement.latency_ms) for p in points]
+        return np.concatenate([data, (theta - prior) / PRIOR_SIGMA])
+
+    result = optimize.least_squares(residuals, prior, method="lm", xtol=1e-12, ftol=1e-12)
+    if not result.success:
+        raise RunFailedError(f"cost-model fit did not converge: {result.message}")
+    fitted = _with(base, names, np.exp(result.x))
+    sources = {g: sorted({p.board.id for p in points if p.group == g}) for g in groups}
+    return Coefficients(fitted.groups, fitted.families, sources)
+
+
+def _value(c: Coefficients, name: tuple) -> float:
+    kind, key, field = name
+    return c.groups[key] if kind == "g" else c.families[key][field]
+
+
+def _with(base: Coefficients, names: list[tuple], values: np.ndarray) -> Coefficients:
+    groups = dict(base.groups)
+    families = {k: dict(v) for k, v in base.families.items()}
+    for (kind, key, field), value in zip(names, values, strict=True):
+        if kind == "g":
+            groups[key] = float(value)
+        else:
+            families[key][field] = float(value)
+    return Coefficients(groups, families)
+
+
+def _point_error(point: Point, coefficients: Coefficients, points: list[Point]) -> PointError:
+    others = [p for p in points if p is not point]
+    m = point.measurement
+    return PointError(
+        board=point.board.id,
+        family=point.family,
+        model=m.model,
+        dtype=m.dtype,
+        kernels=m.kernels or point.board.kernels,
+        measured_ms=m.latency_ms,
+        fitted_ms=round(point.predict(coefficients), 3),
+        loo_ms=round(point.predict(fit(others)), 3),
+    )

@@ -1,0 +1,157 @@
+"""Latency cost model: graph counts and board coefficients in, milliseconds out.
+
+    cycles(op) = macs_dense / E + depthwise_factor * macs_depthwise / E + op_overhead
+    latency    = sum(cycles) / clock / thread_speedup
+
+``E`` (MACs per cycle) belongs to a *group*: the CPU core and dtype on Linux boards
+(XNNPACK, measured at 4 threads), the kernel library, core and dtype on microcontrollers.
+``depthwise_factor`` and ``op_overhead`` are shared by each family (linux, mcu). Fitted
+values live in ``boards/cost-model.json`` (``edgecnn boards calibrate``); groups without a
+published point fall back to priors from shared/reference (and say so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edgecnn.core import fileio
+from edgecnn.targets.boards import BUILTIN_DIR, Board
+
+COST_MODEL_PATH = BUILTIN_DIR / "cost-model.json"
+PUBLISHED_THREADS = 4  # the Raspberry Pi reference figures ran XNNPACK on all four cores
+PARALLEL_FRACTION = 0.9  # Amdahl's law for --threads other than 4 (assumed, not fitted)
+
+# MACs per cycle from shared/reference/README.md. Linux: the whole board at 4 threads
+# (Pi 4: ~8 GMAC/s fp32, ~22 int8 at 1.5 GHz; Pi 3B+: ~5 and ~12 at 1.4 GHz; Pi 5 ~4.5x Pi 4
+# at 2.4 GHz). MCU: per core (CMSIS-NN on M4 0.1-0.35; ESP-NN ~0.5; M0+ ~0.1; reference
+# kernels 0.006-0.02).
+GROUP_PRIORS: dict[str, float] = {
+    "Cortex-A53|float32": 3.6,
+    "Cortex-A53|int8": 8.6,
+    "Cortex-A72|float32": 5.3,
+    "Cortex-A72|int8": 14.7,
+    "Cortex-A76|float32": 15.0,
+    "Cortex-A76|int8": 41.0,
+    "cmsis-nn:Cortex-M4F|int8": 0.2,
+    "cmsis-nn:Cortex-M7|int8": 0.7,
+    "cmsis-nn:Cortex-M0+|int8": 0.1,
+    "esp-nn:Xtensa LX7 + PIE|int8": 0.5,
+    "reference:Cortex-M4F|int8": 0.012,
+    "reference:Xtensa LX7 + PIE|int8": 0.012,
+    "reference:Cortex-M4F|float32": 0.02,
+    "reference:Cortex-M0+|float32": 0.005,
+    "reference:Cortex-M0+|int8": 0.008,
+    "reference:Xtensa LX7 + PIE|float32": 0.02,
+}
+# Depthwise convs reach 2-5x lower MAC/cycle than dense ones; per-op overhead in cycles.
+FAMILY_PRIORS: dict[str, dict[str, float]] = {
+    "linux": {"depthwise_factor": 3.0, "op_overhead_cycles": 20000.0},
+    "mcu": {"depthwise_factor": 3.0, "op_overhead_cycles": 2000.0},
+}
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """Fitted (or prior) cost-model coefficients for all groups and families."""
+
+    groups: dict[str, float]
+    families: dict[str, dict[str, float]]
+    fitted_from: dict[str, list[str]] = field(default_factory=dict)  # group -> board ids
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return {
+            "groups": dict(sorted(self.groups.items())),
+            "families": self.families,
+            "fitted_from": dict(sorted(self.fitted_from.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Coefficients:
+        """The inverse of :meth:`to_dict`."""
+        return cls(
+            groups=dict(data["groups"]),
+            families=dict(data["families"]),
+            fitted_from=dict(data.get("fitted_from", {})),
+        )
+
+    def basis(self, group: str) -> str:
+        """``fitted on <boards>`` or ``prior`` for one group."""
+        boards = self.fitted_from.get(group)
+        return f"fitted on {', '.join(boards)}" if boards else "prior"
+
+    @classmethod
+    def priors(cls) -> Coefficients:
+        """Coefficients straight from the published priors."""
+        return cls(
+            groups=dict(GROUP_PRIORS), families={k: dict(v) for k, v in FAMILY_PRIORS.items()}
+        )
+
+
+def load_coefficients(path: Path = COST_MODEL_PATH) -> Coefficients:
+    """The stored fitted coefficients, or the priors when no fit was stored."""
+    if not path.exists():
+        return Coefficients.priors()
+    return Coefficients.from_dict(fileio.read_json(path)["coefficients"])
+
+
+def group_key(board: Board, dtype: str, kernels: str | None = None) -> str:
+    """The coefficient group of a board running a dtype (optionally with other kernels)."""
+    dtype = (
+        "int8"
+        if dtype in ("int8", "uint8")
+        else "float32"
+        if dtype in ("fp32", "float32", "float16")
+        else dtype
+    )
+    if not board.is_mcu:
+        return f"{board.core}|{dtype}"
+    library = kernels or board.kernels
+    if dtype != "int8":  # optimized MCU libraries are int8-only: others use reference kernels
+        library = "reference"
+    return f"{library}:{board.core}|{'int8' if dtype == 'int16' else dtype}"
+
+
+def thread_speedup(threads: int) -> float:
+    """Amdahl speed-up of ``threads`` over one thread."""
+    return 1.0 / ((1 - PARALLEL_FRACTION) + PARALLEL_FRACTION / max(threads, 1))
+
+
+def op_cycles(kind: str, macs: int, *, efficiency: float, family: dict[str, float]) -> float:
+    """Cycles of one op."""
+    weight = family["depthwise_factor"] if kind == "depthwise" else 1.0
+    return weight * macs / efficiency + family["op_overhead_cycles"]
+
+
+def latency_ms(
+    features: dict,
+    board: Board,
+    coefficients: Coefficients,
+    *,
+    threads: int | None = None,
+    kernels: str | None = None,
+) -> float:
+    """Whole-model latency from graph totals (see :meth:`GraphCost.features`)."""
+    _, efficiency, family, scale = resolve(board, features["dtype"], coefficients, threads, kernels)
+    cycles = (
+        features["dense_macs"] + family["depthwise_factor"] * features["depthwise_macs"]
+    ) / efficiency + family["op_overhead_cycles"] * features["ops"]
+    return 1000.0 * cycles / (board.clock_mhz * 1e6) * scale
+
+
+def resolve(board, dtype, coefficients, threads, kernels) -> tuple[str, float, dict, float]:
+    """Group key, efficiency, family coefficients and thread scale factor for an estimate.
+
+    Raises:
+        KeyError: no coefficients (fitted or prior) for the board's group.
+    """
+    key = group_key(board, dtype, kernels)
+    if key not in coefficients.groups:
+        raise KeyError(key)
+    family = coefficients.families["mcu" if board.is_mcu else "linux"]
+    scale = 1.0
+    if not board.is_mcu:
+        used = min(threads or board.cores, board.cores)
+        scale = thread_speedup(PUBLISHED_THREADS) / thread_speedup(used)
+    return key, coefficients.groups[key], family, scale

@@ -1,0 +1,157 @@
+"""``edgecnn estimate``: predicted latency, memory and fit of a .tflite on target boards.
+
+Latency comes from the board cost model (edgecnn.targets.costmodel) applied op by op; for
+microcontrollers the tensor arena and op support come from really allocating the model in
+TFLite Micro. Estimates say what they rest on: coefficients fitted to published points of
+the same group, or priors only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgecnn.core.errors import BadInputError
+from edgecnn.targets.boardcheck import check_on_boards, kernel_code_bytes
+from edgecnn.targets.boards import Board, get_board
+from edgecnn.targets.costmodel import Coefficients, load_coefficients, op_cycles, resolve
+from edgecnn.targets.graph import GraphCost, read_graph
+
+
+@dataclass(frozen=True)
+class OpEstimate:
+    """Predicted latency of one op."""
+
+    index: int
+    name: str
+    kind: str
+    macs: int
+    latency_ms: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class BoardEstimate:
+    """Predicted latency and memory of one model on one board.
+
+    Attributes:
+        basis: ``fitted on <boards>`` when the coefficients were fitted to published points
+            of this core/kernels group (a Zero 2 W borrows the Pi 3B+'s Cortex-A53 points,
+            scaled by clock), ``prior`` when only the published priors back them.
+        ram_bytes: MCU: the TFLite Micro arena; Linux: model plus all tensors (no reuse, an
+            upper bound) — the Python process and interpreter add tens of MB on top.
+        flash_bytes: model plus an estimate of the TFLM kernel code (MCU only).
+    """
+
+    board: str
+    kind: str
+    latency_ms: float | None
+    threads: int
+    basis: str
+    ram_bytes: int
+    arena_bytes: int | None
+    flash_bytes: int | None
+    fits: bool
+    reason: str
+    ops: tuple[OpEstimate, ...]
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__) | {"ops": [o.to_dict() for o in self.ops]}
+
+
+def estimate(
+    model_path: str | os.PathLike,
+    *,
+    boards: list[str],
+    threads: int | None = None,
+    coefficients: Coefficients | None = None,
+) -> list[BoardEstimate]:
+    """Estimates ``model_path`` on each board id.
+
+    Raises:
+        BadInputError: no boards, an unknown board, a missing or invalid .tflite.
+    """
+    if not boards:
+        raise BadInputError("name at least one --board (edgecnn boards lists them)")
+    if threads is not None and threads < 1:
+        raise BadInputError(f"--threads {threads} must be at least 1")
+    targets = [get_board(b) for b in boards]
+    path = Path(model_path)
+    if not path.is_file():
+        raise BadInputError(f"model file {path} does not exist")
+    data = path.read_bytes()
+    graph = read_graph(data)
+    coefficients = coefficients or load_coefficients()
+    checks = check_on_boards(data, mode=graph.dtype, boards=targets, graph=graph)
+    return [
+        _on_board(graph, board, check, coefficients, threads)
+        for board, check in zip(targets, checks, strict=True)
+    ]
+
+
+def _on_board(graph: GraphCost, board: Board, check, coefficients, threads) -> BoardEstimate:
+    used = 1 if board.is_mcu else min(threads or board.cores, board.cores)
+    try:
+        group, efficiency, family, scale = resolve(board, graph.dtype, coefficients, used, None)
+    except KeyError as exc:
+        return _without_latency(board, graph, check, used, f"no cost coefficients for {exc}")
+    seconds_per_cycle = scale / (board.clock_mhz * 1e6)
+    ops = tuple(
+        OpEstimate(
+            op.index,
+            op.name,
+            op.kind,
+            op.macs,
+            round(
+                1000
+                * seconds_per_cycle
+                * op_cycles(op.kind, op.macs, efficiency=efficiency, family=family),
+                4,
+            ),
+        )
+        for op in graph.ops
+    )
+    return BoardEstimate(
+        board=board.id,
+        kind=str(board.kind),
+        latency_ms=round(sum(o.latency_ms for o in ops), 4),
+        threads=used,
+        basis=coefficients.basis(group),
+        ram_bytes=_ram(board, graph, check),
+        arena_bytes=check.arena_bytes,
+        flash_bytes=_flash(board, graph),
+        fits=check.fits,
+        reason=check.reason,
+        ops=ops,
+    )
+
+
+def _without_latency(board, graph, check, used, reason) -> BoardEstimate:
+    return BoardEstimate(
+        board=board.id,
+        kind=str(board.kind),
+        latency_ms=None,
+        threads=used,
+        basis="none",
+        ram_bytes=_ram(board, graph, check),
+        arena_bytes=check.arena_bytes,
+        flash_bytes=_flash(board, graph),
+        fits=check.fits,
+        reason=check.reason or reason,
+        ops=(),
+    )
+
+
+def _ram(board: Board, graph: GraphCost, check) -> int:
+    if board.is_mcu:
+        return check.arena_bytes or 0
+    return graph.model_bytes + graph.tensor_bytes
+
+
+def _flash(board: Board, graph: GraphCost) -> int | None:
+    if not board.is_mcu:
+        return None
+    return graph.model_bytes + kernel_code_bytes({op.name for op in graph.ops})

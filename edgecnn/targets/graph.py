@@ -1,0 +1,160 @@
+"""What a .tflite graph computes: ops, dtypes, MACs and bytes moved, read with LiteRT only.
+
+The cost models (edgecnn.targets.costmodel) turn these counts into latency per board. Reading uses
+the interpreter without delegates, so the ops are the builtin ops the file holds, not
+XNNPACK's fused DELEGATE nodes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgecnn.core.errors import BadInputError
+from edgecnn.core.nativeio import quiet_native_stderr
+from edgecnn.device.interpreter import interpreter_class, without_delegates
+
+DENSE_OPS = {"CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL", "TRANSPOSE_CONV"}
+DEPTHWISE_OPS = {"DEPTHWISE_CONV_2D"}
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """One op of the graph.
+
+    Attributes:
+        index: position in execution order.
+        name: builtin op name, e.g. ``CONV_2D``.
+        kind: ``dense`` (conv/fully connected), ``depthwise`` or ``other``.
+        dtype: activation dtype of its first input (int8, float32, int16, ...).
+        macs: multiply-accumulates.
+        activation_bytes: bytes of its non-constant inputs and outputs.
+        weight_bytes: bytes of its constant inputs (weights, biases).
+    """
+
+    index: int
+    name: str
+    kind: str
+    dtype: str
+    macs: int
+    activation_bytes: int
+    weight_bytes: int
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class GraphCost:
+    """All ops of a model and their totals."""
+
+    ops: tuple[OpCost, ...]
+    model_bytes: int
+    tensor_bytes: int
+
+    @property
+    def macs(self) -> int:
+        """Total multiply-accumulates."""
+        return sum(op.macs for op in self.ops)
+
+    def macs_of(self, kind: str) -> int:
+        """MACs of ops of one kind (dense, depthwise, other)."""
+        return sum(op.macs for op in self.ops if op.kind == kind)
+
+    @property
+    def dtype(self) -> str:
+        """The dtype most MACs run in (what decides the kernel speed)."""
+        by_dtype: dict[str, int] = {}
+        for op in self.ops:
+            by_dtype[op.dtype] = by_dtype.get(op.dtype, 0) + op.macs
+        return max(by_dtype, key=by_dtype.get) if by_dtype else "float32"
+
+    def features(self) -> dict:
+        """The counts a cost model uses."""
+        return {
+            "dense_macs": self.macs_of("dense"),
+            "depthwise_macs": self.macs_of("depthwise"),
+            "ops": len(self.ops),
+            "activation_bytes": sum(o.activation_bytes for o in self.ops),
+            "dtype": self.dtype,
+        }
+
+
+def read_graph(model: str | os.PathLike | bytes) -> GraphCost:
+    """Reads a .tflite (path or bytes) into per-op costs.
+
+    Raises:
+        BadInputError: not a valid .tflite file.
+    """
+    data = model if isinstance(model, bytes | bytearray) else _read(model)
+    resolver = without_delegates()
+    try:
+        with quiet_native_stderr():
+            interpreter = interpreter_class()(model_content=bytes(data), **resolver)
+            interpreter.allocate_tensors()
+    except ValueError as exc:
+        raise BadInputError(f"not a valid .tflite model: {str(exc).splitlines()[0]}") from None
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    constant = _constant_tensors(interpreter, tensors)
+    ops = tuple(
+        _op_cost(i, op, tensors, constant) for i, op in enumerate(interpreter._get_ops_details())
+    )
+    tensor_bytes = sum(_nbytes(t) for i, t in tensors.items() if i not in constant)
+    return GraphCost(ops=ops, model_bytes=len(data), tensor_bytes=tensor_bytes)
+
+
+def _read(path: str | os.PathLike) -> bytes:
+    try:
+        return open(path, "rb").read()  # noqa: SIM115 - one short read
+    except OSError as exc:
+        raise BadInputError(f"cannot read model {path}: {exc.strerror}") from None
+
+
+def _constant_tensors(interpreter, tensors: dict) -> set[int]:
+    """Tensors no op writes and that are not model inputs: weights, biases, shapes."""
+    written = {i for op in interpreter._get_ops_details() for i in op["outputs"]}
+    inputs = {d["index"] for d in interpreter.get_input_details()}
+    return set(tensors) - written - inputs
+
+
+def _nbytes(tensor: dict) -> int:
+    return int(np.prod(tensor["shape"], dtype=np.int64)) * np.dtype(tensor["dtype"]).itemsize
+
+
+def _op_cost(index: int, op: dict, tensors: dict, constant: set[int]) -> OpCost:
+    inputs = [tensors[i] for i in op["inputs"] if i >= 0]
+    outputs = [tensors[i] for i in op["outputs"]]
+    name = op["op_name"]
+    kind = "dense" if name in DENSE_OPS else "depthwise" if name in DEPTHWISE_OPS else "other"
+    moving = [t for t in inputs if t["index"] not in constant] + outputs
+    first = moving[0] if moving else (inputs or outputs)[0]
+    return OpCost(
+        index=index,
+        name=name,
+        kind=kind,
+        dtype=np.dtype(first["dtype"]).name,
+        macs=_macs(name, inputs, outputs),
+        activation_bytes=sum(_nbytes(t) for t in moving),
+        weight_bytes=sum(_nbytes(t) for t in inputs if t["index"] in constant),
+    )
+
+
+def _macs(name: str, inputs: list[dict], outputs: list[dict]) -> int:
+    """Multiply-accumulates of conv-like ops (0 for the rest), batch included."""
+    if len(inputs) < 2 or not outputs:
+        return 0
+    out = outputs[0]["shape"]
+    weights = inputs[1]["shape"]
+    if name == "CONV_2D":  # weights (O, KH, KW, I/groups), output (N, OH, OW, O)
+        return int(np.prod(out, dtype=np.int64) * np.prod(weights[1:], dtype=np.int64))
+    if name == "DEPTHWISE_CONV_2D":  # weights (1, KH, KW, C*M), output (N, OH, OW, C*M)
+        return int(np.prod(out, dtype=np.int64) * weights[1] * weights[2])
+    if name == "FULLY_CONNECTED":  # weights (O, I), output (..., O)
+        return int(np.prod(out, dtype=np.int64) * weights[-1])
+    if name == "TRANSPOSE_CONV":  # weights (O, KH, KW, I); every input pixel hits KH*KW*O
+        source = inputs[2]["shape"] if len(inputs) > 2 else out
+        return int(np.prod(source, dtype=np.int64) * np.prod(weights[:3], dtype=np.int64))
+    return 0

@@ -1,0 +1,60 @@
+"""Training batches: shuffled each epoch, augmented on the fly, optionally weighted."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from edgecnn.training import tfdeps
+from edgecnn.training.data.augment import AugmentSpec, augment_batch
+
+keras = tfdeps.keras()
+
+
+class TrainBatches(keras.utils.PyDataset):
+    """Yields ``(x, y)`` or ``(x, y, sample_weight)`` batches of the training split.
+
+    The shuffle order and augmentation are seeded by ``(seed, epoch)``, so a resumed run
+    sees the same batches the uninterrupted run would have seen.
+    """
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        batch_size: int,
+        augment: AugmentSpec,
+        seed: int,
+        first_epoch: int = 0,
+        class_weight: dict[int, float] | None = None,
+    ) -> None:
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.x, self.y = x, y
+        self.batch_size, self.augment, self.seed = batch_size, augment, seed
+        self.weights = None
+        if class_weight:
+            self.weights = np.asarray([class_weight[int(c)] for c in y], dtype=np.float32)
+        self.epoch = first_epoch
+        self._shuffle()
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.x) / self.batch_size)
+
+    def __getitem__(self, index: int):
+        idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        x = self.x[idx]
+        if self.augment:
+            rng = np.random.default_rng([self.seed, self.epoch, index])
+            x = augment_batch(x, self.augment, rng)
+        if self.weights is None:
+            return x, self.y[idx]
+        return x, self.y[idx], self.weights[idx]
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self._shuffle()
+
+    def _shuffle(self) -> None:
+        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))

@@ -1,0 +1,89 @@
+"""Keras callbacks for training runs: progress on stderr and resumable checkpoints."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+from edgecnn.core import fileio
+from edgecnn.training import tfdeps
+from edgecnn.training.rundir import RunDir
+
+keras = tfdeps.keras()
+
+
+class StderrProgress(keras.callbacks.Callback):
+    """A progress bar per epoch on a terminal, one summary line per epoch otherwise.
+
+    Progress goes to stderr so that ``--json`` output on stdout stays clean.
+    """
+
+    def __init__(self, *, epochs: int, steps: int, stream=None) -> None:
+        super().__init__()
+        self.epochs, self.steps = epochs, steps
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self.started = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.live:
+            done = int(30 * (batch + 1) / max(self.steps, 1))
+            bar = "#" * done + "." * (30 - done)
+            self.stream.write(f"\r  [{bar}] {batch + 1}/{self.steps}")
+            self.stream.flush()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "learning_rate")
+        seconds = time.perf_counter() - self.started
+        prefix = "\r" if self.live else ""
+        self.stream.write(f"{prefix}epoch {epoch + 1}/{self.epochs}  {shown}  {seconds:.1f}s\n")
+        self.stream.flush()
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """Saves the last epoch and the best weights, and stops early on validation loss.
+
+    The early-stopping state lives in ``state.json`` beside the checkpoint, so a resumed
+    run continues counting patience where the interrupted one stopped.
+    """
+
+    def __init__(self, run: RunDir, *, patience: int, state: dict | None = None) -> None:
+        super().__init__()
+        self.run, self.patience = run, patience
+        self.state = state or new_state()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        for key, value in logs.items():
+            self.state["history"].setdefault(key, []).append(float(value))
+        val_loss = float(logs.get("val_loss", math.inf))
+        if val_loss < self.state["best_val_loss"]:
+            self.state.update(best_val_loss=val_loss, best_epoch=epoch + 1, wait=0)
+            with fileio.atomic_path(self.run.best_weights, suffix=".weights.h5") as tmp:
+                self.model.save_weights(tmp)
+        else:
+            self.state["wait"] += 1
+        self.state["epoch"] = epoch + 1
+        with fileio.atomic_path(self.run.last_checkpoint, suffix=".keras") as tmp:
+            self.model.save(tmp)
+        if self.state["wait"] >= self.patience:
+            self.model.stop_training = True
+            self.state["stopped_early"] = True
+        fileio.write_json(self.run.state, self.state)
+
+
+def new_state() -> dict:
+    """The checkpoint state of a run that has not trained yet."""
+    return {
+        "epoch": 0,
+        "best_val_loss": math.inf,
+        "best_epoch": 0,
+        "wait": 0,
+        "stopped_early": False,
+        "history": {},
+    }

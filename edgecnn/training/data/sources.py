@@ -1,0 +1,79 @@
+"""One entry point that turns a ``--data`` argument into a :class:`RawDataset`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgecnn.core.errors import DataError
+from edgecnn.training.data.dataset import RawDataset
+from edgecnn.training.data.sensors import CsvColumns
+
+ACCEPTED = "a folder of class sub-folders with images, a .npz, a sensor .csv, or builtin:digits"
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """Options that shape how a source is read.
+
+    Attributes:
+        input_shape: model input shape; images are resized to it.
+        window: samples per window for sensor CSVs.
+        hop: samples between window starts (default: half a window).
+        label_column: the CSV label column.
+        segment_column: the CSV recording column (default: ``segment`` when present).
+        time_column: the CSV time column, ignored as a feature (default: ``time`` or
+            ``timestamp`` when present).
+        sample_rate_hz: the sensor sample rate, when the CSV has no time column.
+    """
+
+    input_shape: tuple[int, ...] | None = None
+    window: int = 128
+    hop: int | None = None
+    label_column: str = "label"
+    segment_column: str | None = None
+    time_column: str | None = None
+    sample_rate_hz: float | None = None
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        out = dict(self.__dict__)
+        out["input_shape"] = list(self.input_shape) if self.input_shape else None
+        return out
+
+
+def load_data(source: str, options: DataOptions = DataOptions()) -> RawDataset:
+    """Loads ``source``: a class folder of images, a ``.npz``, a sensor ``.csv`` or a builtin.
+
+    Raises:
+        DataError: the source is missing, empty, of an unknown kind or malformed.
+    """
+    if source.startswith("builtin:"):
+        from edgecnn.training.data.builtin import load_builtin
+
+        return load_builtin(source.split(":", 1)[1])
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise DataError(f"data path {source!r} does not exist; give {ACCEPTED}")
+    if path.is_dir():
+        from edgecnn.training.data.images import load_image_folder
+
+        return load_image_folder(path, input_shape=options.input_shape)
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise DataError(f"data file {source!r} is empty")
+    if suffix == ".npz":
+        from edgecnn.training.data.arrays import load_npz
+
+        return load_npz(path)
+    if suffix == ".csv":
+        from edgecnn.training.data.sensors import load_sensor_csv
+
+        return load_sensor_csv(
+            path,
+            window=options.window,
+            hop=options.hop,
+            columns=CsvColumns(options.label_column, options.segment_column, options.time_column),
+            sample_rate_hz=options.sample_rate_hz,
+        )
+    raise DataError(f"data {source!r} has unknown type {suffix or '(none)'}; give {ACCEPTED}")

@@ -1,0 +1,96 @@
+"""The options of a training run, saved in ``run.json`` so ``--resume`` can reuse them."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from edgecnn.core.errors import BadInputError
+from edgecnn.training.data.balance import Balance
+from edgecnn.training.data.sources import DataOptions
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides what a training run does.
+
+    Attributes:
+        data: the data source (folder, .npz, .csv or builtin:NAME).
+        model: a zoo model name (``edgecnn models`` lists them).
+        data_options: how the source is read (input shape, window, columns).
+        epochs: the most epochs to train; early stopping may end sooner.
+        batch_size: samples per batch.
+        lr: Adam learning rate.
+        augment: training-only augmentation spec, e.g. ``"shift,noise=0.02"``.
+        balance: how to counter class imbalance.
+        seed: seeds the split, initialization, shuffling and augmentation.
+        width: the model's width multiplier; None uses the family's default.
+        patience: epochs without validation-loss improvement before stopping.
+        val_fraction: share of samples (or recordings) for validation.
+        test_fraction: share held out for the final test.
+        mixed_precision: float16 compute (useful on recent GPUs only).
+    """
+
+    data: str
+    model: str
+    data_options: DataOptions = field(default_factory=DataOptions)
+    epochs: int = 40
+    batch_size: int = 32
+    lr: float = 2e-3
+    augment: str | None = None
+    balance: Balance = Balance.NONE
+    seed: int = 0
+    width: float | None = None
+    patience: int = 8
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    mixed_precision: bool = False
+
+    def __post_init__(self) -> None:
+        checks = {
+            "epochs": self.epochs >= 1,
+            "batch_size": self.batch_size >= 1,
+            "lr": 0 < self.lr < 1,
+            "width": self.width is None or 0 < self.width <= 8,
+            "patience": self.patience >= 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise BadInputError(f"{name}={getattr(self, name)!r} is out of range")
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        out = dataclasses.asdict(self)
+        out["data_options"] = self.data_options.to_dict()
+        out["balance"] = str(self.balance)
+        return out
+
+    @classmethod
+    def from_options(
+        cls, *, data: str, model: str, balance: str = "none", **options: Any
+    ) -> TrainConfig:
+        """A config from flat options, as the CLI and the pipeline take them: DataOptions
+        fields (input_shape, window, hop, ...) go to ``data_options``; None means default."""
+        given = {k: v for k, v in options.items() if v is not None}
+        reading = {k: given.pop(k) for k in _DATA_OPTION_NAMES & given.keys()}
+        return cls(
+            data=data,
+            model=model,
+            data_options=DataOptions(**reading),
+            balance=Balance(balance),
+            **given,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        """Rebuilds a config saved by :meth:`to_dict`."""
+        values = dict(data)
+        options = dict(values.pop("data_options", {}))
+        if options.get("input_shape"):
+            options["input_shape"] = tuple(options["input_shape"])
+        values["balance"] = Balance(values.get("balance", "none"))
+        return cls(data_options=DataOptions(**options), **values)
+
+
+_DATA_OPTION_NAMES = {f.name for f in fields(DataOptions)}

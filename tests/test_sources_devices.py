@@ -12,7 +12,7 @@ import pytest
 
 from edgecnn.core.errors import BadInputError, RunFailedError
 from edgecnn.core.preprocess import DataKind, Preprocessing
-from edgecnn.device.io import devices
+from edgecnn.device.io import camera, devices
 from edgecnn.device.io.devices import Backoff, Camera, Mpu6050, SerialLines
 from edgecnn.device.io.sources import open_source
 
@@ -368,7 +368,7 @@ def test_edgecnn_run_on_a_camera_end_to_end(monkeypatch, tmp_path):
     from edgecnn.device.loop import RunOptions, run
 
     model = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
-    monkeypatch.setattr(devices, "open_camera", lambda index: FakeCapture([]))
+    monkeypatch.setattr(camera, "open_camera", lambda index: FakeCapture([]))
     out = tmp_path / "r.jsonl"
     summary = run(str(model), source="camera:0", sinks=[f"jsonl:{out}"],
                   options=RunOptions(max_windows=3), log=lambda _line: None)

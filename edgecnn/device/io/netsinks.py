@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.optional import require
-from edgecnn.device.io.sinks import Sink
+from edgecnn.device.io.base import Sink
 from edgecnn.device.io.spool import DEFAULT_MAX_RECORDS, Spool
 
 BACKOFF_FIRST_S = 0.2

@@ -1,7 +1,8 @@
 """Where results go: stdout JSON lines, JSONL/CSV files, MQTT, HTTP, a GPIO LED.
 
 Every sink runs behind a :class:`Buffered` worker thread, so a slow sink never stalls sensor
-reading: when its queue is full the result is dropped and counted instead.
+reading: when its queue is full the result is dropped and counted instead. The network sinks
+(MQTT, HTTP) live in ``netsinks``; :func:`open_sink` picks among all of them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TextIO
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.optional import require
+from edgecnn.device.io.base import Sink
 
 SCHEMES = (
     "stdout, text, jsonl:FILE, csv:FILE, mqtt://HOST[:PORT]/TOPIC, http(s)://URL, gpio:PIN=LABEL"
@@ -26,16 +28,6 @@ SCHEMES = (
 QUEUE_SIZE = 1000
 CLOSE_TIMEOUT_S = 10.0
 CSV_FIELDS = ("t", "window", "label", "score", "truth")
-
-
-class Sink:
-    """Receives one result dict per emitted window."""
-
-    def write(self, result: dict) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Flushes and releases the sink."""
 
 
 class JsonLines(Sink):
@@ -169,7 +161,8 @@ def _open_inner(uri: str) -> Sink:
     except OSError as exc:
         raise BadInputError(f"sink {uri!r} cannot be opened: {exc.strerror}") from None
     if scheme in ("mqtt", "http", "https") and target.startswith("//"):
-        from edgecnn.device.io.netsinks import open_network_sink  # imports sinks: no cycle here
+        # Imported here: only network sinks need sqlite3 (the spool) and urllib.request.
+        from edgecnn.device.io.netsinks import open_network_sink
 
         return open_network_sink(uri)
     if scheme == "gpio" and (match := re.fullmatch(r"(\d+)=(.+)", target)):

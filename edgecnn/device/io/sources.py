@@ -2,68 +2,35 @@
 
 A source yields :class:`Item` objects: single sensor samples (cut into windows by the
 loop) or whole windows/images. Bad samples are dropped and counted, never fed to a model.
+:func:`open_source` also opens the live devices of ``serialport``, ``imu`` and ``camera``.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 import sys
-import threading
-import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
 from edgecnn.core.errors import BadInputError, MissingDependencyError
 from edgecnn.core.preprocess import DataKind, Preprocessing
+from edgecnn.device.io.base import (  # noqa: F401 - SourceStats: importers find it here
+    Item,
+    Paced,
+    Source,
+    SourceStats,
+    parse_row,
+)
 
 SCHEMES = (
     "replay:FILE.csv, replay:FILE.npz, stdin, dir:PATH, serial:/dev/ttyACM0?baud=115200, "
     "i2c:mpu6050?bus=1&addr=0x68, camera:0"
 )
 LIVE_SCHEMES = ("serial", "i2c", "camera")
-
-
-class Item(NamedTuple):
-    """One sample (``is_window`` False) or one whole window/image (``is_window`` True).
-
-    A named tuple: made once per sample, and a frozen dataclass costs a microsecond more.
-    """
-
-    values: np.ndarray
-    is_window: bool
-    label: str | None = None
-    new_recording: bool = False
-
-
-@dataclass
-class SourceStats:
-    """Counters a source keeps while it runs."""
-
-    dropped: int = 0
-    errors: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
-class Source:
-    """Base class: iterate to get items; ``stats`` counts drops.
-
-    ``stop`` is set to ask a live source to end its iteration soon, even while it waits for
-    a quiet or disconnected device (the run loop only sees a signal when an item arrives).
-    """
-
-    def __init__(self) -> None:
-        self.stats = SourceStats()
-        self.stop = threading.Event()
-
-    def __iter__(self) -> Iterator[Item]:
-        raise NotImplementedError
 
 
 def open_source(uri: str, pre: Preprocessing, *, rate_hz: float | None = None) -> Source:
@@ -96,12 +63,14 @@ def open_source(uri: str, pre: Preprocessing, *, rate_hz: float | None = None) -
 def _open_live(
     scheme: str, target: str, options: dict[str, str], pre: Preprocessing, rate: float | None
 ) -> Source:
-    """A device source (imported here so replay runs never load the device module)."""
-    from edgecnn.device.io import devices
-
+    """A device source (its module is imported here so replay runs never load device code)."""
     if scheme == "serial":
-        return devices.SerialLines(target, pre, baud=_int_option(options, "baud", 115200))
+        from edgecnn.device.io.serialport import SerialLines
+
+        return SerialLines(target, pre, baud=_int_option(options, "baud", 115200))
     if scheme == "i2c":
+        from edgecnn.device.io.imu import Mpu6050
+
         if target.lower() != "mpu6050":
             raise BadInputError(f"I2C device {target!r} is not supported; use i2c:mpu6050")
         hz = _pace(rate, pre)
@@ -109,13 +78,15 @@ def _open_live(
             raise BadInputError(
                 "the model records no sample rate; give one with ?rate=HZ or --rate"
             )
-        return devices.Mpu6050(
+        return Mpu6050(
             pre,
             bus=_int_option(options, "bus", 1),
             addr=_int_option(options, "addr", 0x68),
             rate_hz=hz,
         )
-    return devices.Camera(_int_value("camera", target or "0"), pre, rate_hz=rate or 0.0)
+    from edgecnn.device.io.camera import Camera
+
+    return Camera(_int_value("camera", target or "0"), pre, rate_hz=rate or 0.0)
 
 
 def _int_option(options: dict[str, str], key: str, default: int) -> int:
@@ -137,21 +108,6 @@ def _pace(rate: float | None, pre: Preprocessing) -> float:
     return rate
 
 
-class _Paced:
-    """Sleeps so that items come out at ``rate_hz`` (no sleeping at 0)."""
-
-    def __init__(self, rate_hz: float) -> None:
-        self.period = 1.0 / rate_hz if rate_hz > 0 else 0.0
-        self.next = time.monotonic()
-
-    def wait(self) -> None:
-        if self.period:
-            self.next += self.period
-            delay = self.next - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-
-
 class CsvReplay(Source):
     """A recorded sensor CSV with the model's channel columns (by name, any order)."""
 
@@ -170,9 +126,9 @@ class CsvReplay(Source):
             columns = _channel_columns(self.path, header, self.pre.channels)
             label_i = header.index("label") if "label" in header else None
             segment_i = header.index("segment") if "segment" in header else None
-            pace, last_segment = _Paced(self.rate_hz), None
+            pace, last_segment = Paced(self.rate_hz), None
             for row in reader:
-                values = _parse_row(row, columns, self.stats)
+                values = parse_row(row, columns, self.stats)
                 if values is None:
                     continue
                 segment = row[segment_i] if segment_i is not None else None
@@ -196,19 +152,6 @@ def _channel_columns(path: Path, header: list[str], channels: tuple[str, ...]) -
     return [header.index(c) for c in channels]
 
 
-def _parse_row(row: list[str], columns: list[int], stats: SourceStats) -> np.ndarray | None:
-    """The channel values of one row, or None (counted as dropped) when garbled."""
-    try:
-        values = np.array([float(row[i]) for i in columns])
-    except (ValueError, IndexError):
-        stats.dropped += 1
-        return None
-    if not all(math.isfinite(v) for v in values):
-        stats.dropped += 1
-        return None
-    return values
-
-
 class CsvLines(CsvReplay):
     """Comma-separated channel values, one sample per line, in the model's channel order."""
 
@@ -220,7 +163,7 @@ class CsvLines(CsvReplay):
         columns = list(range(len(self.pre.channels or ())))
         for line in self.stream:
             if line.strip():
-                values = _parse_row(line.strip().split(","), columns, self.stats)
+                values = parse_row(line.strip().split(","), columns, self.stats)
                 if values is not None:
                     yield Item(values, False)
 
@@ -247,7 +190,7 @@ class NpzReplay(Source):
         self.rate_hz = rate_hz
 
     def __iter__(self) -> Iterator[Item]:
-        pace = _Paced(self.rate_hz)
+        pace = Paced(self.rate_hz)
         for i, sample in enumerate(self.x):
             pace.wait()
             yield Item(sample, True, self._label(i))

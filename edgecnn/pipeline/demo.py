@@ -120,20 +120,40 @@ def replay_test_split(
 ) -> ReplayCheck:
     """Replays test samples through ``edgecnn run`` and checks it predicts exactly what the
     pipeline's evaluation predicted for the same samples."""
-    from edgecnn.device.loop import RunOptions, run
-    from edgecnn.pipeline.orchestrate import held_out_predictions
     from edgecnn.training.rundir import RunDir, load_labels, load_split_arrays
 
     folder, run_dir = Path(result.folder), RunDir(Path(result.run_dir))
     arrays, labels = load_split_arrays(run_dir), load_labels(run_dir)
     n = min(samples, len(arrays.y["test"]))
-    replay, seen = folder / "replay-test.npz", folder / "replay.jsonl"
+    replay = _write_replay(folder, arrays, labels, n)
+    log(f"demo: replaying {n} held-out test samples through edgecnn run with {variant.name}")
+    summary, replayed = _run_replay(variant, replay, folder / "replay.jsonl", rate_hz, sink, log)
+    return _check_replay(folder, variant, arrays.y["test"][:n], labels, summary, replayed)
+
+
+def _write_replay(folder: Path, arrays, labels: list[str], n: int) -> Path:
+    """The first ``n`` test samples as a ``replay:`` source file."""
+    replay = folder / "replay-test.npz"
     fileio.write_with(
         replay,
         lambda p: np.savez(p, x=arrays.x["test"][:n], y=arrays.y["test"][:n], labels=labels),
     )
-    seen.unlink(missing_ok=True)
-    log(f"demo: replaying {n} held-out test samples through edgecnn run with {variant.name}")
+    return replay
+
+
+def _run_replay(
+    variant: VariantReport,
+    replay: Path,
+    seen: Path,
+    rate_hz: float,
+    sink: str | None,
+    log: Callable[[str], None],
+):
+    """Runs the runtime on the replay file; its summary and the label of each prediction
+    (read back from the ``seen`` JSON lines it wrote)."""
+    from edgecnn.device.loop import RunOptions, run
+
+    seen.unlink(missing_ok=True)  # the jsonl sink appends: start from an empty file
     summary = run(
         variant.path,
         source=f"replay:{replay}",
@@ -141,15 +161,27 @@ def replay_test_split(
         options=RunOptions(rate_hz=rate_hz),
         log=log,
     )
-    replayed = [json.loads(line)["label"] for line in seen.read_text().splitlines()]
-    predicted, truth = held_out_predictions(folder, variant.name)[:n], arrays.y["test"][:n]
-    expected = [labels[i] for i in predicted]
+    return summary, [json.loads(line)["label"] for line in seen.read_text().splitlines()]
+
+
+def _check_replay(
+    folder: Path, variant: VariantReport, truth, labels: list[str], summary, replayed: list[str]
+) -> ReplayCheck:
+    """The replay against the pipeline's evaluation of the same samples.
+
+    Raises:
+        RunFailedError: they disagree on a prediction or on the number correct.
+    """
+    from edgecnn.pipeline.evaluation import held_out_predictions
+
+    n = len(truth)
+    predicted = held_out_predictions(folder, variant.name)[:n]
     check = ReplayCheck(
         model=variant.path,
         samples=n,
         replay_correct=summary.correct,
         pipeline_correct=int(np.sum(truth == predicted)),
-        same_predictions=replayed == expected,
+        same_predictions=replayed == [labels[i] for i in predicted],
         seconds=summary.seconds,
     )
     if not check.same_predictions or check.replay_correct != check.pipeline_correct:

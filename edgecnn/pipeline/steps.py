@@ -8,14 +8,17 @@ whose files still exist) is not run again, so changing a budget never retrains.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import platform
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from edgecnn.core import fileio
+from edgecnn.core import fileio, optional
+from edgecnn.device import platforminfo
 
 STATE_FILE = "pipeline-steps.json"
 
@@ -28,6 +31,20 @@ def key_of(*parts: Any) -> str:
     """A sha256 over JSON-serialisable parts (dict keys sorted) and the record format."""
     text = json.dumps([RECORD_FORMAT, *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def toolchain() -> dict[str, str | None]:
+    """The versions results depend on: part of every step's key."""
+    return optional.toolchain_versions()
+
+
+@functools.cache
+def machine() -> str:
+    """What host timings depend on: architecture, CPU model and count."""
+    cpu = platforminfo.host_cpuinfo().core
+    name = cpu or platform.processor() or "unknown CPU"
+    return f"{platform.machine()}, {name}, {os.cpu_count()} CPUs"
 
 
 def file_digest(path: str | Path) -> str:

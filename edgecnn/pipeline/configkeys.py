@@ -1,0 +1,159 @@
+"""The keys of ``edgecnn.toml``: their types and minimums, and the check of each value.
+
+Every check takes ``where``, a callable that turns a key into the place that set it
+(``edgecnn.toml, line 3`` or ``--board``), so each error points at the line to fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from edgecnn.core.errors import BadInputError
+
+MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
+
+# The order here is the order the "known keys" of an error message list them in.
+KEY_TYPES: dict[str, tuple[type, ...]] = {
+    "data": (str,),
+    "model": (str,),
+    "epochs": (int,),
+    "seed": (int,),
+    "batch_size": (int,),
+    "width": (int, float),
+    "patience": (int,),
+    "augment": (str,),
+    "balance": (str,),
+    "input_shape": (list, str),
+    "window": (int,),
+    "hop": (int,),
+    "label_column": (str,),
+    "prune_ratios": (list,),
+    "finetune_epochs": (int,),
+    "modes": (list,),
+    "calibration_samples": (int,),
+    "boards": (list,),
+    "bench_runs": (int,),
+}
+# Keys whose value must be at least this (0 = non-negative).
+MINIMUM = {
+    "epochs": 1, "batch_size": 1, "patience": 1, "window": 1, "hop": 1,
+    "finetune_epochs": 0, "calibration_samples": 10, "bench_runs": 1,
+}  # fmt: skip
+# Keys whose value is converted (or checked further) before it reaches PipelineConfig.
+CONVERTED = {"model", "width", "balance", "input_shape", "prune_ratios", "modes", "boards"}
+
+
+def check_key(where, key: str, value: Any) -> None:
+    """Refuses an unknown key, a value of the wrong type or one below the key's minimum."""
+    if key not in KEY_TYPES:
+        raise BadInputError(
+            f"{where(key)}: unknown key {key!r}; known keys: {', '.join([*KEY_TYPES, 'budgets'])}"
+        )
+    check_type(where, key, value, KEY_TYPES[key])
+    if key in MINIMUM and value < MINIMUM[key]:
+        least = MINIMUM[key]
+        raise BadInputError(f"{where(key)}: {key} must be at least {least}, got {value}")
+
+
+def check_type(where, key: str, value: Any, kinds: tuple[type, ...]) -> None:
+    """Refuses a value that is not one of ``kinds`` (a bool is never a number here)."""
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise BadInputError(f"{where(key)}: {key} must be {names}, got {value!r}")
+
+
+def to_width(where, value) -> float | None:
+    """The model's width multiplier, in (0, 8]."""
+    if value is not None and not 0 < value <= 8:
+        raise BadInputError(f"{where('width')}: width must be in (0, 8], got {value}")
+    return None if value is None else float(value)
+
+
+def to_balance(where, value: str) -> str:
+    """A known class-balancing method."""
+    from edgecnn.training.data.balance import Balance
+
+    known = [b.value for b in Balance]
+    if value not in known:
+        raise BadInputError(
+            f"{where('balance')}: unknown balance {value!r}; choose from {', '.join(known)}"
+        )
+    return value
+
+
+def to_model(where, value: str) -> str:
+    """A model of the zoo."""
+    from edgecnn.training.models.registry import get_spec
+
+    try:
+        get_spec(value)
+    except BadInputError as exc:
+        raise BadInputError(f"{where('model')}: {exc}") from None
+    return value
+
+
+def to_input_shape(where, value) -> tuple[int, ...] | None:
+    """An input shape given as ``"32x32x3"`` or ``[32, 32, 3]`` (1 to 3 positive sizes)."""
+    if value is None:
+        return None
+    parts = value.lower().split("x") if isinstance(value, str) else value
+    try:
+        shape = tuple(int(p) if isinstance(p, str) else p for p in parts)
+    except ValueError:
+        shape = ()
+    whole = all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
+    if not whole or not 1 <= len(shape) <= 3 or min(shape) < 1:
+        raise BadInputError(
+            f'{where("input_shape")}: input_shape must look like "32x32x3" or [32, 32, 3], '
+            f"got {value!r}"
+        )
+    return shape
+
+
+def to_boards(where, values: list) -> tuple[str, ...]:
+    """Known board ids."""
+    from edgecnn.targets.boards import known_board_ids
+
+    known = known_board_ids()
+    for value in _strings(where, "boards", values):
+        if value not in known:
+            raise BadInputError(
+                f"{where('boards')}: unknown board {value!r}; known: {', '.join(known)}"
+            )
+    return tuple(values)
+
+
+def to_ratios(where, values: list) -> tuple[float, ...]:
+    """Distinct ratios in the order given; each names its files (``pruned-0.5``)."""
+    names: dict[str, float] = {}
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
+            raise BadInputError(
+                f"{where('prune_ratios')}: each ratio must be in [0, 1) "
+                f"(0 = not pruned), got {value!r}"
+            )
+        other = names.setdefault(f"{value:g}", float(value))
+        if other != value:
+            raise BadInputError(
+                f"{where('prune_ratios')}: ratios {other!r} and {value!r} both name files "
+                f"pruned-{value:g}; give ratios that differ in the first 6 digits"
+            )
+    return tuple(names.values()) or (0.0,)
+
+
+def to_modes(where, values: list) -> tuple[str, ...]:
+    """At least one known quantization mode, each once, in the order given."""
+    for value in _strings(where, "modes", values):
+        if value not in MODES:
+            raise BadInputError(
+                f"{where('modes')}: unknown mode {value!r}; choose from {', '.join(MODES)}"
+            )
+    if not values:
+        raise BadInputError(f'{where("modes")}: name at least one mode, e.g. ["int8"]')
+    return tuple(dict.fromkeys(values))
+
+
+def _strings(where, key: str, values: list) -> list[str]:
+    if not all(isinstance(v, str) for v in values):
+        raise BadInputError(f"{where(key)}: {key} must be a list of strings, got {values!r}")
+    return values

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 
 from edgecnn.core.errors import BadInputError, MissingDependencyError
 from edgecnn.core.nativeio import quiet_native_stderr
+from edgecnn.device import opgraph
 
 
 def interpreter_class() -> type:
@@ -169,6 +169,8 @@ class TFLiteModel:
         return np.concatenate(outs) if outs else np.empty((0, *self.output.shape[1:]))
 
     def op_names(self) -> list[str]:
-        """The builtin op names in the graph, in execution order (for reports)."""
-        details: list[dict[str, Any]] = self.interpreter._get_ops_details()
-        return [d["op_name"] for d in details]
+        """The op names LiteRT executes, in order: ``DELEGATE`` where XNNPACK took ops over.
+
+        Only the interpreter knows what a delegate replaced, so this asks it, not the file.
+        """
+        return [op.op_name for op in opgraph.ops_from_interpreter(self.interpreter)]

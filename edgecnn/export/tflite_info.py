@@ -16,6 +16,7 @@ from edgecnn.device.interpreter import (
     tensor_info,
     without_delegates,
 )
+from edgecnn.device.opgraph import read_ops
 from edgecnn.export.tflm_ops import distinct_ops
 
 
@@ -54,5 +55,5 @@ def read_tflite(data: bytes, *, name: str = "model") -> TFLiteInfo:
             f"{name} has {len(inputs)} inputs and {len(outputs)} outputs; the Arduino export "
             "handles single-input, single-output classifiers"
         )
-    ops = distinct_ops([op["op_name"] for op in interpreter._get_ops_details()])
+    ops = distinct_ops([op.op_name for op in read_ops(bytes(data), interpreter)])
     return TFLiteInfo(ops=ops, input=tensor_info(inputs[0]), output=tensor_info(outputs[0]))

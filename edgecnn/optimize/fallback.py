@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgecnn.device.interpreter import interpreter_class
+from edgecnn.device.opgraph import read_ops
 from edgecnn.optimize.convert import IOType, Mode, make_converter, representative, run_converter
+from edgecnn.optimize.mixedquant import quantize_except
 from edgecnn.training import tfdeps
 
 tf = tfdeps.tensorflow()
@@ -74,7 +76,7 @@ def keep_worst_in_float(
         return list(dict.fromkeys(n for node in nodes for n in (node, *consumers.get(node, ()))))
 
     def measure(nodes: list[str]) -> tuple[float, bytes]:
-        candidate = _quantize_except(debugger.calibrated_model, with_consumers(nodes), io_type)
+        candidate = quantize_except(debugger.calibrated_model, with_consumers(nodes), io_type)
         return accuracy_of(candidate), candidate
 
     gains = {node: measure([node])[0] for node in errors}
@@ -135,25 +137,9 @@ def _consumers(model_bytes: bytes) -> dict[str, tuple[str, ...]]:
     interpreter = interpreter_class()(model_content=model_bytes)
     names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
     readers: dict[str, list[str]] = {}
-    for op in interpreter._get_ops_details():
-        outputs = [names[i] for i in op["outputs"] if i in names]
-        for i in op["inputs"]:
+    for op in read_ops(model_bytes, interpreter):
+        outputs = [names[i] for i in op.outputs if i in names]
+        for i in op.inputs:
             if i in names:
                 readers.setdefault(names[i], []).extend(outputs)
     return {k: tuple(v) for k, v in readers.items()}
-
-
-def _quantize_except(calibrated: bytes, float_nodes: list[str], io_type: IOType) -> bytes:
-    from tensorflow.lite.python import convert as lite_convert
-
-    io_dtype = tf.int8 if io_type == IOType.INT else tf.float32
-    return run_converter(
-        lambda: lite_convert.mlir_quantize(
-            calibrated,
-            fully_quantize=io_type == IOType.INT,
-            input_data_type=io_dtype,
-            output_data_type=io_dtype,
-            denylisted_nodes=list(float_nodes),
-        ),
-        what="mixed int8 conversion",
-    )

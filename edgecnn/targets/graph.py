@@ -15,6 +15,7 @@ import numpy as np
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.nativeio import quiet_native_stderr
 from edgecnn.device.interpreter import interpreter_class, without_delegates
+from edgecnn.device.opgraph import OpDetails, read_ops
 
 DENSE_OPS = {"CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL", "TRANSPOSE_CONV"}
 DEPTHWISE_OPS = {"DEPTHWISE_CONV_2D"}
@@ -98,10 +99,9 @@ def read_graph(model: str | os.PathLike | bytes) -> GraphCost:
     except ValueError as exc:
         raise BadInputError(f"not a valid .tflite model: {str(exc).splitlines()[0]}") from None
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
-    constant = _constant_tensors(interpreter, tensors)
-    ops = tuple(
-        _op_cost(i, op, tensors, constant) for i, op in enumerate(interpreter._get_ops_details())
-    )
+    op_list = read_ops(bytes(data), interpreter)
+    constant = _constant_tensors(interpreter, op_list, tensors)
+    ops = tuple(_op_cost(i, op, tensors, constant) for i, op in enumerate(op_list))
     tensor_bytes = sum(_nbytes(t) for i, t in tensors.items() if i not in constant)
     return GraphCost(ops=ops, model_bytes=len(data), tensor_bytes=tensor_bytes)
 
@@ -113,9 +113,9 @@ def _read(path: str | os.PathLike) -> bytes:
         raise BadInputError(f"cannot read model {path}: {exc.strerror}") from None
 
 
-def _constant_tensors(interpreter, tensors: dict) -> set[int]:
+def _constant_tensors(interpreter, ops: list[OpDetails], tensors: dict) -> set[int]:
     """Tensors no op writes and that are not model inputs: weights, biases, shapes."""
-    written = {i for op in interpreter._get_ops_details() for i in op["outputs"]}
+    written = {i for op in ops for i in op.outputs}
     inputs = {d["index"] for d in interpreter.get_input_details()}
     return set(tensors) - written - inputs
 
@@ -124,10 +124,10 @@ def _nbytes(tensor: dict) -> int:
     return int(np.prod(tensor["shape"], dtype=np.int64)) * np.dtype(tensor["dtype"]).itemsize
 
 
-def _op_cost(index: int, op: dict, tensors: dict, constant: set[int]) -> OpCost:
-    inputs = [tensors[i] for i in op["inputs"] if i >= 0]
-    outputs = [tensors[i] for i in op["outputs"]]
-    name = op["op_name"]
+def _op_cost(index: int, op: OpDetails, tensors: dict, constant: set[int]) -> OpCost:
+    inputs = [tensors[i] for i in op.inputs if i >= 0]
+    outputs = [tensors[i] for i in op.outputs]
+    name = op.op_name
     kind = "dense" if name in DENSE_OPS else "depthwise" if name in DEPTHWISE_OPS else "other"
     moving = [t for t in inputs if t["index"] not in constant] + outputs
     first = moving[0] if moving else (inputs or outputs)[0]

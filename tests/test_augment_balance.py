@@ -50,9 +50,14 @@ def test_class_weights_and_resampling():
     assert weights[1] == pytest.approx(4 * weights[0])
     x = np.arange(10, dtype=np.float32)[:, None, None]
     xo, yo = resample(x, y, Balance.OVERSAMPLE, seed=0)
-    assert np.bincount(yo).tolist() == [8, 8]
+    assert np.bincount(yo).tolist() == [8, 8] and set(xo[:, 0, 0]) == set(range(10))
+    assert (y[xo[:, 0, 0].astype(int)] == yo).all() and yo[:8].tolist() != sorted(yo[:8])
     xu, yu = resample(x, y, Balance.UNDERSAMPLE, seed=0)
     assert np.bincount(yu).tolist() == [2, 2] and set(xu[yu == 1, 0, 0]) == {8, 9}
+    again, _ = resample(x, y, Balance.UNDERSAMPLE, seed=0)
+    assert (again == xu).all()  # seeded
+    single, _ = resample(x[:8], y[:8], Balance.OVERSAMPLE, seed=0)
+    assert sorted(single[:, 0, 0]) == list(range(8))
 
 
 def test_smote_makes_new_minority_samples():

@@ -7,6 +7,7 @@ import sys
 import time
 
 from edgecnn.core import fileio
+from edgecnn.core.console import progress_bar
 from edgecnn.training import tfdeps
 from edgecnn.training.rundir import RunDir
 
@@ -25,23 +26,26 @@ class StderrProgress(keras.callbacks.Callback):
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty()
         self.started = 0.0
+        self.bar = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.perf_counter()
+        if self.live:
+            label = f"epoch {epoch + 1}/{self.epochs}"
+            self.bar = progress_bar(self.steps, label=label, stream=self.stream)
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.live:
-            done = int(30 * (batch + 1) / max(self.steps, 1))
-            bar = "#" * done + "." * (30 - done)
-            self.stream.write(f"\r  [{bar}] {batch + 1}/{self.steps}")
-            self.stream.flush()
+        if self.bar is not None:
+            self.bar.update(1)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.bar is not None:
+            self.bar.finish_line()
+            self.bar = None
         logs = logs or {}
         shown = "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "learning_rate")
         seconds = time.perf_counter() - self.started
-        prefix = "\r" if self.live else ""
-        self.stream.write(f"{prefix}epoch {epoch + 1}/{self.epochs}  {shown}  {seconds:.1f}s\n")
+        self.stream.write(f"epoch {epoch + 1}/{self.epochs}  {shown}  {seconds:.1f}s\n")
         self.stream.flush()
 
 

@@ -32,24 +32,41 @@ def class_weights(y: np.ndarray, num_classes: int) -> dict[int, float]:
 def resample(
     x: np.ndarray, y: np.ndarray, method: Balance, *, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Over- or under-samples (or SMOTEs) the training split; other methods return it as is."""
+    """Over- or under-samples (or SMOTEs) the training split; other methods return it as is.
+
+    Random over- and under-sampling are imbalanced-learn's: every class is brought to the
+    largest (oversample: every sample kept, extra ones drawn with replacement) or smallest
+    (undersample: drawn without replacement) class count. The result is shuffled so that
+    batches do not come class by class.
+    """
     if method in (Balance.NONE, Balance.WEIGHTS):
         return x, y
     if method == Balance.SMOTE:
         return _smote(x, y, seed)
-    rng = np.random.default_rng(seed)
-    counts = np.bincount(y)
-    target = counts[counts > 0].max() if method == Balance.OVERSAMPLE else counts[counts > 0].min()
-    picks = [
-        rng.choice(np.flatnonzero(y == c), size=target, replace=counts[c] < target)
-        for c in np.flatnonzero(counts)
-    ]
-    idx = rng.permutation(np.concatenate(picks))
+    picks = _random_picks(y, method, seed)
+    idx = np.random.default_rng(seed).permutation(picks)
     return x[idx], y[idx]
 
 
+def _random_picks(y: np.ndarray, method: Balance, seed: int) -> np.ndarray:
+    """Indices of the training samples to keep, each as often as it is drawn."""
+    if np.count_nonzero(np.bincount(y)) < 2:  # imbalanced-learn refuses a single class
+        return np.arange(len(y))
+    if method == Balance.OVERSAMPLE:
+        sampler = _imblearn("over_sampling").RandomOverSampler(random_state=seed)
+    else:
+        sampler = _imblearn("under_sampling").RandomUnderSampler(random_state=seed)
+    # Sample indices rather than the arrays: any sample shape and dtype, and no copy of x.
+    picked, _ = sampler.fit_resample(np.arange(len(y)).reshape(-1, 1), y)
+    return picked.ravel()
+
+
+def _imblearn(module: str):
+    return optional.require(f"imblearn.{module}", extra="train", package="imbalanced-learn")
+
+
 def _smote(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    over = optional.require("imblearn.over_sampling", extra="train", package="imbalanced-learn")
+    over = _imblearn("over_sampling")
     smallest = int(np.bincount(y)[np.bincount(y) > 0].min())
     if smallest < 2:
         raise DataError("SMOTE needs at least 2 training samples in every class; use oversample")

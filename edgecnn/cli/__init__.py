@@ -4,7 +4,14 @@ Library modules are imported inside each command so that ``edgecnn --help`` stay
 never imports TensorFlow. Each submodule registers its verbs on the group in ``base``.
 """
 
-from edgecnn.cli import device, doctor, optimize, targets, training  # noqa: F401 - register verbs
+from edgecnn.cli import (  # noqa: F401 - importing them registers their verbs
+    device,
+    doctor,
+    optimize,
+    pipeline,
+    targets,
+    training,
+)
 from edgecnn.cli.base import cli, main
 
 __all__ = ["cli", "main"]

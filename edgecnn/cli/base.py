@@ -7,6 +7,8 @@ never imports TensorFlow.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -38,6 +40,14 @@ def _shape(ctx, param, value):
 
 def _print_json(data) -> None:
     click.echo(json.dumps(data, indent=2))
+
+
+def _echo_result(result, as_json: bool, print_table: Callable[[Any], None]) -> None:
+    """Prints ``result.to_dict()`` as JSON with ``--json``, else ``print_table(result)``."""
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        print_table(result)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

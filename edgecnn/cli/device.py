@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from edgecnn.cli.base import _print_json, _size_text, cli
+from edgecnn.cli.options import board_option, json_option, shown_option, threads_option
 from edgecnn.core.errors import BadInputError
 
 
@@ -18,36 +19,29 @@ from edgecnn.core.errors import BadInputError
     help="replay:FILE.csv|FILE.npz[?rate=HZ], stdin, dir:PATH, "
     "serial:/dev/ttyACM0[?baud=115200], i2c:mpu6050[?bus=1&addr=0x68], camera:0.",
 )
-@click.option(
+@shown_option(
     "--sink",
     "sinks",
     multiple=True,
     default=["stdout"],
-    show_default=True,
     help="stdout (JSON lines), text (for people), jsonl:FILE, csv:FILE, "
     "mqtt://HOST[:PORT]/TOPIC, http(s)://URL "
     "or gpio:PIN=LABEL (repeatable). Network sinks spool to disk while away.",
 )
-@click.option(
+@shown_option(
     "--threshold",
     type=float,
     default=0.0,
-    show_default=True,
     help="Below this smoothed score the label is 'unknown'.",
 )
-@click.option(
-    "--smooth",
-    type=int,
-    default=1,
-    show_default=True,
-    help="Average the probabilities of the last N windows.",
+@shown_option(
+    "--smooth", type=int, default=1, help="Average the probabilities of the last N windows."
 )
 @click.option("--on-change", is_flag=True, help="Emit only when the label changes.")
-@click.option(
+@shown_option(
     "--min-interval",
     type=float,
     default=0.0,
-    show_default=True,
     help="With --on-change: at most one event every S seconds.",
 )
 @click.option(
@@ -57,20 +51,8 @@ from edgecnn.core.errors import BadInputError
 )
 @click.option("--max-windows", type=click.IntRange(min=1), help="Stop after N windows.")
 @click.option("--metrics-every", type=float, help="Print a metrics line to stderr every S s.")
-@click.option("--threads", type=click.IntRange(min=1), help="Interpreter threads.")
-def run_command(
-    model,
-    source,
-    sinks,
-    threshold,
-    smooth,
-    on_change,
-    min_interval,
-    rate,
-    max_windows,
-    metrics_every,
-    threads,
-) -> None:
+@threads_option("Interpreter threads.")
+def run_command(model, source, sinks, **options) -> None:
     """Run a model bundle on a sensor or image source; one JSON line per window.
 
     Needs only numpy and the LiteRT interpreter (`pip install "edgecnn[device]"`). The
@@ -85,19 +67,21 @@ def run_command(
       edgecnn run model-int8.tflite --source dir:photos --sink csv:results.csv
       edgecnn run model-int8.tflite --source replay:imu.csv --sink mqtt://broker:1883/imu
     """
-    from edgecnn.device.loop import RunOptions, run
+    from edgecnn.device.loop import run
 
-    options = RunOptions(
-        threads=threads,
-        smooth=smooth,
-        threshold=threshold,
-        on_change=on_change,
-        min_interval=min_interval,
-        rate_hz=rate,
-        max_windows=max_windows,
-        metrics_every=metrics_every,
-    )
-    summary = run(model, source=source, sinks=sinks, options=options)
+    summary = run(model, source=source, sinks=sinks, options=_run_options(**options))
+    _print_run_summary(summary)
+
+
+def _run_options(*, rate, **options):
+    """The loop's RunOptions from the option values (``--rate`` is its ``rate_hz``)."""
+    from edgecnn.device.loop import RunOptions
+
+    return RunOptions(rate_hz=rate, **options)
+
+
+def _print_run_summary(summary) -> None:
+    """One line on stderr: stdout belongs to the results (JSON lines by default)."""
     accuracy = "" if summary.accuracy is None else f", accuracy {summary.accuracy:.4f}"
     click.echo(
         f"{summary.windows} windows in {summary.seconds:.2f}s{accuracy}; inference p50 "
@@ -150,15 +134,10 @@ def service_install(model, source, user_unit, name, out, run_args) -> None:
 
 @cli.command()
 @click.argument("models", nargs=-1, required=True, type=click.Path())
-@click.option("--threads", type=click.IntRange(min=1), help="Interpreter threads [LiteRT's].")
-@click.option("--runs", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--warmup", type=click.IntRange(min=0), default=10, show_default=True)
-@click.option(
-    "--board",
-    "boards_",
-    multiple=True,
-    help="Add an estimate column for this board id (repeatable).",
-)
+@threads_option("Interpreter threads [LiteRT's].")
+@shown_option("--runs", type=click.IntRange(min=1), default=100)
+@shown_option("--warmup", type=click.IntRange(min=0), default=10)
+@board_option("Add an estimate column for this board id (repeatable).", dest="boards_")
 @click.option(
     "--remote",
     metavar="[USER@]HOST[:PORT]",
@@ -169,7 +148,7 @@ def service_install(model, source, user_unit, name, out, run_args) -> None:
     metavar="CMD",
     help="edgecnn on the remote, e.g. ~/.venv/bin/edgecnn [edgecnn].",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON rows instead of a table.")
+@json_option("Print JSON rows instead of a table.")
 def benchmark(models, threads, runs, warmup, boards_, remote, remote_edgecnn, as_json) -> None:
     """Measure real inference latency of .tflite models on this machine or over ssh.
 
@@ -189,27 +168,31 @@ def benchmark(models, threads, runs, warmup, boards_, remote, remote_edgecnn, as
     if remote_edgecnn and not remote:
         raise BadInputError("--remote-edgecnn needs --remote USER@HOST")
     _emulation_note()
-    if remote:
-        from edgecnn.targets.remote import benchmark_remote
-
-        click.echo(f"benchmarking on {remote} over ssh ...", err=True)
-        rows = benchmark_remote(
-            models,
-            remote=remote,
-            threads=threads,
-            runs=runs,
-            warmup=warmup,
-            remote_edgecnn=remote_edgecnn or "edgecnn",
-        )
-    else:
-        from edgecnn.device.bench import benchmark as run_benchmark
-
-        rows = [run_benchmark(m, threads=threads, runs=runs, warmup=warmup) for m in models]
+    rows = _measure(models, remote, remote_edgecnn, threads=threads, runs=runs, warmup=warmup)
     estimates = _estimates(models, boards_, threads)
     if as_json:
         _print_json([r.to_dict() | {"estimates": e} for r, e in zip(rows, estimates, strict=True)])
         return
     _benchmark_table(rows, estimates, boards_)
+    _benchmark_footer(remote, boards_)
+
+
+def _measure(models, remote, remote_edgecnn, **timing) -> list:
+    """One benchmark row per model, measured here or on ``remote`` over ssh."""
+    if remote:
+        from edgecnn.targets.remote import benchmark_remote
+
+        click.echo(f"benchmarking on {remote} over ssh ...", err=True)
+        return benchmark_remote(
+            models, remote=remote, remote_edgecnn=remote_edgecnn or "edgecnn", **timing
+        )
+    from edgecnn.device.bench import benchmark as run_benchmark
+
+    return [run_benchmark(m, **timing) for m in models]
+
+
+def _benchmark_footer(remote, boards_) -> None:
+    """What the table's numbers are, so they are not read as something else."""
     where = f"measured on {remote} over ssh; " if remote else ""
     rss = "the remote benchmark's" if remote else "this process's"
     click.echo(f"{where}latency in milliseconds per single-sample invoke; RSS is {rss} peak")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from edgecnn.cli.base import _print_json, cli
+from edgecnn.cli.options import json_option, out_folder_option
 from edgecnn.core.errors import BadInputError, RunFailedError
 
 
@@ -16,12 +17,8 @@ from edgecnn.core.errors import BadInputError, RunFailedError
     type=click.Path(file_okay=False),
     help="Run a conformance kit here and compare with the reference machine's results.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    help="With --conformance: where to write results.json [KIT/results].",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@out_folder_option("With --conformance: where to write results.json [KIT/results].")
+@json_option("Print JSON instead of text.")
 def doctor_command(kit, out, as_json) -> None:
     """Check this machine: board, CPU, OS, Python, glibc, interpreter, XNNPACK, throttling.
 

@@ -4,43 +4,40 @@ from __future__ import annotations
 
 import click
 
-from edgecnn.cli.base import _print_json, cli
+from edgecnn.cli.base import _echo_result, cli
+from edgecnn.cli.options import board_option, choice_option, json_option, shown_option
 
 
 @cli.command()
 @click.argument("source", type=click.Path())
-@click.option(
+@choice_option(
     "--method",
-    type=click.Choice(["structured", "magnitude"]),
+    choices=["structured", "magnitude"],
     default="structured",
-    show_default=True,
     help="Remove channels, or zero single weights.",
 )
-@click.option(
+@shown_option(
     "--ratio",
     type=float,
     default=0.5,
-    show_default=True,
     help="Channels to remove (structured) or target sparsity (magnitude), in (0, 1).",
 )
-@click.option("--finetune-epochs", type=int, default=3, show_default=True)
-@click.option(
+@shown_option("--finetune-epochs", type=int, default=3)
+@choice_option(
     "--scope",
-    type=click.Choice(["layer", "global"]),
+    choices=["layer", "global"],
     default="layer",
-    show_default=True,
     help="Structured: same ratio per layer, or one global threshold.",
 )
-@click.option(
+@choice_option(
     "--criterion",
-    type=click.Choice(["l1", "bn"]),
+    choices=["l1", "bn"],
     default="l1",
-    show_default=True,
     help="Structured: rank channels by filter L1 norm or |BN gamma|.",
 )
 @click.option("--out", help="File name in the run folder [pruned.keras].")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-def prune(source, method, ratio, finetune_epochs, scope, criterion, out, as_json) -> None:
+@json_option()
+def prune(source, as_json, **options) -> None:
     """Make a trained model smaller: remove channels, or zero weights, then fine-tune.
 
     SOURCE is a run folder from `edgecnn train` or a .keras file inside one. Structured
@@ -56,19 +53,12 @@ def prune(source, method, ratio, finetune_epochs, scope, criterion, out, as_json
     """
     from edgecnn.optimize.prune import prune as run_prune
 
-    result = run_prune(
-        source,
-        method=method,
-        ratio=ratio,
-        finetune_epochs=finetune_epochs,
-        scope=scope,
-        criterion=criterion,
-        out=out,
-    )
+    _echo_result(run_prune(source, **options), as_json, _print_prune)
+
+
+def _print_prune(result) -> None:
+    """Before and after, side by side, then where the pruned model went."""
     data = result.to_dict()
-    if as_json:
-        _print_json(data)
-        return
     click.echo(f"{'':<14}{'before':>12}{'after':>12}{'ratio':>8}")
     for key, label in (
         ("params", "params"),
@@ -91,14 +81,11 @@ MODE_HELP = "Variants, comma separated: fp32, fp16, dynamic, int8, int16x8."
 
 @cli.command()
 @click.argument("source", type=click.Path())
-@click.option(
-    "--mode", "modes", multiple=True, default=["fp32,int8"], show_default=True, help=MODE_HELP
-)
-@click.option(
+@shown_option("--mode", "modes", multiple=True, default=["fp32,int8"], help=MODE_HELP)
+@choice_option(
     "--io",
-    type=click.Choice(["int", "float"]),
+    choices=["int", "float"],
     default="int",
-    show_default=True,
     help="Full-integer models: integer or float input/output.",
 )
 @click.option(
@@ -106,19 +93,16 @@ MODE_HELP = "Variants, comma separated: fp32, fp16, dynamic, int8, int16x8."
     type=click.Path(dir_okay=False),
     help="Calibration .npz (see calibration/README.md) [drawn from the run].",
 )
-@click.option(
+@shown_option(
     "--calibration-samples",
     type=int,
     default=300,
-    show_default=True,
     help="Samples drawn class-balanced from the training split.",
 )
 @click.option("--max-drop", type=float, help="int8 accuracy budget, e.g. 0.01 (1 point).")
-@click.option("--board", "boards", multiple=True, help="Check each variant on this board id.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
-def quantize(
-    source, modes, io, calibration, calibration_samples, max_drop, boards, as_json
-) -> None:
+@board_option("Check each variant on this board id.")
+@json_option()
+def quantize(source, io, as_json, **options) -> None:
     """Convert a trained model to TFLite variants and measure what each lost.
 
     SOURCE is a run folder from `edgecnn train` or a .keras file inside one (e.g.
@@ -135,18 +119,12 @@ def quantize(
     from edgecnn.optimize.convert import IOType
     from edgecnn.optimize.quantize import quantize as run_quantize
 
-    result = run_quantize(
-        source,
-        modes=modes,
-        io=IOType(io),
-        calibration=calibration,
-        calibration_samples=calibration_samples,
-        max_drop=max_drop,
-        boards=boards,
-    )
-    if as_json:
-        _print_json(result.to_dict())
-        return
+    result = run_quantize(source, io=IOType(io), **options)
+    _echo_result(result, as_json, _print_quantize)
+
+
+def _print_quantize(result) -> None:
+    """The Keras baseline, then one row per variant with its board checks."""
     click.echo(
         f"Keras model  {result.source_model}: test accuracy {result.keras_accuracy:.4f} "
         f"on {result.test_samples} held-out samples"
@@ -155,14 +133,19 @@ def quantize(
         f"{'variant':<10}{'io':>7}{'size':>11}{'accuracy':>10}{'delta':>9}{'agreement':>11}  file"
     )
     for v in result.variants:
-        click.echo(
-            f"{v.mode:<10}{v.input_dtype:>7}{v.size_bytes / 1024:>9.1f}KB"
-            f"{v.accuracy:>10.4f}{v.delta:>+9.4f}{v.agreement:>11.4f}  {v.path}"
-        )
-        if v.note:
-            click.echo(f"  note: {v.note}")
-        for check in v.boards:
-            arena = f", arena {check.arena_bytes:,} B" if check.arena_bytes else ""
-            verdict = "fits" if check.fits else f"does not fit: {check.reason}"
-            click.echo(f"  {check.board}: {verdict}{arena}")
+        _print_variant(v)
     click.echo(f"report       {result.report_path}")
+
+
+def _print_variant(v) -> None:
+    """One variant's row, its note, and whether it fits each board."""
+    click.echo(
+        f"{v.mode:<10}{v.input_dtype:>7}{v.size_bytes / 1024:>9.1f}KB"
+        f"{v.accuracy:>10.4f}{v.delta:>+9.4f}{v.agreement:>11.4f}  {v.path}"
+    )
+    if v.note:
+        click.echo(f"  note: {v.note}")
+    for check in v.boards:
+        arena = f", arena {check.arena_bytes:,} B" if check.arena_bytes else ""
+        verdict = "fits" if check.fits else f"does not fit: {check.reason}"
+        click.echo(f"  {check.board}: {verdict}{arena}")

@@ -7,10 +7,17 @@ from pathlib import Path
 import click
 
 from edgecnn.cli.base import _print_json, _size_text, cli
+from edgecnn.cli.options import (
+    JSON_TABLE_HELP,
+    board_option,
+    json_option,
+    out_folder_option,
+    threads_option,
+)
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option(JSON_TABLE_HELP)
 @click.pass_context
 def boards(ctx: click.Context, as_json: bool) -> None:
     """List the target boards (boards/*.toml, plus $EDGECNN_BOARDS).
@@ -40,7 +47,7 @@ def boards(ctx: click.Context, as_json: bool) -> None:
 @boards.command()
 @click.option("--rebuild", is_flag=True, help="Rebuild the reference graphs (a minute or two).")
 @click.option("--dry-run", is_flag=True, help="Report only; do not store the coefficients.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option(JSON_TABLE_HELP)
 def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
     """Refit the latency cost model to the boards' published measurements.
 
@@ -82,10 +89,10 @@ def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("model", type=click.Path())
-@click.option("--board", "boards_", multiple=True, required=True, help="Board id (repeatable).")
-@click.option("--threads", type=click.IntRange(min=1), help="Linux boards [all cores].")
+@board_option("Board id (repeatable).", dest="boards_", required=True)
+@threads_option("Linux boards [all cores].")
 @click.option("--ops", "show_ops", is_flag=True, help="Also print the per-op breakdown.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@json_option(JSON_TABLE_HELP)
 def estimate(model, boards_, threads, show_ops, as_json) -> None:
     """Estimate latency, memory and fit of a .tflite on target boards, offline.
 
@@ -132,15 +139,10 @@ def export() -> None:
 @export.command("arduino")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--board", required=True, help="Microcontroller board id (see `edgecnn boards`).")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Folder to write the sketch folder into.",
-)
+@out_folder_option("Folder to write the sketch folder into.", required=True)
 @click.option("--name", "sketch_name", help="Sketch (folder and .ino) name [the model's stem].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing sketch folder.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@json_option()
 def export_arduino_command(model, board, out, sketch_name, overwrite, as_json) -> None:
     """Write an Arduino sketch that runs an int8 MODEL with TensorFlow Lite Micro.
 

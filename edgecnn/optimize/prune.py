@@ -7,24 +7,20 @@ training split, evaluates both on the run's held-out test split and writes
 
 from __future__ import annotations
 
-import gzip
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edgecnn import __version__
-from edgecnn.core import fileio
 from edgecnn.core.console import to_stderr
-from edgecnn.core.errors import BadInputError
+from edgecnn.optimize.prune_output import file_sizes_of, output_paths, write_pruned
 from edgecnn.optimize.pruning import magnitude
 from edgecnn.optimize.pruning.finetune import finetune, sparsity_schedule, training_batches
 from edgecnn.optimize.pruning.options import Criterion, Method, Scope
-from edgecnn.optimize.pruning.result import NOTES, PruneResult, check_options
+from edgecnn.optimize.pruning.result import NOTES, PruneOptions, PruneResult, check_options
 from edgecnn.optimize.pruning.structured import StructuredPlan, apply_plan, plan_structured
 from edgecnn.training import metrics, tfdeps
-from edgecnn.training.modelio import load_keras_model, plain_copy, save_keras_model
+from edgecnn.training.modelio import load_keras_model, plain_copy
 from edgecnn.training.prepare import PreparedData
 from edgecnn.training.rundir import RunDir
 from edgecnn.training.runs import load_run, resolve_source
@@ -33,6 +29,8 @@ from edgecnn.training.train import predict_classes
 from edgecnn.training.trainconfig import TrainConfig
 
 keras = tfdeps.keras()
+
+Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ def prune(
     skip_first: bool = False,
     lr_factor: float = 1.0,
     out: str | None = None,
-    log: Callable[[str], None] | None = None,
+    log: Log | None = None,
 ) -> PruneResult:
     """Prunes the model of a training run, fine-tunes it and writes it into the run folder.
 
@@ -91,49 +89,62 @@ def prune(
         criterion=criterion, max_group_ratio=max_group_ratio, min_weights=min_weights,
         skip_first=skip_first, lr_factor=lr_factor, out=out,
     )  # fmt: skip
-    log = log or to_stderr
+    return _run(_load(source, options), log or to_stderr)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One pruning, loaded and checked before any slow step."""
+
+    options: PruneOptions
+    run: RunDir
+    source_path: Path
+    model_path: Path
+    report_path: Path
+    model: Any  # pruned in place by the magnitude method
+    plan: StructuredPlan | None
+    prepared: PreparedData
+    config: TrainConfig
+
+
+def _load(source: str | Path, options: PruneOptions) -> _Job:
+    """Resolves the run, checks the output name and plans before loading the data."""
     found = resolve_source(source)
     run = found.require_run("pruning")
-    paths = _output_paths(run, found.model_path, options.out)
+    model_path, report_path = output_paths(run, found.model_path, options.out)
     model = load_keras_model(found.model_path)
     plan = _plan(model, options)  # refuses layers it cannot prune before any work is done
     record, prepared = load_run(run)
-    config = TrainConfig.from_dict(record["config"])
+    return _Job(
+        options=options,
+        run=run,
+        source_path=found.model_path,
+        model_path=model_path,
+        report_path=report_path,
+        model=model,
+        plan=plan,
+        prepared=prepared,
+        config=TrainConfig.from_dict(record["config"]),
+    )
+
+
+def _run(job: _Job, log: Log) -> PruneResult:
+    """Measures, prunes and fine-tunes, measures again, then writes model and report."""
     # The rebuilt model's dropout seeds are drawn from the global RNG: seed it first, so a
     # pruning gives the same model whatever ran before it in this process.
-    keras.utils.set_random_seed(config.seed)
-    before = _measure(model, prepared, saved=_file_sizes_of(model))
-    _log_measure(log, found.model_path, before)
-    if plan is not None:
-        pruned, history, rows = _structured(model, plan, prepared, config, options, log)
-    else:
-        pruned, history, rows = _magnitude(model, prepared, config, options, log)
-    after = _measure(pruned, prepared, saved=(0, 0))  # sizes known once written
-    if plan is not None:
+    keras.utils.set_random_seed(job.config.seed)
+    before = _measure(job.model, job.prepared, saved=file_sizes_of(job.model))
+    _log_measure(log, job.source_path, before)
+    pruned, history, rows = _apply(job, log)
+    after = _measure(pruned, job.prepared, saved=(0, 0))  # sizes known once written
+    if job.plan is not None:
         rows = [row | _macs_of(row["name"], before, after) for row in rows]
-    result = _write(pruned, _result(options, run, found, paths, before, after, rows), history)
-    _log_measure(log, paths[0], after)
+    result = write_pruned(pruned, _result(job, before, after, rows), history)
+    _log_measure(log, job.model_path, after)
     return result
 
 
-def _output_paths(run: RunDir, source: Path, out: str) -> tuple[Path, Path]:
-    """The pruned model's path in the run folder and its report's path."""
-    if Path(out).name != out or not out.endswith(".keras") or out.startswith("."):
-        raise BadInputError(
-            f"out must be a plain .keras file name such as pruned-0.5.keras (it is written "
-            f"into the run folder); got {out!r}"
-        )
-    target = run.root / out
-    if out == run.model.name or target.resolve() == source.resolve():
-        raise BadInputError(
-            f"out {out!r} would overwrite the model being pruned; choose another name"
-        )
-    stem = out[: -len(".keras")]
-    report = f"prune{stem[len('pruned') :]}" if stem.startswith("pruned") else f"prune-{stem}"
-    return target, run.root / f"{report}.json"
-
-
-def _plan(model: Any, options: Any) -> StructuredPlan | None:
+def _plan(model: Any, options: PruneOptions) -> StructuredPlan | None:
     if options.method != Method.STRUCTURED:
         return None
     return plan_structured(
@@ -142,7 +153,7 @@ def _plan(model: Any, options: Any) -> StructuredPlan | None:
     )  # fmt: skip
 
 
-def _log_measure(log: Callable[[str], None], path: Path, measure: _Measure) -> None:
+def _log_measure(log: Log, path: Path, measure: _Measure) -> None:
     log(f"{path}: {measure.params:,} params, {measure.macs:,} MACs, "
         f"test accuracy {measure.accuracy:.4f}")  # fmt: skip
 
@@ -160,35 +171,43 @@ def _measure(model: Any, prepared: PreparedData, *, saved: tuple[int, int]) -> _
     )
 
 
-def _structured(model, plan, prepared, config, options, log) -> tuple[Any, dict, list[dict]]:
-    thin = apply_plan(model, plan)
-    history = _finetune(thin, prepared, config, options, log, callbacks=())
-    return plain_copy(thin), history, plan.layers()
+def _apply(job: _Job, log: Log) -> tuple[Any, dict, list[dict]]:
+    """(pruned and fine-tuned model, fine-tuning history, per-layer report rows)."""
+    if job.plan is not None:
+        return _structured(job, log)
+    return _magnitude(job, log)
 
 
-def _magnitude(model, prepared, config, options, log) -> tuple[Any, dict, list[dict]]:
-    """Prunes ``model`` in place and returns its stripped copy."""
+def _structured(job: _Job, log: Log) -> tuple[Any, dict, list[dict]]:
+    thin = apply_plan(job.model, job.plan)
+    history = _finetune(job, thin, log, callbacks=())
+    return plain_copy(thin), history, job.plan.layers()
+
+
+def _magnitude(job: _Job, log: Log) -> tuple[Any, dict, list[dict]]:
+    """Prunes ``job.model`` in place and returns its stripped copy."""
+    options, model = job.options, job.model
     targets, skipped = magnitude.find_targets(
         model, min_weights=options.min_weights, skip_first=options.skip_first
     )
-    batches = training_batches(prepared, config)
+    batches = training_batches(job.prepared, job.config)
     schedule = sparsity_schedule(options.ratio, steps=len(batches) * options.finetune_epochs)
     pruning = magnitude.MagnitudePruning(targets, schedule)
-    history = _finetune(model, prepared, config, options, log, callbacks=(pruning,),
-                        batches=batches)  # fmt: skip
+    history = _finetune(job, model, log, callbacks=(pruning,), batches=batches)
     # Lands exactly on the target, also when fine-tuning was too short (or off) to get there.
     magnitude.prune_once(targets, options.ratio)
     stripped = magnitude.strip_pruning(model)
     return stripped, history, magnitude.sparsity_report(stripped, targets, skipped)
 
 
-def _finetune(model, prepared, config, options, log, *, callbacks, batches=None) -> dict:
+def _finetune(job: _Job, model: Any, log: Log, *, callbacks, batches=None) -> dict:
+    options, config = job.options, job.config
     if options.finetune_epochs:
         log(f"fine-tuning {options.finetune_epochs} epochs at lr {config.lr * options.lr_factor:g}")
     return finetune(
         model,
-        batches=batches or training_batches(prepared, config),
-        prepared=prepared,
+        batches=batches or training_batches(job.prepared, config),
+        prepared=job.prepared,
         config=config,
         epochs=options.finetune_epochs,
         lr=config.lr * options.lr_factor,
@@ -204,15 +223,17 @@ def _macs_of(name: str, before: _Measure, after: _Measure) -> dict[str, int]:
     }
 
 
-def _result(options, run, found, paths, before, after, rows) -> PruneResult:
+def _result(job: _Job, before: _Measure, after: _Measure, rows: list[dict]) -> PruneResult:
+    """The result before writing (``write_pruned`` adds the written model's sizes)."""
+    options = job.options
     sparsity = magnitude.overall_sparsity(rows) if options.method == Method.MAGNITUDE else None
     return PruneResult(
         method=str(options.method),
         ratio=options.ratio,
-        run_dir=str(run.root),
-        source_path=str(found.model_path),
-        model_path=str(paths[0]),
-        report_path=str(paths[1]),
+        run_dir=str(job.run.root),
+        source_path=str(job.source_path),
+        model_path=str(job.model_path),
+        report_path=str(job.report_path),
         params_before=before.params,
         params_after=after.params,
         macs_before=before.macs,
@@ -229,35 +250,3 @@ def _result(options, run, found, paths, before, after, rows) -> PruneResult:
         options=options.to_dict(),
         note=NOTES[options.method],
     )
-
-
-def _file_sizes_of(model: Any) -> tuple[int, int]:
-    """(bytes, gzip bytes) of the model saved without optimizer state."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = save_keras_model(plain_copy(model), Path(tmp) / "model.keras")
-        return _sizes(path)
-
-
-def _sizes(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    return len(data), len(gzip.compress(data, compresslevel=9))
-
-
-def _write(model: Any, result: PruneResult, history: dict) -> PruneResult:
-    """Saves the model, then the report that marks it complete; returns the final result.
-
-    A failure after the model is saved removes it again: never a model without its report.
-    """
-    model_path, report_path = Path(result.model_path), Path(result.report_path)
-    report_path.unlink(missing_ok=True)  # a stale report must not describe the new model
-    save_keras_model(model, model_path)
-    try:
-        size, packed = _sizes(model_path)
-        final = PruneResult(**{**result.__dict__, "size_bytes_after": size,
-                               "gzip_bytes_after": packed})  # fmt: skip
-        report = final.to_dict() | {"edgecnn_version": __version__, "history": history}
-        fileio.write_json(report_path, report)
-    except BaseException:
-        model_path.unlink(missing_ok=True)
-        raise
-    return final

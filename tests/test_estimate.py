@@ -8,6 +8,8 @@ from click.testing import CliRunner
 from edgecnn.cli import cli
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
+from edgecnn.device import opgraph
+from edgecnn.device.interpreter import interpreter_class, without_delegates
 from edgecnn.optimize.convert import Mode, convert
 from edgecnn.targets.boards import get_board
 from edgecnn.targets.calibrate.boardfit import calibrate, fit
@@ -20,6 +22,12 @@ from edgecnn.training.summary import summarize
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INT8 = FIXTURES / "digits-lenet5-int8.tflite"
+
+
+def interpreter_for(data: bytes):
+    interpreter = interpreter_class()(model_content=data, **without_delegates())
+    interpreter.allocate_tensors()
+    return interpreter
 
 
 @pytest.mark.parametrize(
@@ -35,11 +43,15 @@ INT8 = FIXTURES / "digits-lenet5-int8.tflite"
     ],
 )
 def test_tflite_macs_per_op_equal_the_keras_count(family, shape):
+    """Also: the ops read from the flatbuffer are the ones LiteRT's interpreter lists."""
     model = build_model(family, input_shape=shape, num_classes=5, seed=0)
     calibration = np.random.default_rng(0).random((4, *shape), dtype=np.float32)
     for mode in (Mode.FP32, Mode.INT8):
-        graph = read_graph(convert(model, mode, calibration=calibration))
+        data = convert(model, mode, calibration=calibration)
+        graph = read_graph(data)
         assert graph.macs == summarize(model).total_macs, (family, mode)
+        from_interpreter = opgraph.ops_from_interpreter(interpreter_for(data))
+        assert opgraph.read_ops(data) == from_interpreter, (family, mode)
 
 
 def test_estimate_on_linux_and_mcu_boards():

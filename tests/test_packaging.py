@@ -39,11 +39,21 @@ def test_the_wheel_holds_every_board_file_and_the_cost_model(wheel):
     assert in_wheel == shipped
 
 
-def test_an_installed_wheel_knows_the_boards_of_the_checkout(wheel, tmp_path):
-    site = tmp_path / "site"
+@pytest.fixture(scope="module")
+def site(wheel, tmp_path_factory) -> Path:
+    """The wheel installed into a folder of its own, its package made read-only."""
+    site = tmp_path_factory.mktemp("site")
     install = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
                "--target", str(site), str(wheel)]  # fmt: skip
     subprocess.run(install, check=True, capture_output=True, timeout=300)
+    for folder in (site / "edgecnn" / "_boards", site / "edgecnn"):
+        folder.chmod(0o555)  # as in a system site-packages (root ignores it; others do not)
+    yield site
+    for folder in (site / "edgecnn", site / "edgecnn" / "_boards"):
+        folder.chmod(0o755)
+
+
+def test_an_installed_wheel_knows_the_boards_of_the_checkout(site, tmp_path):
     script = (
         "import json, edgecnn, edgecnn.targets.boards as b, edgecnn.targets.costmodel as c; "
         "print(json.dumps([edgecnn.__file__, b.known_board_ids(), c.COST_MODEL_PATH.is_file()]))"
@@ -56,3 +66,22 @@ def test_an_installed_wheel_knows_the_boards_of_the_checkout(wheel, tmp_path):
     assert Path(module).is_relative_to(site)
     assert boards == sorted(p.stem for p in (ROOT / "boards").glob("*.toml"))
     assert has_cost_model
+
+
+def test_calibrate_on_an_installed_wheel_writes_to_the_user_folder(site, tmp_path):
+    """Before: the refit went into site-packages (a PermissionError traceback there)."""
+    shipped = site / "edgecnn" / "_boards" / "cost-model.json"
+    before = shipped.read_bytes(), shipped.stat().st_mtime_ns
+    env = {**os.environ, "PYTHONPATH": str(site), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    env.pop("EDGECNN_BOARDS", None)
+    command = [sys.executable, "-m", "edgecnn", "boards", "calibrate"]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-1000:]
+    refit = tmp_path / "config" / "edgecnn" / "cost-model.json"
+    assert f"stored {refit}" in done.stdout and refit.is_file()
+    assert (shipped.read_bytes(), shipped.stat().st_mtime_ns) == before
+    script = "import edgecnn.targets.costmodel as c; print(c.cost_model_path())"
+    used = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=True, timeout=120)  # fmt: skip
+    assert used.stdout.strip() == str(refit)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from edgecnn.cli.base import _print_json, _size_text, cli
+from edgecnn.cli.base import _print_json, _shape, _size_text, cli
 from edgecnn.cli.options import (
     JSON_TABLE_HELP,
     board_option,
@@ -21,6 +21,9 @@ from edgecnn.cli.options import (
 @click.pass_context
 def boards(ctx: click.Context, as_json: bool) -> None:
     """List the target boards (boards/*.toml, plus $EDGECNN_BOARDS).
+
+    Every board file in $EDGECNN_BOARDS must load (a broken one is an error, exit 2); a
+    file there with a shipped board's id replaces that board.
 
     \b
     Examples:
@@ -52,7 +55,10 @@ def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
     """Refit the latency cost model to the boards' published measurements.
 
     Prints each [[measured]] point against the fitted estimate and against a fit that left
-    that point out (leave-one-out), and the median error per board family.
+    that point out (leave-one-out), and the median error per board family. The refit is
+    stored as cost-model.json in $EDGECNN_BOARDS, else in the user config folder
+    (~/.config/edgecnn), never in the installed package; `edgecnn estimate` then uses it
+    instead of the shipped fit (delete it to go back).
 
     \b
     Example:
@@ -84,7 +90,7 @@ def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
     for line in report.skipped:
         click.echo(f"skipped {line}")
     if not dry_run:
-        click.echo(f"stored {report.path}")
+        click.echo(f"stored {report.path} (estimates use it; delete it for the shipped fit)")
 
 
 @cli.command()
@@ -92,22 +98,27 @@ def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
 @board_option("Board id (repeatable).", dest="boards_", required=True)
 @threads_option("Linux boards [all cores].")
 @click.option("--ops", "show_ops", is_flag=True, help="Also print the per-op breakdown.")
+@click.option(
+    "--input-shape", callback=_shape, help="Size a dynamic-input model, e.g. 224x224x3."
+)
 @json_option(JSON_TABLE_HELP)
-def estimate(model, boards_, threads, show_ops, as_json) -> None:
+def estimate(model, boards_, threads, show_ops, input_shape, as_json) -> None:
     """Estimate latency, memory and fit of a .tflite on target boards, offline.
 
     Latency comes from each board's cost model, op by op; on microcontrollers the tensor
     arena and op support come from allocating the model in TFLite Micro. `basis` says
     whether the board's coefficients were fitted to published measurements or are priors.
+    A model whose input sizes are dynamic (None x None x 3) needs --input-shape.
 
     \b
     Examples:
       edgecnn estimate runs/digits/model-int8.tflite --board rpi-zero-2w --board rpi-pico
       edgecnn estimate model-int8.tflite --board arduino-nano-33-ble-sense --ops --json
+      edgecnn estimate mobilenet-fp32.tflite --board rpi-4b --input-shape 224x224x3
     """
     from edgecnn.targets.estimate import estimate as run_estimate
 
-    rows = run_estimate(model, boards=list(boards_), threads=threads)
+    rows = run_estimate(model, boards=list(boards_), threads=threads, input_shape=input_shape)
     if as_json:
         _print_json([r.to_dict() for r in rows])
         return

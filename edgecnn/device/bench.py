@@ -47,12 +47,21 @@ class BenchResult:
 
 
 def benchmark(
-    path: str | os.PathLike, *, threads: int | None = None, runs: int = 100, warmup: int = 10
+    path: str | os.PathLike,
+    *,
+    threads: int | None = None,
+    runs: int = 100,
+    warmup: int = 10,
+    input_shape: tuple[int, ...] | None = None,
 ) -> BenchResult:
     """Loads a .tflite, times its first inference, warms up, then times ``runs`` invokes.
 
+    Args:
+        input_shape: the sizes (without the batch) to run a dynamic-input model at.
+
     Raises:
-        BadInputError: a missing or invalid model file, or non-positive counts.
+        BadInputError: a missing or invalid model file, non-positive counts, a dynamic
+            input without ``input_shape``.
     """
     if runs < 1 or warmup < 0:
         raise BadInputError(f"--runs ({runs}) must be >= 1 and --warmup ({warmup}) >= 0")
@@ -61,7 +70,7 @@ def benchmark(
         raise BadInputError(f"model file {path} does not exist")
     mode, accuracy = _from_manifest(path)
     started = time.perf_counter_ns()
-    model = TFLiteModel(path, threads=threads)
+    model = TFLiteModel(path, threads=threads, input_shape=input_shape)
     init_ms = (time.perf_counter_ns() - started) / 1e6
     sample = sample_input(model)
     times = _timed_invokes(model, sample, 1 + warmup + runs)

@@ -15,6 +15,7 @@ import numpy as np
 from edgecnn.core.errors import BadInputError, MissingDependencyError
 from edgecnn.core.nativeio import quiet_native_stderr
 from edgecnn.device import opgraph
+from edgecnn.device.inputshape import size_input
 
 
 def interpreter_class() -> type:
@@ -111,9 +112,16 @@ class TFLiteModel:
     Args:
         model: a path to a .tflite file or its bytes.
         threads: interpreter threads; None lets LiteRT decide.
+        input_shape: sizes (without the batch) for a model whose input is dynamic.
     """
 
-    def __init__(self, model: str | os.PathLike | bytes, *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model: str | os.PathLike | bytes,
+        *,
+        threads: int | None = None,
+        input_shape: tuple[int, ...] | None = None,
+    ) -> None:
         cls = interpreter_class()
         try:
             with quiet_native_stderr():  # LiteRT logs its delegate choice on every load
@@ -121,6 +129,7 @@ class TFLiteModel:
                     self.interpreter = cls(model_content=bytes(model), num_threads=threads)
                 else:
                     self.interpreter = cls(model_path=os.fspath(model), num_threads=threads)
+                size_input(self.interpreter, input_shape)
                 self.interpreter.allocate_tensors()
         except ValueError as exc:
             raise BadInputError(f"not a valid .tflite model: {str(exc).splitlines()[0]}") from None

@@ -11,12 +11,19 @@ from dataclasses import dataclass
 
 from edgecnn.targets.boards import Board
 from edgecnn.targets.graph import GraphCost, read_graph
-from edgecnn.targets.micro import check_micro
+from edgecnn.targets.micro import MicroCheck, check_micro
 
 # TFLM's interpreter, allocator and error reporting compile to roughly 30-40 KiB on Cortex-M
 # (-Os); each kernel adds a few KiB (CMSIS-NN conv kernels more). An estimate, not a build.
 RUNTIME_CODE_BYTES = 36 * 1024
 KERNEL_CODE_BYTES = 6 * 1024
+# TFLite Micro plans its arena from the shapes stored in the file; it cannot resize inputs.
+DYNAMIC_ON_MCU = MicroCheck(
+    ok=False,
+    arena_bytes=None,
+    problem="the input shape is dynamic; TFLite Micro needs a model converted with a fixed "
+    "input shape (edgecnn quantize converts at a fixed shape)",
+)
 
 
 def kernel_code_bytes(op_names: set[str]) -> int:
@@ -65,8 +72,8 @@ def check_on_boards(
     """
     micro, flash = None, 0
     if any(b.is_mcu for b in boards):
-        micro = check_micro(tflite)
         graph = graph or read_graph(tflite)
+        micro = DYNAMIC_ON_MCU if graph.dynamic_input else check_micro(tflite)
         flash = len(tflite) + kernel_code_bytes({op.name for op in graph.ops})
     return [_verdict(len(tflite), mode, b, micro, flash) for b in boards]
 

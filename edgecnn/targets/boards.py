@@ -1,11 +1,15 @@
 """Board profiles: ``boards/<id>.toml`` loaded into frozen dataclasses, strictly checked.
 
-A user adds a board by writing one TOML file; a missing or wrong-typed key is reported
-with the file and the key. Set ``EDGECNN_BOARDS`` to a folder of extra board files.
+A user adds a board by writing one TOML file; a missing, wrong-typed or impossible key
+(``clock_mhz = 0``) is reported with the file, the key and the value. Set
+``EDGECNN_BOARDS`` to a folder of extra board files: whenever boards are looked up, that
+folder must exist and every board file in it must load, so a typo there is an error, not a
+board quietly missing (or a shipped board quietly used in its place).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -22,6 +26,7 @@ else:  # pragma: no cover - Python 3.10
 
 # A link to the top-level boards/ in a checkout, the folder itself in an installed wheel.
 BUILTIN_DIR = Path(__file__).resolve().parents[1] / "_boards"
+BOARDS_ENV = "EDGECNN_BOARDS"
 
 
 class BoardKind(StrEnum):
@@ -92,10 +97,54 @@ class Board:
 
 
 def board_dirs() -> list[Path]:
-    """Folders searched for board files: EDGECNN_BOARDS first, then the shipped ones."""
-    extra = os.environ.get("EDGECNN_BOARDS")
-    dirs = [Path(extra)] if extra else []
-    return dirs + ([BUILTIN_DIR] if BUILTIN_DIR.is_dir() else [])
+    """Folders searched for board files: EDGECNN_BOARDS first, then the shipped ones.
+
+    Raises:
+        BadInputError: EDGECNN_BOARDS is not a readable folder, or a file in it does not load.
+    """
+    extra = _user_board_folder()
+    return ([extra] if extra else []) + ([BUILTIN_DIR] if BUILTIN_DIR.is_dir() else [])
+
+
+def user_dir() -> Path:
+    """Where edgecnn keeps a user's board data (the cost-model refit).
+
+    ``EDGECNN_BOARDS`` when set, else the platform's config folder: ``$XDG_CONFIG_HOME/edgecnn``
+    (``~/.config/edgecnn``), ``~/Library/Application Support/edgecnn`` on macOS,
+    ``%APPDATA%\\edgecnn`` on Windows. Never the installed package, which may be read-only.
+    """
+    extra = os.environ.get(BOARDS_ENV)
+    if extra:
+        return Path(extra)
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Application Support")
+    else:  # XDG: a relative XDG_CONFIG_HOME is invalid and is ignored
+        xdg = os.environ.get("XDG_CONFIG_HOME", "")
+        base = xdg if os.path.isabs(xdg) else str(Path.home() / ".config")
+    return Path(base) / "edgecnn"
+
+
+def _user_board_folder() -> Path | None:
+    """EDGECNN_BOARDS, checked: a readable folder whose board files all load."""
+    extra = os.environ.get(BOARDS_ENV)
+    if not extra:
+        return None
+    folder = Path(extra)
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix == ".toml")
+    except OSError as exc:
+        problem = "not a folder" if folder.exists() else "not a folder (it does not exist)"
+        if folder.is_dir():
+            problem = f"not readable ({exc.strerror})"
+        raise BadInputError(
+            f"{BOARDS_ENV}={extra} is {problem}; point it at a folder of board .toml files "
+            "or unset it"
+        ) from None
+    for path in files:
+        load_board_file(path)
+    return folder
 
 
 def list_boards() -> list[Board]:
@@ -149,11 +198,11 @@ def load_board_file(path: Path) -> Board:
         runtime=read.get("runtime", str),
         kernels=read.get("kernels", str),
         core=cpu.get("core", str),
-        clock_mhz=cpu.get("clock_mhz", float),
-        cores=cpu.get("cores", int),
+        clock_mhz=cpu.positive("clock_mhz", float),
+        cores=cpu.positive("cores", int),
         features=tuple(cpu.get("features", list, default=[])),
-        ram_bytes=int(memory.get("ram_kib", float) * 1024),
-        flash_bytes=_kib(memory.get("flash_kib", float, default=None)),
+        ram_bytes=int(memory.positive("ram_kib", float) * 1024),
+        flash_bytes=_kib(memory.positive("flash_kib", float, default=None)),
         measured=tuple(_measurement(read, i, m) for i, m in enumerate(read.array("measured"))),
         path=str(path),
     )
@@ -178,8 +227,8 @@ def _measurement(read: _Reader, index: int, data: Any) -> Measurement:
         macs=item.get("macs", int, default=None),
         dtype=item.get("dtype", str),
         runtime=item.get("runtime", str),
-        threads=item.get("threads", int),
-        latency_ms=item.get("latency_ms", float),
+        threads=item.positive("threads", int),
+        latency_ms=item.positive("latency_ms", float),
         source=item.get("source", str),
         confidence=item.get("confidence", str, default="primary"),
     )
@@ -207,6 +256,18 @@ class _Reader:
         if not (isinstance(value, kind) and not isinstance(value, bool)) and not numeric:
             raise BadInputError(f"{self._where(key)} must be {kind.__name__}, got {value!r}")
         return float(value) if numeric else value
+
+    def positive(self, key: str, kind: type, default: Any = _MISSING) -> Any:
+        """A number a board cannot do without: a float above 0 (finite), an int at least 1."""
+        value = self.get(key, kind, default)
+        if key not in self.data:
+            return value
+        if kind is int and value < 1:
+            raise BadInputError(f"{self._where(key)} is {value!r}; it must be at least 1")
+        if kind is float and not (math.isfinite(value) and value > 0):
+            raw = self.data[key]
+            raise BadInputError(f"{self._where(key)} is {raw!r}; it must be greater than 0")
+        return value
 
     def choice(self, key: str, enum: type[StrEnum]) -> Any:
         value = self.get(key, str)

@@ -6,19 +6,25 @@
 ``E`` (MACs per cycle) belongs to a *group*: the CPU core and dtype on Linux boards
 (XNNPACK, measured at 4 threads), the kernel library, core and dtype on microcontrollers.
 ``depthwise_factor`` and ``op_overhead`` are shared by each family (linux, mcu). Fitted
-values live in ``boards/cost-model.json`` (``edgecnn boards calibrate``); groups without a
-published point fall back to priors from shared/reference (and say so).
+values ship in ``boards/cost-model.json``; ``edgecnn boards calibrate`` stores a user's refit
+in the user folder (:func:`edgecnn.targets.boards.user_dir`), which then wins over the
+shipped fit. Groups without a published point fall back to priors from shared/reference
+(and say so).
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgecnn.core import fileio
-from edgecnn.targets.boards import BUILTIN_DIR, Board
+from edgecnn.core.errors import BadInputError
+from edgecnn.targets.boards import BUILTIN_DIR, Board, user_dir
 
-COST_MODEL_PATH = BUILTIN_DIR / "cost-model.json"
+COST_MODEL_NAME = "cost-model.json"
+COST_MODEL_PATH = BUILTIN_DIR / COST_MODEL_NAME  # the shipped fit (read-only when installed)
 PUBLISHED_THREADS = 4  # the Raspberry Pi reference figures ran XNNPACK on all four cores
 PARALLEL_FRACTION = 0.9  # Amdahl's law for --threads other than 4 (assumed, not fitted)
 
@@ -89,11 +95,54 @@ class Coefficients:
         )
 
 
-def load_coefficients(path: Path = COST_MODEL_PATH) -> Coefficients:
-    """The stored fitted coefficients, or the priors when no fit was stored."""
+def user_cost_model_path() -> Path:
+    """Where ``edgecnn boards calibrate`` stores a user's refit."""
+    return user_dir() / COST_MODEL_NAME
+
+
+def cost_model_path() -> Path:
+    """The cost model in use: the user's refit when there is one, else the shipped fit."""
+    user = user_cost_model_path()
+    return user if user.is_file() else COST_MODEL_PATH
+
+
+def read_cost_model(path: Path) -> dict:
+    """A stored cost model (``features`` and ``coefficients``), checked.
+
+    Raises:
+        BadInputError: not JSON, or coefficients missing or not positive numbers.
+    """
+    try:
+        data = fileio.read_json(path)
+        coefficients = Coefficients.from_dict(data["coefficients"])
+        _check(coefficients)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        problem = (
+            f"bad JSON ({exc.msg})" if isinstance(exc, json.JSONDecodeError)
+            else f"no {exc.args[0]!r} entry" if isinstance(exc, KeyError)
+            else exc
+        )
+        raise BadInputError(
+            f"cost model {path} is damaged: {problem}; rerun edgecnn boards calibrate "
+            "(or delete it to use the shipped fit)"
+        ) from None
+    return data
+
+
+def _check(c: Coefficients) -> None:
+    values = [*c.groups.values()]
+    for family in FAMILY_PRIORS:
+        values += [c.families[family][k] for k in FAMILY_PRIORS[family]]
+    if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in values):
+        raise ValueError("every coefficient must be a number greater than 0")
+
+
+def load_coefficients(path: Path | None = None) -> Coefficients:
+    """The coefficients in use (see :func:`cost_model_path`), or the priors when none exist."""
+    path = path or cost_model_path()
     if not path.exists():
         return Coefficients.priors()
-    return Coefficients.from_dict(fileio.read_json(path)["coefficients"])
+    return Coefficients.from_dict(read_cost_model(path)["coefficients"])
 
 
 def group_key(board: Board, dtype: str, kernels: str | None = None) -> str:

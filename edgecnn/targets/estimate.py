@@ -68,11 +68,16 @@ def estimate(
     boards: list[str],
     threads: int | None = None,
     coefficients: Coefficients | None = None,
+    input_shape: tuple[int, ...] | None = None,
 ) -> list[BoardEstimate]:
     """Estimates ``model_path`` on each board id.
 
+    Args:
+        input_shape: the sizes (without the batch) to estimate a dynamic-input model at.
+
     Raises:
-        BadInputError: no boards, an unknown board, a missing or invalid .tflite.
+        BadInputError: no boards, an unknown board, a missing or invalid .tflite, a dynamic
+            input without ``input_shape``.
     """
     if not boards:
         raise BadInputError("name at least one --board (edgecnn boards lists them)")
@@ -83,7 +88,7 @@ def estimate(
     if not path.is_file():
         raise BadInputError(f"model file {path} does not exist")
     data = path.read_bytes()
-    graph = read_graph(data)
+    graph = read_graph(data, input_shape=input_shape)
     coefficients = coefficients or load_coefficients()
     checks = check_on_boards(data, mode=graph.dtype, boards=targets, graph=graph)
     return [

@@ -14,6 +14,7 @@ import numpy as np
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.nativeio import quiet_native_stderr
+from edgecnn.device.inputshape import is_dynamic, size_input
 from edgecnn.device.interpreter import interpreter_class, without_delegates
 from edgecnn.device.opgraph import OpDetails, read_ops
 
@@ -50,11 +51,16 @@ class OpCost:
 
 @dataclass(frozen=True)
 class GraphCost:
-    """All ops of a model and their totals."""
+    """All ops of a model and their totals.
+
+    ``dynamic_input`` is True when the file leaves input sizes open (read at --input-shape):
+    its counts hold for that size only, and TFLite Micro cannot run it.
+    """
 
     ops: tuple[OpCost, ...]
     model_bytes: int
     tensor_bytes: int
+    dynamic_input: bool = False
 
     @property
     def macs(self) -> int:
@@ -84,17 +90,25 @@ class GraphCost:
         }
 
 
-def read_graph(model: str | os.PathLike | bytes) -> GraphCost:
+def read_graph(
+    model: str | os.PathLike | bytes, *, input_shape: tuple[int, ...] | None = None
+) -> GraphCost:
     """Reads a .tflite (path or bytes) into per-op costs.
 
+    Args:
+        model: the .tflite file or its bytes.
+        input_shape: the sizes (without the batch) to read a dynamic-input model at.
+
     Raises:
-        BadInputError: not a valid .tflite file.
+        BadInputError: not a valid .tflite file; a dynamic input without ``input_shape``
+            or an ``input_shape`` that does not fit the model.
     """
     data = model if isinstance(model, bytes | bytearray) else _read(model)
     resolver = without_delegates()
     try:
         with quiet_native_stderr():
             interpreter = interpreter_class()(model_content=bytes(data), **resolver)
+            size_input(interpreter, input_shape)
             interpreter.allocate_tensors()
     except ValueError as exc:
         raise BadInputError(f"not a valid .tflite model: {str(exc).splitlines()[0]}") from None
@@ -103,7 +117,7 @@ def read_graph(model: str | os.PathLike | bytes) -> GraphCost:
     constant = _constant_tensors(interpreter, op_list, tensors)
     ops = tuple(_op_cost(i, op, tensors, constant) for i, op in enumerate(op_list))
     tensor_bytes = sum(_nbytes(t) for i, t in tensors.items() if i not in constant)
-    return GraphCost(ops=ops, model_bytes=len(data), tensor_bytes=tensor_bytes)
+    return GraphCost(ops, len(data), tensor_bytes, dynamic_input=is_dynamic(interpreter))
 
 
 def _read(path: str | os.PathLike) -> bytes:

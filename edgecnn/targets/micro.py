@@ -7,16 +7,24 @@ kernels.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 
 from edgecnn.core import optional
-from edgecnn.core.nativeio import capture_fd
+from edgecnn.targets.microchild import ARENA_RESOLUTION, FIRST_ARENA_GUESS, Search
 
-# Larger than any MCU's RAM: a model that fails here fails for a reason other than size.
-FIRST_ARENA_GUESS = 16 * 1024 * 1024
-# TFLM aligns arena allocations to 16 bytes; finer bisection would only chase alignment.
-ARENA_RESOLUTION = 16
+__all__ = ["ARENA_RESOLUTION", "FIRST_ARENA_GUESS", "MicroCheck", "check_micro"]
+
+# The child that runs the allocations (a module attribute so tests can make it crash).
+CHILD_CODE = "from edgecnn.targets.microchild import main; main()"
+CHILD_TIMEOUT_S = 300
+# One child per check, plus one per crash; a search has at most about 22 steps.
+MAX_CHILDREN = 32
 
 
 @dataclass(frozen=True)
@@ -41,31 +49,71 @@ class MicroCheck:
 def check_micro(tflite: bytes) -> MicroCheck:
     """Allocates ``tflite`` in TFLite Micro; reports the smallest arena that works, or why not.
 
-    The arena is found by bisection on real allocations: TFLM lays out a tight arena
-    differently from a roomy one, so the allocator's own report of a roomy arena is not the
-    size a board needs.
+    The arena is found by bisection on real allocations (after trying about what a roomy
+    arena used): TFLM lays out a tight arena differently from a roomy one, so the
+    allocator's own report of a roomy arena is not the size a board needs. The allocations
+    run in a child process (:mod:`edgecnn.targets.microchild`), because TFLM crashes
+    (SIGSEGV) in some arenas too small for a model instead of refusing them: such a crash
+    counts as "does not fit" and a new child goes on from there; a crash in the roomy first
+    arena is the problem reported.
+
+    Raises:
+        MissingDependencyError: tflite-micro is not installed.
     """
-    runtime = optional.require(
-        "tflite_micro.python.tflite_micro.runtime", extra="mcu", package="tflite-micro"
-    )
-    ok, log = _allocates(runtime, tflite, FIRST_ARENA_GUESS)
-    if not ok:
-        return MicroCheck(ok=False, arena_bytes=None, problem=_problem(log))
-    low, high = 0, FIRST_ARENA_GUESS  # invariant: low fails (or is 0), high allocates
-    while high - low > ARENA_RESOLUTION:
-        middle = (low + high) // 2
-        low, high = (low, middle) if _allocates(runtime, tflite, middle)[0] else (middle, high)
-    return MicroCheck(ok=True, arena_bytes=high)
+    if importlib.util.find_spec("tflite_micro") is None:
+        optional.require("tflite_micro", extra="mcu", package="tflite-micro")
+    search, problem = Search(), ""
+    for _ in range(MAX_CHILDREN):
+        problem = _run_child(tflite, search)
+        if problem or search.finished:
+            break
+    problem = problem or (_problem(search.log) if search.log else "")
+    if problem or not search.finished:
+        problem = problem or "TFLite Micro kept crashing while sizing the arena"
+        return MicroCheck(ok=False, arena_bytes=None, problem=problem)
+    return MicroCheck(ok=True, arena_bytes=search.high)
 
 
-def _allocates(runtime, tflite: bytes, arena: int) -> tuple[bool, str]:
-    with capture_fd(2) as errors, capture_fd(1):
-        try:
-            runtime.Interpreter.from_bytes(tflite, arena_size=arena)
-            ok = True
-        except RuntimeError:
-            ok = False
-    return ok, errors.text
+def _run_child(tflite: bytes, search: Search) -> str:
+    """Goes on with ``search`` in a child, updating it; returns a problem, or "" if none."""
+    command = [sys.executable, "-c", CHILD_CODE, search.to_json()]
+    try:
+        proc = subprocess.run(command, input=tflite, capture_output=True, timeout=CHILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return f"TFLite Micro did not allocate the model within {CHILD_TIMEOUT_S} s"
+    trying = None
+    for line in proc.stdout.decode("utf-8", errors="replace").splitlines():
+        event = json.loads(line) if line.startswith("{") else {}
+        if "try" in event:
+            trying = event["try"]
+        elif "arena" in event:
+            search.apply(event)
+            trying = None
+    if proc.returncode < 0:
+        return _crashed(search, trying, _signal_name(-proc.returncode))
+    if not search.finished:
+        errors = proc.stderr.decode("utf-8", errors="replace").strip().splitlines()
+        return f"the TFLite Micro check failed: {errors[-1] if errors else 'no output'}"
+    return ""
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _crashed(search: Search, arena: int | None, name: str) -> str:
+    if arena is None:
+        return f"TFLite Micro crashed ({name}) while loading the model"
+    if search.high is None:
+        return (
+            f"TFLite Micro crashed ({name}) allocating the model in a {arena:,} B arena; "
+            "it cannot run this model"
+        )
+    search.apply({"arena": arena, "ok": False})  # crashes hit arenas too small for the model
+    return ""
 
 
 def _problem(log: str) -> str:

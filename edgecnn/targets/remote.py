@@ -28,6 +28,7 @@ from pathlib import Path
 
 from edgecnn.core.errors import BadInputError, MissingDependencyError, RunFailedError
 from edgecnn.core.manifest import manifest_path
+from edgecnn.core.shapes import format_shape
 from edgecnn.device.bench import BenchResult
 
 # BatchMode: never prompt for a password or a host key, fail instead (exit 255).
@@ -107,6 +108,7 @@ def benchmark_remote(
     ssh_options: Iterable[str] = (),
     remote_edgecnn: str = "edgecnn",
     timeout: float = 600.0,
+    input_shape: tuple[int, ...] | None = None,
 ) -> list[RemoteBenchResult]:
     """Runs ``edgecnn benchmark --json`` on ``remote`` over ssh and returns its rows.
 
@@ -120,6 +122,7 @@ def benchmark_remote(
         remote_edgecnn: the edgecnn command on the remote, as shell words (``~`` expands),
             e.g. ``~/.venv/bin/edgecnn``.
         timeout: seconds for the whole session before it is killed.
+        input_shape: sizes (without the batch) for a dynamic-input model.
 
     Returns:
         One row per model, in order, with the local path and the remote host.
@@ -134,7 +137,7 @@ def benchmark_remote(
     paths = _check_models(models, runs=runs, warmup=warmup, threads=threads)
     payload, names = _bundle(paths)
     script = remote_script(names, remote_edgecnn=remote_edgecnn, threads=threads, runs=runs,
-                           warmup=warmup)
+                           warmup=warmup, input_shape=input_shape)
     command = ssh_command(target, script, ssh_options=ssh_options)
     stdout = _run(command, payload, target=target, remote_edgecnn=remote_edgecnn, timeout=timeout)
     return _rows(stdout, paths, target)
@@ -184,12 +187,20 @@ def _plain(info: tarfile.TarInfo) -> tarfile.TarInfo:
 
 
 def remote_script(
-    names: Sequence[str], *, remote_edgecnn: str, threads: int | None, runs: int, warmup: int
+    names: Sequence[str],
+    *,
+    remote_edgecnn: str,
+    threads: int | None,
+    runs: int,
+    warmup: int,
+    input_shape: tuple[int, ...] | None = None,
 ) -> str:
     """The POSIX sh script run on the remote; it reads the tar of :func:`_bundle` on stdin."""
     args = [*names, "--json", "--runs", str(runs), "--warmup", str(warmup)]
     if threads is not None:
         args += ["--threads", str(threads)]
+    if input_shape is not None:
+        args += ["--input-shape", format_shape(input_shape)]
     # The EXIT trap removes the folder on success and failure; HUP/INT/TERM become an exit so
     # that the trap runs for them too.
     return "\n".join([

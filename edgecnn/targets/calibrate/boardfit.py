@@ -7,15 +7,24 @@ none keep their prior. Every point's error is reported, in the fit and left out 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from edgecnn.core import fileio, optional
-from edgecnn.core.errors import RunFailedError
+from edgecnn.core.errors import BadInputError, RunFailedError
 from edgecnn.targets.boards import Board, Measurement, list_boards
-from edgecnn.targets.costmodel import COST_MODEL_PATH, Coefficients, group_key, latency_ms
+from edgecnn.targets.costmodel import (
+    COST_MODEL_PATH,
+    Coefficients,
+    cost_model_path,
+    group_key,
+    latency_ms,
+    read_cost_model,
+    user_cost_model_path,
+)
 
 PRIOR_SIGMA = 1.0  # in natural-log units: a prior is trusted to about a factor of e
 
@@ -114,18 +123,29 @@ def calibrate(*, rebuild: bool = False, write: bool = True) -> CalibrationReport
     Args:
         rebuild: rebuild every reference graph (needs TensorFlow; a minute or two) instead
             of using the graph counts stored in cost-model.json.
-        write: store the fitted coefficients in ``boards/cost-model.json``.
+        write: store the fitted coefficients in the user folder (``cost-model.json`` in
+            EDGECNN_BOARDS or the platform's config folder), never in the installed package;
+            estimates read them from there.
     """
-    stored = fileio.read_json(COST_MODEL_PATH) if COST_MODEL_PATH.exists() else {}
-    features = {} if rebuild else dict(stored.get("features", {}))
-    points, skipped = collect_points(list_boards(), features)
+    boards = list_boards()  # first: a broken EDGECNN_BOARDS is reported before any work
+    features = {} if rebuild else _stored_features()
+    points, skipped = collect_points(boards, features)
     coefficients = fit(points)
     errors = tuple(_point_error(p, coefficients, points) for p in points)
+    target = user_cost_model_path()
     if write:
-        fileio.write_json(
-            COST_MODEL_PATH, {"features": features, "coefficients": coefficients.to_dict()}
-        )
-    return CalibrationReport(coefficients, errors, tuple(skipped), str(COST_MODEL_PATH))
+        fileio.write_json(target, {"features": features, "coefficients": coefficients.to_dict()})
+    return CalibrationReport(coefficients, errors, tuple(skipped), str(target))
+
+
+def _stored_features() -> dict:
+    """The graph counts of the last fit: the user's refit, else the shipped fit (a damaged
+    refit is what a calibration replaces, so it must not stop one)."""
+    for path in dict.fromkeys((cost_model_path(), COST_MODEL_PATH)):
+        with contextlib.suppress(BadInputError):
+            if path.exists():
+                return dict(read_cost_model(path).get("features") or {})
+    return {}
 
 
 def collect_points(boards: list[Board], features: dict) -> tuple[list[Point], list[str]]:

@@ -215,10 +215,9 @@ def test_sigterm_finishes_cleanly(sensor_bundle):
     proc.stdin.write("\n".join(rows[:32]) + "\n")
     proc.stdin.flush()
     first = json.loads(proc.stdout.readline())
-    proc.send_signal(signal.SIGTERM)
-    proc.stdin.write(rows[32] + "\n")  # the blocked read returns; the loop sees the stop
-    proc.stdin.flush()
-    out, err = proc.communicate(timeout=30)
+    proc.send_signal(signal.SIGTERM)  # stdin stays open: the source's wait ends by itself
+    proc.wait(timeout=30)
+    out, err = proc.communicate()
     assert proc.returncode == 0, err
     assert first["window"] == 1 and "1 windows" in err
 

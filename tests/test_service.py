@@ -106,3 +106,68 @@ def test_an_unwritable_unit_folder_is_bad_input_not_a_crash(model, tmp_path, mon
     monkeypatch.setattr(fileio, "write_text", denied)
     with pytest.raises(BadInputError, match="--out"):
         service.write_unit(model, [], user=False)
+
+
+def test_passwords_go_to_a_0600_environment_file_never_into_the_unit(model, tmp_path, monkeypatch):
+    monkeypatch.delenv("EDGECNN_MQTT_PASSWORD", raising=False)
+    out = tmp_path / "units"
+    args = ["--source", "stdin", "--sink", 'mqtt://pi:pa$s"w\\d@broker:1883/imu?tls=1',
+            "--sink=mqtt://broker/alerts?username=pi&password=pa$s\"w\\d", "--smooth", "3"]
+    result = service.write_unit(model, args, user=True, name="gest", out=out)
+    unit_text = result.path.read_text()
+    assert "pa$s" not in unit_text and "pa$$s" not in unit_text
+    env_file = out / "gest.env"
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    assert env_file.read_text() == 'EDGECNN_MQTT_PASSWORD="pa\\$s\\"w\\\\d"\n'
+    unit = parse(unit_text)
+    installed = Path(os.environ["HOME"]) / ".config/systemd/user/gest.env"
+    if os.environ.get("XDG_CONFIG_HOME"):
+        installed = Path(os.environ["XDG_CONFIG_HOME"]) / "systemd/user/gest.env"
+    assert unit["Service"]["EnvironmentFile"] == str(installed)
+    argv = exec_argv(unit["Service"]["ExecStart"])
+    assert argv[argv.index("run") + 2 :] == [
+        "--source", "stdin", "--sink", "mqtt://pi@broker:1883/imu?tls=1",
+        "--sink=mqtt://broker/alerts?username=pi", "--smooth", "3",
+    ]
+    assert f"install -m 600 {env_file} {installed.parent}/" in result.next_steps
+
+
+def test_a_password_from_the_installers_environment_is_kept_out_of_the_unit_too(
+    model, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("EDGECNN_MQTT_PASSWORD", "s3cret")
+    result = service.write_unit(
+        model, ["--source", "stdin", "--sink", "mqtt://pi@broker/t"], user=False, out=tmp_path
+    )
+    assert "s3cret" not in result.path.read_text()
+    env_file = result.path.with_suffix(".env")
+    assert env_file.read_text() == 'EDGECNN_MQTT_PASSWORD="s3cret"\n'
+    installed = f"/etc/systemd/system/{env_file.name}"
+    assert parse(result.text)["Service"]["EnvironmentFile"] == installed
+
+
+def test_no_password_no_environment_file(model, tmp_path, monkeypatch):
+    monkeypatch.delenv("EDGECNN_MQTT_PASSWORD", raising=False)
+    result = service.write_unit(
+        model, ["--source", "stdin", "--sink", "mqtt://broker/t"], user=True, out=tmp_path
+    )
+    assert "EnvironmentFile" not in result.text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edgecnn-gesture-int8.service", "models"]
+
+
+def test_two_different_passwords_for_one_kind_of_sink_are_refused(model, tmp_path):
+    args = ["--source", "stdin", "--sink", "mqtt://a:x@h/t", "--sink", "mqtt://a:y@h/u"]
+    with pytest.raises(BadInputError, match="different passwords"):
+        service.write_unit(model, args, user=True, out=tmp_path)
+    assert not list(tmp_path.glob("*.service"))
+
+
+def test_an_http_sink_password_goes_to_its_own_variable(model, tmp_path, monkeypatch):
+    monkeypatch.delenv("EDGECNN_HTTP_PASSWORD", raising=False)
+    args = ["--source", "stdin", "--sink", "https://pi:t0k@example.org/in?spool=/var/x"]
+    result = service.write_unit(model, args, user=True, name="h", out=tmp_path)
+    assert "t0k" not in result.text
+    assert exec_argv(parse(result.text)["Service"]["ExecStart"])[-1] == (
+        "https://pi@example.org/in?spool=/var/x"
+    )
+    assert (tmp_path / "h.env").read_text() == 'EDGECNN_HTTP_PASSWORD="t0k"\n'

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from edgecnn.cli.base import _print_json, _size_text, cli
+from edgecnn.cli.base import _print_json, _shape, _size_text, cli
 from edgecnn.cli.options import board_option, json_option, shown_option, threads_option
-from edgecnn.core.errors import BadInputError
+from edgecnn.core.errors import BadInputError, RunFailedError
 
 
 @cli.command("run")
@@ -81,14 +81,10 @@ def _run_options(*, rate, **options):
 
 
 def _print_run_summary(summary) -> None:
-    """One line on stderr: stdout belongs to the results (JSON lines by default)."""
-    accuracy = "" if summary.accuracy is None else f", accuracy {summary.accuracy:.4f}"
-    click.echo(
-        f"{summary.windows} windows in {summary.seconds:.2f}s{accuracy}; inference p50 "
-        f"{summary.p50_infer_ms} ms; dropped samples {summary.dropped}, dropped results "
-        f"{summary.sink_drops}",
-        err=True,
-    )
+    """One line on stderr (stdout belongs to the results); a sink that failed: exit 1."""
+    click.echo(summary.text(), err=True)
+    if summary.failure:
+        raise RunFailedError(summary.failure)
 
 
 @cli.group()
@@ -116,16 +112,24 @@ def service() -> None:
 def service_install(model, source, user_unit, name, out, run_args) -> None:
     """Write a systemd unit for `edgecnn run MODEL --source ... [run options]`.
 
-    No root is needed to generate the file (with --user, or --out).
+    No root is needed to generate the file (with --user, or --out). The model, the source
+    and the options are checked first, as `edgecnn run` checks them. Sink passwords go
+    into NAME.env beside the unit, readable by its owner only (mode 0600), never into the
+    unit; a sink with a user and no password takes EDGECNN_MQTT_PASSWORD (or
+    EDGECNN_HTTP_PASSWORD) from this environment.
 
     \b
     Example:
       edgecnn service install model-int8.tflite --source serial:/dev/ttyACM0 --user --smooth 5
     """
+    from edgecnn.device.preflight import check_run
     from edgecnn.device.service import write_unit
 
     args = ["--source", source, *run_args]
-    run_command.make_context("edgecnn run", [model, *args])  # a typo fails now, not at boot
+    # A typo or a value run would refuse fails now, not every few seconds after boot.
+    params = run_command.make_context("edgecnn run", [model, *args]).params
+    options = {k: v for k, v in params.items() if k not in ("model", "source", "sinks")}
+    check_run(model, source=source, options=_run_options(**options))
     result = write_unit(model, args, user=user_unit, name=name, out=out)
     click.echo(f"wrote {result.path}\nnext:")
     for step in result.next_steps:
@@ -148,8 +152,13 @@ def service_install(model, source, user_unit, name, out, run_args) -> None:
     metavar="CMD",
     help="edgecnn on the remote, e.g. ~/.venv/bin/edgecnn [edgecnn].",
 )
+@click.option(
+    "--input-shape", callback=_shape, help="Size a dynamic-input model, e.g. 224x224x3."
+)
 @json_option("Print JSON rows instead of a table.")
-def benchmark(models, threads, runs, warmup, boards_, remote, remote_edgecnn, as_json) -> None:
+def benchmark(
+    models, threads, runs, warmup, boards_, remote, remote_edgecnn, input_shape, as_json
+) -> None:
     """Measure real inference latency of .tflite models on this machine or over ssh.
 
     Uses the LiteRT interpreter only (no TensorFlow), so on a Raspberry Pi with
@@ -168,8 +177,9 @@ def benchmark(models, threads, runs, warmup, boards_, remote, remote_edgecnn, as
     if remote_edgecnn and not remote:
         raise BadInputError("--remote-edgecnn needs --remote USER@HOST")
     _emulation_note()
-    rows = _measure(models, remote, remote_edgecnn, threads=threads, runs=runs, warmup=warmup)
-    estimates = _estimates(models, boards_, threads)
+    timing = {"threads": threads, "runs": runs, "warmup": warmup, "input_shape": input_shape}
+    rows = _measure(models, remote, remote_edgecnn, **timing)
+    estimates = _estimates(models, boards_, threads, input_shape)
     if as_json:
         _print_json([r.to_dict() | {"estimates": e} for r, e in zip(rows, estimates, strict=True)])
         return
@@ -214,7 +224,7 @@ def _emulation_note() -> None:
         )
 
 
-def _estimates(models, boards_, threads) -> list[dict]:
+def _estimates(models, boards_, threads, input_shape) -> list[dict]:
     """Per model, ``{board: {latency_ms, fits}}`` from the cost models (empty without boards)."""
     if not boards_:
         return [{} for _ in models]
@@ -223,7 +233,9 @@ def _estimates(models, boards_, threads) -> list[dict]:
     return [
         {
             e.board: {"latency_ms": e.latency_ms, "fits": e.fits}
-            for e in run_estimate(m, boards=list(boards_), threads=threads)
+            for e in run_estimate(
+                m, boards=list(boards_), threads=threads, input_shape=input_shape
+            )
         }
         for m in models
     ]

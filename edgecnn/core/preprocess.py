@@ -9,6 +9,7 @@ and later in each model's manifest, so the device feeds the model exactly what t
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -43,6 +44,9 @@ class Preprocessing:
         window: samples per window (sensors).
         hop: samples between window starts (sensors).
         sample_rate_hz: the sensor sample rate when known.
+        label_column: the CSV column training read true labels from (None: ``label``).
+        segment_column: the CSV column training read recording ids from (None: ``segment``
+            when the CSV has one).
     """
 
     kind: DataKind
@@ -57,6 +61,8 @@ class Preprocessing:
     window: int | None = None
     hop: int | None = None
     sample_rate_hz: float | None = None
+    label_column: str | None = None
+    segment_column: str | None = None
 
     def __post_init__(self) -> None:
         channels = self.input_shape[-1] if self.input_shape else None
@@ -109,15 +115,84 @@ class Preprocessing:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in out.items()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        """Builds a Preprocessing from :meth:`to_dict` output, rejecting unknown keys."""
+    def from_dict(cls, data: Any) -> Preprocessing:
+        """Builds a Preprocessing from :meth:`to_dict` output (read back from a file).
+
+        Raises:
+            BadInputError: not a mapping, unknown keys, an unknown kind, or a value of the
+                wrong type or range (each would otherwise fail later, mid-run).
+        """
+        if not isinstance(data, dict):
+            raise BadInputError(f"preprocessing must be a JSON object, got {data!r:.40}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise BadInputError(f"preprocessing has unknown keys {unknown}; known: {sorted(known)}")
+        if "input_shape" not in data:
+            raise BadInputError("preprocessing has no input_shape, e.g. [32, 3]")
+        kinds = [str(k) for k in DataKind]
+        if data.get("kind") not in kinds:
+            raise BadInputError(
+                f"preprocessing kind {data.get('kind')!r} is unknown; known: {', '.join(kinds)}"
+            )
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        for name, value in values.items():
+            _check_value(name, value)
         values["kind"] = DataKind(values["kind"])
+        _check_window(values)
         return cls(**values)
+
+
+_COUNTS = ("window", "hop")
+
+
+def _check_value(name: str, value: Any) -> None:
+    """Refuses one field of a read-back preprocessing whose type or range cannot work."""
+    if name == "input_shape":
+        ok = bool(value) and isinstance(value, tuple) and all(_count(v) for v in value)
+        want = "a list of positive integers, e.g. [32, 3]"
+    elif name in ("mean", "std"):
+        ok = value is None or (isinstance(value, tuple) and all(_number(v) for v in value))
+        ok = ok and (name == "mean" or value is None or min(value, default=1) > 0)
+        want = "null or a list of finite numbers (std: positive)"
+    elif name == "channels":
+        ok = value is None or (isinstance(value, tuple) and all(isinstance(v, str) for v in value))
+        want = "null or a list of column names"
+    elif name in _COUNTS:
+        ok, want = value is None or _count(value), "null or a positive integer"
+    elif name == "sample_rate_hz":
+        ok = value is None or (_number(value) and value > 0)
+        want = "null or a number above 0"
+    elif name in ("scale", "offset"):
+        ok, want = _number(value), "a finite number"
+    else:
+        ok, want = name == "kind" or value is None or isinstance(value, str), "null or a text"
+    if not ok:
+        raise BadInputError(f"preprocessing {name} must be {want}; got {value!r:.60}")
+
+
+def _check_window(values: dict[str, Any]) -> None:
+    """A sensor model's window, hop and channels must agree with its input shape."""
+    channels = values.get("channels")
+    if not channels:
+        return
+    window, hop = values.get("window"), values.get("hop")
+    if window is None or hop is None or tuple(values["input_shape"]) != (window, len(channels)):
+        raise BadInputError(
+            f"preprocessing with channels {list(channels)} needs window and hop, and an input "
+            f"shape [window, {len(channels)}]; got window {window}, hop {hop}, input_shape "
+            f"{list(values['input_shape'])}"
+        )
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    )
 
 
 def channel_stats(x: np.ndarray, *, scale: float, offset: float) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,7 @@ end the run normally.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -16,13 +17,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgecnn.core.console import to_stderr
-from edgecnn.device.io.sinks import Sink, open_sink
+from edgecnn.core.errors import BadInputError
+from edgecnn.device.io.sinks import Buffered, open_sink
 from edgecnn.device.io.sources import open_source
 from edgecnn.device.post import Debounce, PostProcessor
+from edgecnn.device.preflight import check_options
 from edgecnn.device.runner import Runner
 from edgecnn.device.windows import cut_windows
 
 LATENCY_WINDOW = 10_000  # percentiles over the most recent windows: memory stays flat
+REPLAYED = ("replay:", "dir:")  # sources read from files: they wait for a slow sink
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class RunOptions:
     rate_hz: float | None = None
     max_windows: int | None = None
     metrics_every: float | None = None
+
+    def __post_init__(self) -> None:
+        check_options(self)  # refused here: before any model, source or sink is opened
 
 
 @dataclass(frozen=True)
@@ -54,12 +61,24 @@ class RunSummary:
     p99_infer_ms: float | None
     p50_e2e_ms: float | None
     p99_e2e_ms: float | None
-    sink_drops: int = 0  # results a sink could not keep up with (its queue was full)
+    sink_drops: int = 0  # results lost: a sink's queue was full, or a spool's bound reached
+    sink_errors: int = 0  # failed sink writes, and results a server refused for good (4xx)
+    undelivered: int = 0  # results still in a network sink's spool at exit (sent next run)
+    failure: str | None = None  # a sink failed every write: the run failed (exit 1)
 
     @property
     def accuracy(self) -> float | None:
         """Top-1 accuracy against the source's true labels, when it has them."""
         return self.correct / self.labelled if self.labelled else None
+
+    def text(self) -> str:
+        """The one summary line ``edgecnn run`` prints on stderr."""
+        accuracy = "" if self.accuracy is None else f", accuracy {self.accuracy:.4f}"
+        return (
+            f"{self.windows} windows in {self.seconds:.2f}s{accuracy}; inference p50 "
+            f"{self.p50_infer_ms} ms; dropped samples {self.dropped}, dropped results "
+            f"{self.sink_drops}, sink errors {self.sink_errors}, undelivered {self.undelivered}"
+        )
 
     def to_dict(self) -> dict:
         return dict(self.__dict__) | {"accuracy": self.accuracy}
@@ -73,7 +92,7 @@ class _Stats:
         self.infer: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.e2e: deque[float] = deque(maxlen=LATENCY_WINDOW)
 
-    def summary(self, dropped: int, sink_drops: int = 0) -> RunSummary:
+    def summary(self, dropped: int, sinks: Sequence[Buffered] = ()) -> RunSummary:
         def pct(values, q):
             return round(float(np.percentile(values, q)), 4) if values else None
 
@@ -89,7 +108,10 @@ class _Stats:
             p99_infer_ms=pct(self.infer, 99),
             p50_e2e_ms=pct(self.e2e, 50),
             p99_e2e_ms=pct(self.e2e, 99),
-            sink_drops=sink_drops,
+            sink_drops=sum(sink.lost for sink in sinks),
+            sink_errors=sum(sink.errors + sink.rejected for sink in sinks),
+            undelivered=sum(sink.pending for sink in sinks),
+            failure="; ".join(_failures(sinks)) or None,
         )
 
 
@@ -103,25 +125,61 @@ def run(
 ) -> RunSummary:
     """Runs the model on a source until it ends, ``max_windows``, or SIGINT/SIGTERM.
 
+    What a sink could not do is logged at the end, one line each; a sink that failed every
+    write sets the summary's ``failure``.
+
     Raises:
-        BadInputError: a bad model bundle, source or sink URI (before anything runs).
+        BadInputError: a bad model bundle, source or sink URI (before anything runs), or a
+            login a broker refuses (the run stops; the results stay in the spool).
     """
     log = log or to_stderr
     runner = Runner(model_path, threads=options.threads)
     pre = runner.preprocessing
     src = open_source(source, pre, rate_hz=options.rate_hz)
-    outputs = [open_sink(uri) for uri in sinks]
-    post = PostProcessor(runner.labels, smooth=options.smooth, threshold=options.threshold)
     stop = src.stop  # a signal also ends a live source's wait for data
+    # A replayed file can wait for a slow sink (nothing is lost); a live sensor cannot.
+    backpressure = stop if source.startswith(REPLAYED) else None
+    outputs = [open_sink(uri, backpressure=backpressure) for uri in sinks]
+    post = PostProcessor(runner.labels, smooth=options.smooth, threshold=options.threshold)
     restore = _handle_signals(stop)
     stats = _Stats()
     try:
         _loop(runner, src, post, outputs, options, stats, stop, log)
     finally:
         restore()
+        _close_all(outputs)
+    return _finish(stats, src.stats.dropped, outputs, log)
+
+
+def _close_all(outputs: list[Buffered]) -> None:
+    """Closes every sink, even when closing one of them raises."""
+    with contextlib.ExitStack() as stack:
         for sink in outputs:
-            sink.close()
-    return stats.summary(src.stats.dropped, _sink_drops(outputs))
+            stack.callback(sink.close)
+
+
+def _finish(stats: _Stats, dropped: int, outputs: list[Buffered], log) -> RunSummary:
+    """Says what the sinks could not do; a refused login ends the run as bad input."""
+    for sink in outputs:
+        for line in sink.notes():
+            log(line)
+    if fatal := _fatal(outputs):
+        raise BadInputError(fatal)
+    return stats.summary(dropped, outputs)
+
+
+def _fatal(outputs: list[Buffered]) -> str | None:
+    return next((sink.fatal for sink in outputs if sink.fatal), None)
+
+
+def _failures(outputs: Sequence[Buffered]) -> list[str]:
+    return [
+        f"sink {s.name} failed every write ({s.errors} errors, nothing written): {s.last_error}"
+        if s.errors
+        else f"sink {s.name}: the server refused every result ({s.rejected})"
+        for s in outputs
+        if s.failed_every_write()
+    ]
 
 
 def _loop(runner, src, post, outputs, options, stats, stop, log) -> None:
@@ -144,6 +202,8 @@ def _loop(runner, src, post, outputs, options, stats, stop, log) -> None:
             next_metrics = time.monotonic() + options.metrics_every
         if stop.is_set() or stats.windows == options.max_windows:
             break
+        if _fatal(outputs):  # e.g. a refused login: waiting cannot fix it
+            break
 
 
 def _record(stats: _Stats, label: str, truth: str | None) -> None:
@@ -155,7 +215,7 @@ def _record(stats: _Stats, label: str, truth: str | None) -> None:
         stats.correct += int(label == truth)
 
 
-def _emit(outputs: list[Sink], stats: _Stats, decision, truth: str | None) -> None:
+def _emit(outputs: list[Buffered], stats: _Stats, decision, truth: str | None) -> None:
     result = {
         "t": round(time.time(), 3),
         "window": stats.windows,
@@ -170,24 +230,15 @@ def _emit(outputs: list[Sink], stats: _Stats, decision, truth: str | None) -> No
     stats.emitted += 1
 
 
-def _sink_drops(outputs: list[Sink]) -> int:
-    return sum(getattr(sink, "drops", 0) for sink in outputs)
-
-
-def _spool_depth(outputs: list[Sink]) -> int:
-    """Results waiting on disk for a network sink to come back."""
-    spools = [getattr(getattr(sink, "inner", None), "spool", None) for sink in outputs]
-    return sum(len(spool) for spool in spools if spool is not None)
-
-
-def _metrics_line(stats: _Stats, source_stats, outputs: list[Sink]) -> str:
-    s = stats.summary(source_stats.dropped, _sink_drops(outputs))
+def _metrics_line(stats: _Stats, source_stats, outputs: list[Buffered]) -> str:
+    s = stats.summary(source_stats.dropped, outputs)
     rate = s.windows / s.seconds if s.seconds else 0.0
     return (
         f"metrics: {s.windows} windows ({rate:.1f}/s), inference p50 {s.p50_infer_ms} ms "
         f"p99 {s.p99_infer_ms} ms, end-to-end p50 {s.p50_e2e_ms} ms p99 {s.p99_e2e_ms} ms, "
         f"dropped samples {s.dropped}, sensor errors {source_stats.errors}, "
-        f"dropped results {s.sink_drops}, spool depth {_spool_depth(outputs)}"
+        f"dropped results {s.sink_drops}, sink errors {s.sink_errors}, "
+        f"spool depth {s.undelivered} (undelivered)"
     )
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.core.manifest import Manifest, load_manifest
+from edgecnn.core.errors import BadInputError
+from edgecnn.core.manifest import Manifest, load_manifest, manifest_path
 from edgecnn.core.preprocess import Preprocessing
 from edgecnn.device.feed import InputFeed, OutputDecoder
 from edgecnn.device.interpreter import TFLiteModel
@@ -30,10 +31,32 @@ class Runner:
     def __init__(self, model_path: str | os.PathLike, *, threads: int | None = None) -> None:
         self.path = Path(model_path)
         self.manifest: Manifest = load_manifest(self.path)
-        self.preprocessing = Preprocessing.from_dict(self.manifest.preprocessing)
+        try:
+            self.preprocessing = Preprocessing.from_dict(self.manifest.preprocessing)
+        except BadInputError as exc:
+            raise BadInputError(f"{manifest_path(self.path)}: {exc}") from None
         self.model = TFLiteModel(self.path, threads=threads)
+        self._check_bundle()
         self.feed = InputFeed(self.preprocessing, self.model.input)
         self.decode = OutputDecoder(self.model.output)
+
+    def _check_bundle(self) -> None:
+        """The manifest must describe this model: one label per output, its input shape."""
+        where = manifest_path(self.path)
+        labels, outputs = self.manifest.labels, self.model.output.shape[1:]
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise BadInputError(f"{where}: labels must be a list of class names")
+        if len(labels) != int(np.prod(outputs)) or len(outputs) != 1:
+            raise BadInputError(
+                f"{where} has {len(labels)} labels for a model with outputs shaped "
+                f"{tuple(outputs)}; it needs one label per class (the manifest belongs to "
+                f"another model, or was edited)"
+            )
+        if tuple(self.model.input.shape[1:]) != self.input_shape:
+            raise BadInputError(
+                f"{where}: preprocessing input_shape {self.input_shape} does not match the "
+                f"model's input {tuple(self.model.input.shape[1:])}"
+            )
 
     @property
     def labels(self) -> list[str]:

@@ -14,13 +14,21 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import manifest_path
+from edgecnn.device.io import netsinks
 
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
+# Where each kind of network sink reads its password when the URI has none.
+PASSWORD_ENV = {
+    "mqtt": netsinks.PASSWORD_ENV,
+    "http": netsinks.HTTP_PASSWORD_ENV,
+    "https": netsinks.HTTP_PASSWORD_ENV,
+}
 
 
 @dataclass(frozen=True)
@@ -63,23 +71,33 @@ def write_unit(
     name = name or _default_name(model_path)
     if not NAME_PATTERN.match(name) or name.endswith(".service"):
         raise BadInputError(f"unit name {name!r} must be letters, digits, '-', '_', '.' or '@'")
-    text = unit_text(model_path, run_args, user=user)
+    args, secrets = without_secrets(run_args)
     target = _target(name, user=user, out=out)
+    env = target.with_suffix(".env") if secrets else None
+    # Where the unit will read it: beside the unit, once installed where the steps say.
+    env_final = (_unit_dir(user) if out is not None else target.parent) / env.name if env else None
+    text = unit_text(model_path, args, user=user, env_file=env_final)
     try:
+        if env is not None:
+            _write_private(env, env_text(secrets))
         fileio.write_text(target, text)
     except PermissionError:
         raise BadInputError(
             f"cannot write {target}; use --out FILE (then copy it with sudo) or run with sudo"
         ) from None
-    return UnitResult(target, name, user, text, _next_steps(name, target, user=user, out=out))
+    steps = _next_steps(name, target, user=user, out=out, env=env if out is not None else None)
+    return UnitResult(target, name, user, text, steps)
 
 
-def unit_text(model: Path, run_args: Sequence[str], *, user: bool) -> str:
-    """The unit file text (see :func:`write_unit`)."""
+def unit_text(
+    model: Path, run_args: Sequence[str], *, user: bool, env_file: Path | None = None
+) -> str:
+    """The unit file text (see :func:`write_unit`); ``env_file`` holds the sinks' passwords."""
     command = [*_edgecnn_command(), "run", str(model), *run_args]
     service = [
         "[Service]",
         "Type=simple",
+        *([f"EnvironmentFile={_escape(str(env_file))}"] if env_file else []),
         f"ExecStart={exec_line(command)}",
         f"WorkingDirectory={_escape(str(Path.cwd()))}",
         # Results go to the journal as they happen, not when a buffer fills.
@@ -101,6 +119,76 @@ def unit_text(model: Path, run_args: Sequence[str], *, user: bool) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def without_secrets(run_args: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """``run_args`` with each sink's password taken out, and the variables that give it back.
+
+    A unit file is world-readable; the sinks read ``PASSWORD_ENV[scheme]`` instead, from an
+    environment file only its owner can read. A sink with a user name but no password takes
+    the installer's own variable, if set (so the password need not be typed on a command
+    line at all).
+
+    Raises:
+        BadInputError: two sinks of one kind with different passwords (one variable each).
+    """
+    args, secrets = [], {}
+    words = iter(run_args)
+    for word in words:
+        if word == "--sink" and (uri := next(words, None)) is not None:
+            args += [word, _take_password(uri, secrets)]
+        elif word.startswith("--sink="):
+            args.append("--sink=" + _take_password(word.removeprefix("--sink="), secrets))
+        else:
+            args.append(word)
+    return args, secrets
+
+
+def _take_password(uri: str, secrets: dict[str, str]) -> str:
+    """``uri`` without its password, which goes into ``secrets`` under its variable."""
+    parts = urlsplit(uri)
+    variable = PASSWORD_ENV.get(parts.scheme)
+    if variable is None:
+        return uri
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    password = parts.password or dict(query).get("password")
+    user = parts.username or dict(query).get("username")
+    if password is None and user and os.environ.get(variable):
+        password = os.environ[variable]
+    if password is None:
+        return uri
+    if secrets.setdefault(variable, password) != password:
+        raise BadInputError(
+            f"two {parts.scheme} sinks have different passwords; a service takes one from "
+            f"{variable}: use one account for them"
+        )
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    kept = parts.query
+    if "password" in dict(query):  # else the query stays exactly as given
+        kept = urlencode([(k, v) for k, v in query if k != "password"], safe="/:")
+    return urlunsplit(parts._replace(netloc=netloc, query=kept))
+
+
+def env_text(variables: dict[str, str]) -> str:
+    """An ``EnvironmentFile``: ``NAME="value"`` lines, quoted as systemd reads them back."""
+    lines = []
+    for name, value in variables.items():
+        if any(ord(ch) < 32 for ch in value):
+            raise BadInputError(f"the {name} password holds a control character")
+        quoted = re.sub(r'(["\\`$])', r"\\\1", value)
+        lines.append(f'{name}="{quoted}"\n')
+    return "".join(lines)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Writes ``text`` atomically into a file only its owner can read (mode 0600)."""
+
+    def write(tmp: Path) -> None:
+        tmp.chmod(0o600)  # before the secret goes in
+        tmp.write_text(text, encoding="utf-8")
+
+    fileio.write_with(path, write)
 
 
 def exec_line(argv: Sequence[str]) -> str:
@@ -167,7 +255,9 @@ def _unit_dir(user: bool) -> Path:
     return Path(config) / "systemd" / "user"
 
 
-def _next_steps(name: str, target: Path, *, user: bool, out) -> tuple[str, ...]:
+def _next_steps(
+    name: str, target: Path, *, user: bool, out, env: Path | None = None
+) -> tuple[str, ...]:
     systemctl = "systemctl --user" if user else "sudo systemctl"
     steps = []
     if out is not None:
@@ -175,6 +265,11 @@ def _next_steps(name: str, target: Path, *, user: bool, out) -> tuple[str, ...]:
         copy = "cp" if user else "sudo cp"
         steps.append(f"mkdir -p {shlex.quote(str(install_dir))}" if user else "")
         steps.append(f"{copy} {shlex.quote(str(target))} {shlex.quote(str(install_dir))}/")
+        if env is not None:  # install, not cp: the copy must be private from the start
+            sudo = "" if user else "sudo "
+            steps.append(
+                f"{sudo}install -m 600 {shlex.quote(str(env))} {shlex.quote(str(install_dir))}/"
+            )
     steps.append(f"{systemctl} daemon-reload && {systemctl} enable --now {name}")
     if user:
         # Without lingering, a user unit stops at logout and does not start at boot.

@@ -1,21 +1,24 @@
 """Base classes of sources and sinks, and the small helpers the concrete ones share.
 
-Every concrete module (sources, serialport, imu, camera, sinks, netsinks) imports this one
-and it imports none of them, so the dependency runs one way only. Device side: stdlib and
-numpy only.
+Every concrete module (sources, serialport, imu, camera, sinks, netsinks, mqttsink) imports
+this one and it imports none of them, so the dependency runs one way only. Device side:
+stdlib and numpy only.
 """
 
 from __future__ import annotations
 
-import math
-import threading
+import logging
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+STOP_POLL_S = 0.05  # how soon a waiting source sees a stop request
+MAX_LINE_BYTES = 4096  # a longer text line without a newline is noise, not a sample
 
 class Item(NamedTuple):
     """One sample (``is_window`` False) or one whole window/image (``is_window`` True).
@@ -36,57 +39,147 @@ class SourceStats:
     dropped: int = 0
     errors: int = 0
     notes: list[str] = field(default_factory=list)
+    warned: bool = field(default=False, repr=False)
+
+    def drop(self, reason: str) -> None:
+        """Counts one bad sample; the first one is also logged, with why it was dropped."""
+        self.dropped += 1
+        if not self.warned:  # once: a misconfigured sender repeats the same fault forever
+            self.warned = True
+            log.warning("dropped a sample: %s; further bad samples are only counted", reason)
+
+
+class StopFlag:
+    """A stop request with ``threading.Event``'s ``set``/``is_set``/``wait``, signal-safe.
+
+    ``Event.set`` takes a lock that ``Event.wait`` holds for a moment, so a SIGTERM handler
+    that sets an Event can interrupt its own thread inside that moment and deadlock. Setting
+    this is one assignment; a wait polls it every ``STOP_POLL_S``.
+    """
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Sleeps until set or ``timeout`` seconds passed; True when set."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._set:
+            left = STOP_POLL_S if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(left, STOP_POLL_S))
+        return self._set
 
 
 class Source:
     """Base class: iterate to get items; ``stats`` counts drops.
 
-    ``stop`` is set to ask a live source to end its iteration soon, even while it waits for
-    a quiet or disconnected device (the run loop only sees a signal when an item arrives).
+    ``stop`` is set (by SIGINT/SIGTERM in ``edgecnn run``) to end the iteration within
+    ``STOP_POLL_S``, even while the source waits for input, a paced sample or a device.
     """
 
     def __init__(self) -> None:
         self.stats = SourceStats()
-        self.stop = threading.Event()
+        self.stop = StopFlag()
 
     def __iter__(self) -> Iterator[Item]:
         raise NotImplementedError
 
 
 class Paced:
-    """Sleeps so that items come out at ``rate_hz`` (no sleeping at 0)."""
+    """Waits so that items come out at ``rate_hz`` (no waiting at 0), until ``stop`` is set."""
 
-    def __init__(self, rate_hz: float) -> None:
+    def __init__(self, rate_hz: float, stop: StopFlag | None = None) -> None:
         self.period = 1.0 / rate_hz if rate_hz > 0 else 0.0
         self.next = time.monotonic()
+        self.stop = stop or StopFlag()
 
-    def wait(self) -> None:
-        """Sleeps until the next item is due."""
+    def wait(self) -> bool:
+        """Waits until the next item is due; False when a stop request came first."""
         if self.period:
             self.next += self.period
             delay = self.next - time.monotonic()
             if delay > 0:
-                time.sleep(delay)
+                return not self.stop.wait(delay)
+        return not self.stop.is_set()
 
 
-def parse_row(row: list[str], columns: list[int], stats: SourceStats) -> np.ndarray | None:
-    """The channel values of one row, or None (counted as dropped) when garbled."""
+def parse_row(
+    row: Sequence[str], columns: list[int], stats: SourceStats, *, width: int | None = None
+) -> np.ndarray | None:
+    """The channel values of one text row, or None (counted as dropped) when it is bad.
+
+    The rule every text source applies: exactly ``width`` fields (default: one per channel;
+    a row with more is as suspect as one with fewer), numbers in the channel columns, and
+    every number finite.
+    """
+    expected = len(columns) if width is None else width
+    if len(row) != expected:
+        stats.drop(f"{_shown(row)} has {len(row)} field(s); {expected} expected")
+        return None
     try:
         values = np.array([float(row[i]) for i in columns])
-    except (ValueError, IndexError):
-        stats.dropped += 1
+    except ValueError:
+        stats.drop(f"{_shown(row)} has a value that is not a number")
         return None
-    if not all(math.isfinite(v) for v in values):
-        stats.dropped += 1
+    return finite(values, stats, _shown(row))
+
+
+def finite(values: np.ndarray, stats: SourceStats, shown: str = "a sample") -> np.ndarray | None:
+    """``values``, or None (counted as dropped) when any is NaN or infinite."""
+    if values.dtype.kind in "fc" and not np.isfinite(values).all():  # integers always are
+        stats.drop(f"{shown} holds NaN or infinite values")
         return None
     return values
 
 
+def _shown(row: Sequence[str]) -> str:
+    return repr(",".join(row)[:80])
+
+
 class Sink:
-    """Receives one result dict per emitted window."""
+    """Receives one result dict per emitted window.
+
+    ``fatal`` is set (to one line for people) when the sink found a configuration error that
+    retrying cannot fix, such as a login the broker refuses; the run then ends with it.
+    """
+
+    fatal: str | None = None
 
     def write(self, result: dict) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
         """Flushes and releases the sink."""
+
+
+# Query options whose value is a secret (password=, token=, api_key=, secret=, auth=, sig=).
+_SECRET_KEY = re.compile(r"pass|token|secret|key|auth|sig", re.IGNORECASE)
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` with its password and secret query values shown as ``***``.
+
+    ``mqtt://user:pw@host:1883/t?password=pw`` becomes
+    ``mqtt://user:***@host:1883/t?password=***``; the user name and the rest stay readable.
+    """
+    shown = re.sub(r"^([A-Za-z][\w+.-]*://[^/@:?#]*):[^/?#]*@", r"\1:***@", uri)
+
+    def hide(match: re.Match) -> str:
+        key = match[2]
+        return f"{match[1]}{key}=***" if _SECRET_KEY.search(key) else match[0]
+
+    return re.sub(r"([?&])([^=&#]+)=([^&#]*)", hide, shown)
+
+
+def uri_secrets(uri: str) -> list[str]:
+    """The password and the secret query values in ``uri`` (to hide them in any message)."""
+    secrets = re.findall(r"^[A-Za-z][\w+.-]*://[^/@:?#]*:([^/?#]*)@", uri)
+    secrets += [v for k, v in re.findall(r"[?&]([^=&#]+)=([^&#]*)", uri) if _SECRET_KEY.search(k)]
+    return [s for s in secrets if s]

@@ -58,12 +58,11 @@ class Camera(Source):
 
     def __iter__(self) -> Iterator[Item]:
         image = require("PIL.Image", extra="camera", package="pillow")
-        pace = Paced(self.rate_hz)
+        pace = Paced(self.rate_hz, self.stop)
         retry = Retry(self.backoff, self, f"camera {self.index}")
         capture = None
         try:
-            while not self.stop.is_set():
-                pace.wait()
+            while pace.wait():  # False once a stop request came
                 frame, capture = self._grab(capture, retry)
                 if frame is not None:
                     yield Item(frame_to_input(frame, self.pre, image), True)

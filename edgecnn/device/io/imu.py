@@ -66,12 +66,14 @@ class Mpu6050(Source):
         self.backoff = backoff
 
     def __iter__(self) -> Iterator[Item]:
-        pace = self.pace or Paced(self.rate_hz).wait
+        pace = self.pace or Paced(self.rate_hz, self.stop).wait
         retry = Retry(self.backoff, self, f"MPU-6050 at {self.addr:#04x} on bus {self.bus}")
         handle = None
         try:
             while not self.stop.is_set():
                 pace()
+                if self.stop.is_set():  # a stop request ended the wait
+                    break
                 try:
                     if handle is None:
                         handle = self._wake()

@@ -14,12 +14,14 @@ from typing import Any
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.optional import require
 from edgecnn.core.preprocess import Preprocessing
-from edgecnn.device.io.base import Item, Source, parse_row
+from edgecnn.device.io.base import MAX_LINE_BYTES, STOP_POLL_S, Item, Source, parse_row
 from edgecnn.device.io.retry import DEFAULT_BACKOFF, Backoff, Retry, close_quietly
 
 log = logging.getLogger(__name__)
 
-MAX_LINE_BYTES = 4096  # longer without a newline is noise, not a sample
+# pyserial's read timeout: a partial line waits in ``pending``, so a short one costs
+# nothing and a stop request is seen within it.
+READ_TIMEOUT_S = 4 * STOP_POLL_S
 
 
 class SerialLines(Source):
@@ -34,7 +36,7 @@ class SerialLines(Source):
         pre: the model's preprocessing (its ``channels`` give the expected value count).
         baud: the baud rate.
         opener: ``opener(port, baud)`` returns an object with ``readline()`` and ``close()``
-            (default: ``serial.Serial`` with a 1 s read timeout).
+            (default: ``serial.Serial`` with a ``READ_TIMEOUT_S`` read timeout).
         backoff: reconnect timing.
     """
 
@@ -60,20 +62,10 @@ class SerialLines(Source):
 
     def __iter__(self) -> Iterator[Item]:
         columns = list(range(len(self.pre.channels or ())))
-        warned = False
         for line in self._lines():
-            fields = line.split(",")
-            if len(fields) != len(columns):
-                self.stats.dropped += 1
-                if not warned:  # once: the usual cause is a sketch printing extra fields
-                    warned = True
-                    log.warning(
-                        "serial device %s: dropped %r: %d value(s), the model wants %d (%s)",
-                        self.port, line[:80], len(fields), len(columns),
-                        ", ".join(self.pre.channels or ()),
-                    )
-                continue
-            values = parse_row(fields, columns, self.stats)
+            # The rule of every text source (base.parse_row): a sketch that prints an extra
+            # field is dropped and counted, and the first such line is logged.
+            values = parse_row(line.split(","), columns, self.stats)
             if values is not None:
                 yield Item(values, False)
 
@@ -102,7 +94,7 @@ class SerialLines(Source):
                 # A read timeout returns a partial line: keep it until its newline arrives.
                 pending += chunk
                 if len(pending) > MAX_LINE_BYTES:  # no newline ever: a wrong baud rate, say
-                    self.stats.dropped += 1
+                    self.stats.drop(f"{self.port}: no newline in {MAX_LINE_BYTES} bytes")
                     pending = b""
                 if not pending.endswith(b"\n"):
                     continue
@@ -134,7 +126,7 @@ class SerialLines(Source):
 def _open_serial(port: str, baud: int) -> Any:
     serial = require("serial", extra="serial", package="pyserial")
     try:
-        return serial.Serial(port, baud, timeout=1.0)
+        return serial.Serial(port, baud, timeout=READ_TIMEOUT_S)
     except serial.SerialException as exc:
         # pyserial wraps EACCES; unwrap it so the caller can tell permissions from hiccups.
         if isinstance(exc.__context__, PermissionError) or "Permission denied" in str(exc):

@@ -1,8 +1,9 @@
 """Where results go: stdout JSON lines, JSONL/CSV files, MQTT, HTTP, a GPIO LED.
 
 Every sink runs behind a :class:`Buffered` worker thread, so a slow sink never stalls sensor
-reading: when its queue is full the result is dropped and counted instead. The network sinks
-(MQTT, HTTP) live in ``netsinks``; :func:`open_sink` picks among all of them.
+reading: when its queue is full the result of a live source is dropped and counted, while a
+replayed file waits for room (backpressure). Write errors are counted, never raised into the
+run. The network sinks (MQTT, HTTP) live in ``netsinks``; :func:`open_sink` picks among all.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import logging
 import queue
 import re
 import sys
@@ -20,14 +22,17 @@ from typing import TextIO
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.optional import require
-from edgecnn.device.io.base import Sink
+from edgecnn.device.io.base import Sink, redact_uri
 
 SCHEMES = (
     "stdout, text, jsonl:FILE, csv:FILE, mqtt://HOST[:PORT]/TOPIC, http(s)://URL, gpio:PIN=LABEL"
 )
 QUEUE_SIZE = 1000
 CLOSE_TIMEOUT_S = 10.0
+BATCH_MAX = 500  # results handed to a sink at once (one spool commit)
 CSV_FIELDS = ("t", "window", "label", "score", "truth")
+
+log = logging.getLogger(__name__)
 
 
 class JsonLines(Sink):
@@ -97,27 +102,76 @@ class GpioLed(Sink):
 
 
 class Buffered(Sink):
-    """Runs ``inner`` in a worker thread behind a bounded queue.
+    """Runs ``inner`` in a worker thread behind a bounded queue, and keeps its accounts.
 
-    ``write`` never blocks: a full queue means the sink cannot keep up, and losing a result
-    there is better than losing sensor samples upstream. Lost results are counted in ``drops``.
+    A full queue means the sink cannot keep up. For a live source ``write`` never blocks:
+    losing a result there is better than losing sensor samples upstream, and it is counted
+    in ``drops``. Given ``backpressure`` (an event; for replayed files, which can wait),
+    ``write`` waits for room instead, until that event is set. The worker hands the inner
+    sink every result queued so far at once when it has ``write_many`` (one spool commit per
+    batch). Failed writes are counted in ``errors``; ``close`` never raises.
     """
 
     _END = object()
 
-    def __init__(self, inner: Sink, *, size: int = QUEUE_SIZE) -> None:
-        self.inner = inner
-        self.drops = self.errors = 0
+    def __init__(
+        self,
+        inner: Sink,
+        *,
+        size: int = QUEUE_SIZE,
+        name: str = "",
+        backpressure: threading.Event | None = None,
+    ) -> None:
+        self.inner, self.backpressure = inner, backpressure
+        self.name = name or type(inner).__name__
+        self.drops = self.errors = self.written = 0
+        self.last_error: str | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=size)
         self._thread = threading.Thread(target=self._work, name=f"sink-{type(inner).__name__}")
         self._thread.daemon = True  # a sink stuck in I/O must not keep the process alive
         self._thread.start()
 
+    @property
+    def fatal(self) -> str | None:
+        return self.inner.fatal
+
+    @property
+    def pending(self) -> int:
+        """Results waiting in a network sink's spool (0 for the other sinks)."""
+        return getattr(self.inner, "pending", 0)
+
+    @property
+    def lost(self) -> int:
+        """Results this sink lost: its queue was full, or its spool was (the oldest went)."""
+        return self.drops + getattr(self.inner, "bound_drops", 0)
+
+    @property
+    def rejected(self) -> int:
+        """Results the far end refused for good (HTTP 4xx); given up, not retried."""
+        return getattr(self.inner, "rejected", 0)
+
+    def failed_every_write(self) -> bool:
+        """True when results came and none was written (or the far end refused them all)."""
+        return self.errors + self.rejected > 0 and self.written <= self.rejected
+
+    def notes(self) -> list[str]:
+        """Lines for people about what this sink did not do (none when all went well)."""
+        lines = []
+        if self.errors:
+            lines.append(
+                f"sink {self.name}: {self.errors} write errors, {self.written} results written "
+                f"(last error: {self.last_error})"
+            )
+        if self.drops:
+            lines.append(f"sink {self.name}: {self.drops} results dropped (it could not keep up)")
+        return lines + (self.inner.notes() if hasattr(self.inner, "notes") else [])
+
     def write(self, result: dict) -> None:
         try:
             self._queue.put_nowait(result)
         except queue.Full:
-            self.drops += 1
+            if not self._wait_for_room(result):
+                self.drops += 1
 
     def close(self, timeout: float = CLOSE_TIMEOUT_S) -> None:
         """Lets the worker finish the queue for at most ``timeout`` seconds, then closes."""
@@ -127,24 +181,71 @@ class Buffered(Sink):
         self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
         # Whatever is still queued after the deadline was never written: count it as dropped.
         self.drops += sum(1 for r in list(self._queue.queue) if r is not self._END)
-        self.inner.close()
+        try:
+            self.inner.close()
+        except Exception as exc:  # noqa: BLE001 - one sink's failure must not stop the others
+            # E.g. the final flush on a full disk: an error of its own only when no write
+            # failed before (else it is the same failure, already counted).
+            self._failed(exc, 0 if self.errors else 1)
+
+    def _wait_for_room(self, result: dict) -> bool:
+        while self.backpressure is not None and not self.backpressure.is_set():
+            with contextlib.suppress(queue.Full):
+                self._queue.put(result, timeout=0.1)  # short: a stop request is seen soon
+                return True
+        return False
 
     def _work(self) -> None:
-        while (result := self._queue.get()) is not self._END:
+        while True:
+            batch = [self._queue.get()]
+            with contextlib.suppress(queue.Empty):
+                while len(batch) < BATCH_MAX and batch[-1] is not self._END:
+                    batch.append(self._queue.get_nowait())
+            ended = batch[-1] is self._END
+            self._write(batch[:-1] if ended else batch)
+            if ended:
+                return
+
+    def _write(self, batch: list[dict]) -> None:
+        if not batch:
+            return
+        if hasattr(self.inner, "write_many"):
+            try:
+                self.inner.write_many(batch)
+                self.written += len(batch)
+            except Exception as exc:  # noqa: BLE001 - counted; the worker must live on
+                self._failed(exc, len(batch))
+            return
+        for result in batch:
             try:
                 self.inner.write(result)
-            except Exception:  # noqa: BLE001 - one failed write must not kill the sink
-                self.errors += 1
+                self.written += 1
+            except Exception as exc:  # noqa: BLE001 - one failed write must not kill the sink
+                self._failed(exc)
+
+    def _failed(self, exc: Exception, count: int = 1) -> None:
+        if not self.errors:  # the first one says what is wrong; the rest are counted
+            log.warning("sink %s: write failed: %s (further failures are counted)", self.name, exc)
+        self.errors += count
+        self.last_error = str(exc)
 
 
-def open_sink(uri: str, *, queue_size: int = QUEUE_SIZE) -> Buffered:
+def open_sink(
+    uri: str, *, queue_size: int = QUEUE_SIZE, backpressure: threading.Event | None = None
+) -> Buffered:
     """Parses a sink URI; the sink runs behind a :class:`Buffered` queue of ``queue_size``.
+
+    Args:
+        uri: one of :data:`SCHEMES`.
+        queue_size: how many results may wait for the sink.
+        backpressure: see :class:`Buffered` (None: a full queue drops, for live sources).
 
     Raises:
         BadInputError: an unknown scheme or a file that cannot be opened.
         MissingDependencyError: paho-mqtt or gpiozero is needed and missing.
     """
-    return Buffered(_open_inner(uri), size=queue_size)
+    inner = _open_inner(uri)
+    return Buffered(inner, size=queue_size, name=redact_uri(uri), backpressure=backpressure)
 
 
 def _open_inner(uri: str) -> Sink:
@@ -167,4 +268,5 @@ def _open_inner(uri: str) -> Sink:
         return open_network_sink(uri)
     if scheme == "gpio" and (match := re.fullmatch(r"(\d+)=(.+)", target)):
         return GpioLed(int(match[1]), match[2])
-    raise BadInputError(f"sink {uri!r} is not understood; use one of: {SCHEMES}")
+    shown = redact_uri(uri)
+    raise BadInputError(f"sink {shown!r} is not understood; use one of: {SCHEMES}")

@@ -8,6 +8,7 @@ loop) or whole windows/images. Bad samples are dropped and counted, never fed to
 from __future__ import annotations
 
 import csv
+import math
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ from edgecnn.device.io.base import (  # noqa: F401 - SourceStats: importers find
     Paced,
     Source,
     SourceStats,
+    finite,
     parse_row,
 )
+from edgecnn.device.io.lines import stream_lines
 
 SCHEMES = (
     "replay:FILE.csv, replay:FILE.npz, stdin, dir:PATH, serial:/dev/ttyACM0?baud=115200, "
@@ -43,7 +46,7 @@ def open_source(uri: str, pre: Preprocessing, *, rate_hz: float | None = None) -
     parsed = urlparse(uri)
     scheme = parsed.scheme if ":" in uri else uri
     options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
-    rate = float(options["rate"]) if "rate" in options else rate_hz
+    rate = rate_option(options["rate"]) if "rate" in options else rate_hz
     if scheme == "replay":
         path = Path(parsed.path)
         if path.suffix == ".csv":
@@ -101,6 +104,20 @@ def _int_value(key: str, text: str) -> int:
         raise BadInputError(f"{key}={text!r} is not an integer") from None
 
 
+def rate_option(text: str) -> float:
+    """``?rate=HZ``: a finite number of samples per second, 0 or more."""
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = math.nan
+    if not math.isfinite(rate) or rate < 0:
+        raise BadInputError(
+            f"source option rate={text!r} must be a number of samples per second, 0 or more "
+            "(0 = as fast as possible)"
+        )
+    return rate
+
+
 def _pace(rate: float | None, pre: Preprocessing) -> float:
     """Samples per second to replay at: --rate, else the recorded rate, 0 = as fast as possible."""
     if rate is None:
@@ -109,7 +126,12 @@ def _pace(rate: float | None, pre: Preprocessing) -> float:
 
 
 class CsvReplay(Source):
-    """A recorded sensor CSV with the model's channel columns (by name, any order)."""
+    """A recorded sensor CSV with the model's channel columns (by name, any order).
+
+    True labels and recordings come from the columns training read them from (the
+    manifest's ``label_column`` and ``segment_column``; ``label`` and ``segment`` for models
+    whose manifest predates them).
+    """
 
     def __init__(self, path: Path, pre: Preprocessing, *, rate_hz: float) -> None:
         super().__init__()
@@ -124,15 +146,16 @@ class CsvReplay(Source):
             reader = csv.reader(handle)
             header = [h.strip() for h in next(reader, [])]
             columns = _channel_columns(self.path, header, self.pre.channels)
-            label_i = header.index("label") if "label" in header else None
-            segment_i = header.index("segment") if "segment" in header else None
-            pace, last_segment = Paced(self.rate_hz), None
+            label_i = _column(header, self.pre.label_column or "label")
+            segment_i = _column(header, self.pre.segment_column or "segment")
+            pace, last_segment = Paced(self.rate_hz, self.stop), None
             for row in reader:
-                values = parse_row(row, columns, self.stats)
+                values = parse_row(row, columns, self.stats, width=len(header))
                 if values is None:
                     continue
                 segment = row[segment_i] if segment_i is not None else None
-                pace.wait()
+                if not pace.wait():
+                    return
                 yield Item(
                     values,
                     False,
@@ -140,6 +163,10 @@ class CsvReplay(Source):
                     new_recording=segment != last_segment and last_segment is not None,
                 )
                 last_segment = segment
+
+
+def _column(header: list[str], name: str) -> int | None:
+    return header.index(name) if name in header else None
 
 
 def _channel_columns(path: Path, header: list[str], channels: tuple[str, ...]) -> list[int]:
@@ -152,16 +179,22 @@ def _channel_columns(path: Path, header: list[str], channels: tuple[str, ...]) -
     return [header.index(c) for c in channels]
 
 
-class CsvLines(CsvReplay):
-    """Comma-separated channel values, one sample per line, in the model's channel order."""
+class CsvLines(Source):
+    """Comma-separated channel values, one sample per line, in the model's channel order.
+
+    A stop request ends the iteration soon even while no line arrives (see
+    :func:`~edgecnn.device.io.lines.stream_lines`).
+    """
 
     def __init__(self, stream, pre: Preprocessing) -> None:  # noqa: D107 - see class
-        Source.__init__(self)
+        super().__init__()
+        if not pre.channels:
+            raise BadInputError(f"the model takes {pre.kind} input, not CSV lines of samples")
         self.stream, self.pre = stream, pre
 
     def __iter__(self) -> Iterator[Item]:
         columns = list(range(len(self.pre.channels or ())))
-        for line in self.stream:
+        for line in stream_lines(self.stream, self.stop, self.stats):
             if line.strip():
                 values = parse_row(line.strip().split(","), columns, self.stats)
                 if values is not None:
@@ -182,17 +215,20 @@ class NpzReplay(Source):
             raise BadInputError(
                 f"replay file {path} is not a .npz with an array x: {exc}"
             ) from None
-        if tuple(self.x.shape[1:]) != tuple(pre.input_shape):
+        if tuple(self.x.shape[1:]) != tuple(pre.input_shape) or self.x.dtype.kind not in "biuf":
             raise BadInputError(
-                f"replay file {path} holds samples shaped {self.x.shape[1:]}; the model takes "
-                f"{tuple(pre.input_shape)}"
+                f"replay file {path} holds {self.x.dtype} samples shaped {self.x.shape[1:]}; "
+                f"the model takes numbers shaped {tuple(pre.input_shape)}"
             )
         self.rate_hz = rate_hz
 
     def __iter__(self) -> Iterator[Item]:
-        pace = Paced(self.rate_hz)
+        pace = Paced(self.rate_hz, self.stop)
         for i, sample in enumerate(self.x):
-            pace.wait()
+            if finite(sample, self.stats, f"sample {i}") is None:
+                continue
+            if not pace.wait():
+                return
             yield Item(sample, True, self._label(i))
 
     def _label(self, i: int) -> str | None:
@@ -223,12 +259,14 @@ class ImageFolder(Source):
         height, width, channels = self.pre.input_shape
         mode = "L" if channels == 1 else "RGB"
         for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
+            if self.stop.is_set():
+                return
             try:
                 with Image.open(path) as img:
                     img = img.convert(mode).resize((width, height), Image.Resampling.BILINEAR)
                     array = np.asarray(img, dtype=np.uint8).reshape(height, width, channels)
             except Exception:  # unreadable files are counted, not fatal
-                self.stats.dropped += 1
+                self.stats.drop(f"{path} is not a readable image")
                 continue
             label = path.parent.name if path.parent != self.root else None
             yield Item(array, True, label)

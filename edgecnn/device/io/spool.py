@@ -3,9 +3,9 @@
 Network sinks write every result here first and delete it only once the far end confirmed
 delivery, so results survive a broker outage, a crash or a reboot.
 
-Storage is one sqlite3 file (stdlib): each append, delete and drop is one atomic commit, so a
-power cut leaves either the old or the new state, never a half-written line as an
-append-only text file can. WAL mode lets the producer append while the sender deletes.
+Storage is one sqlite3 file (stdlib): each batch of appends, each delete and each drop is one
+atomic commit, so a power cut leaves either the old or the new state, never a half-written
+line as an append-only text file can. WAL mode lets the producer append while the sender deletes.
 """
 
 from __future__ import annotations
@@ -50,9 +50,17 @@ class Spool:
 
     def append(self, record: dict) -> None:
         """Stores ``record`` last; drops the oldest records when the spool is over its bound."""
-        body = json.dumps(record)
+        self.append_many([record])
+
+    def append_many(self, records: list[dict]) -> None:
+        """Stores ``records`` last, in order, in one commit.
+
+        One commit (one disk sync) per batch instead of per record is what lets the spool
+        keep up with a model emitting thousands of results a second.
+        """
+        bodies = [(json.dumps(record),) for record in records]
         with self._lock, self._transaction():
-            self._db.execute("INSERT INTO records (body) VALUES (?)", (body,))
+            self._db.executemany("INSERT INTO records (body) VALUES (?)", bodies)
             excess = self._count() - self.max_records
             if excess > 0:
                 self._db.execute(
@@ -65,14 +73,25 @@ class Spool:
 
     def peek(self) -> tuple[int, dict] | None:
         """The oldest record and its id, or None when the spool is empty."""
+        head = self.peek_many(1)
+        return head[0] if head else None
+
+    def peek_many(self, limit: int) -> list[tuple[int, dict]]:
+        """The oldest ``limit`` records with their ids, oldest first."""
         with self._lock:
-            row = self._db.execute("SELECT id, body FROM records ORDER BY id LIMIT 1").fetchone()
-        return None if row is None else (row[0], json.loads(row[1]))
+            rows = self._db.execute(
+                "SELECT id, body FROM records ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+        return [(row[0], json.loads(row[1])) for row in rows]
 
     def remove(self, record_id: int) -> None:
         """Deletes a delivered record (a no-op when it was already dropped)."""
+        self.remove_through(record_id, first=record_id)
+
+    def remove_through(self, last_id: int, *, first: int = 0) -> None:
+        """Deletes the records with ids ``first``..``last_id`` (delivered ones) in one commit."""
         with self._lock, self._transaction():
-            self._db.execute("DELETE FROM records WHERE id = ?", (record_id,))
+            self._db.execute("DELETE FROM records WHERE id BETWEEN ? AND ?", (first, last_id))
 
     @property
     def dropped(self) -> int:

@@ -1,0 +1,69 @@
+"""What ``edgecnn run`` checks before it opens anything: option values, the bundle, the source.
+
+``edgecnn service install`` runs the same checks, so a unit is never written for a command
+line that ``run`` would refuse (systemd would restart it every few seconds, forever).
+Device side: numpy and LiteRT only.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import TYPE_CHECKING
+
+from edgecnn.core.errors import BadInputError
+
+if TYPE_CHECKING:
+    from edgecnn.device.loop import RunOptions
+
+
+def check_options(options: RunOptions) -> None:
+    """Refuses option values ``run`` cannot use, naming the option and what would do.
+
+    Raises:
+        BadInputError: the first bad value.
+    """
+    checks = (
+        ("--threads", options.threads, _at_least(options.threads, 1), "1 or more"),
+        ("--smooth", options.smooth, _at_least(options.smooth, 1), "1 or more windows"),
+        ("--threshold", options.threshold, 0 <= options.threshold <= 1, "between 0 and 1"),
+        ("--min-interval", options.min_interval, _seconds(options.min_interval), "0 s or more"),
+        ("--rate", options.rate_hz, _seconds(options.rate_hz), "0 or more samples/s (0 = at once)"),
+        ("--max-windows", options.max_windows, _at_least(options.max_windows, 1), "1 or more"),
+        ("--metrics-every", options.metrics_every, _positive(options.metrics_every), "above 0 s"),
+    )
+    for flag, value, ok, wanted in checks:
+        if not ok:
+            raise BadInputError(f"{flag} {value} is not usable; it must be {wanted}")
+
+
+def check_run(model: str | os.PathLike, *, source: str, options: RunOptions) -> None:
+    """Loads and verifies the bundle and opens the source's description, as ``run`` would.
+
+    Nothing is read from a device and no sink is opened.
+
+    Raises:
+        BadInputError: what ``run`` would refuse before it starts.
+    """
+    from edgecnn.device.io.sources import open_source
+    from edgecnn.device.runner import Runner
+
+    check_options(options)
+    runner = Runner(model, threads=options.threads)
+    try:
+        open_source(source, runner.preprocessing, rate_hz=options.rate_hz)
+    finally:
+        runner.close()
+
+
+def _at_least(value: int | None, low: int) -> bool:
+    return value is None or value >= low
+
+
+def _seconds(value: float | None) -> bool:
+    """None (the default), or a finite value of 0 or more."""
+    return value is None or (math.isfinite(value) and value >= 0)
+
+
+def _positive(value: float | None) -> bool:
+    return value is None or (math.isfinite(value) and value > 0)

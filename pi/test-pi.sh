@@ -11,10 +11,17 @@
 # Exit 0: conformant. 1: results differ or a step failed. 2: cannot run here (not root, no
 # qemu, no registry): one line per missing piece. Nothing stays mounted in any case.
 #
+# Registries come only from this machine's configuration, never from addresses written here:
+# the package index pip uses inside the rootfs is EDGECNN_PI_PYPI, else PIP_INDEX_URL, else
+# the host pip's index-url (`pip config list`), else pip's own default (inside the rootfs
+# too); the Debian mirror that builds the rootfs is EDGECNN_PI_MIRROR, else the first
+# .../debian URI of the host's apt sources. Unreachable or unconfigured: preflight says so.
+#
 # Environment: EDGECNN_PI_WORK (scratch, /var/tmp/edgecnn-pi), EDGECNN_PI_CACHE (rootfs
-# cache folder, ~/.cache/edgecnn), EDGECNN_PI_MIRROR (Debian mirror; default: the host's apt
-# sources), EDGECNN_PI_CPUS ("cortex-a72 cortex-a76"), EDGECNN_PI_KEEP=1 (keep the rootfs).
-# Tests simulate missing pieces with EDGECNN_PI_EUID, EDGECNN_PI_QEMU and EDGECNN_PI_PYPI.
+# cache folder, ~/.cache/edgecnn), EDGECNN_PI_PYPI (package index, a PEP 503 simple index
+# URL), EDGECNN_PI_MIRROR (Debian mirror), EDGECNN_PI_CPUS ("cortex-a72 cortex-a76"),
+# EDGECNN_PI_KEEP=1 (keep the rootfs). Tests simulate missing pieces with EDGECNN_PI_EUID,
+# EDGECNN_PI_QEMU and EDGECNN_PI_APT (the apt configuration folder, /etc/apt).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +31,7 @@ ROOT=$WORK/rootfs
 CACHE_DIR=${EDGECNN_PI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/edgecnn}
 CPUS=${EDGECNN_PI_CPUS:-cortex-a72 cortex-a76}
 QEMU=${EDGECNN_PI_QEMU:-qemu-aarch64-static}
-PYPI=${EDGECNN_PI_PYPI:-https://pypi.org/simple/ai-edge-litert/}
+APT_ETC=${EDGECNN_PI_APT:-/etc/apt}
 HOST_PY=${EDGECNN_PI_HOST_PYTHON:-$REPO/.venv/bin/python}
 HOST_CA=${PIP_CERT:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
 KEY=$(sha256sum "$HERE/rootfs.sh" | cut -c1-12)
@@ -36,15 +43,39 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # --- what is missing -------------------------------------------------------------------------
 
-host_mirror() {
-  local uri
-  uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-    tr ' ' '\n' | grep -E '/debian/?$' | head -n 1 || true)
-  [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 ~ /\/debian\/?$/ { print $2; exit }' \
-    /etc/apt/sources.list 2>/dev/null || true)
-  echo "${uri:-http://deb.debian.org/debian}"
+host_mirror() {  # the first http(s) .../debian URI of the host's apt sources, or nothing
+  {
+    sed -n 's/^URIs:[[:space:]]*//p' "$APT_ETC"/sources.list.d/*.sources 2>/dev/null
+    # one-line format: deb [options] URI suite components
+    sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]\+\)\?\([^[:space:]]\+\).*/\2/p' \
+      "$APT_ETC"/sources.list "$APT_ETC"/sources.list.d/*.list 2>/dev/null
+  } | tr ' ' '\n' | grep -E '^https?://.*/debian/?$' | head -n 1 | sed 's:/$::' || true
 }
+
+host_index() {  # "URL<TAB>where it came from" for pip's index, or nothing
+  local pip=("$HOST_PY" -m pip) config key url
+  [ -x "$HOST_PY" ] || pip=(python3 -m pip)
+  if [ -n "${PIP_INDEX_URL:-}" ]; then
+    printf '%s\t%s\n' "$PIP_INDEX_URL" "PIP_INDEX_URL"
+    return
+  fi
+  # `pip config list` shows the merged configuration (`pip config get` misses some files);
+  # pip install reads [install] before [global].
+  config=$("${pip[@]}" config list 2>/dev/null || true)
+  for key in install.index-url global.index-url; do
+    url=$(printf '%s\n' "$config" | sed -n "s/^$key='\(.*\)'\$/\1/p" | tail -n 1)
+    [ -n "$url" ] && printf '%s\t%s\n' "$url" "the host's pip config ($key)" && return
+  done
+  true
+}
+
 MIRROR=${EDGECNN_PI_MIRROR:-$(host_mirror)}
+if [ -n "${EDGECNN_PI_PYPI:-}" ]; then
+  INDEX=$EDGECNN_PI_PYPI INDEX_FROM=EDGECNN_PI_PYPI
+else
+  IFS=$'\t' read -r INDEX INDEX_FROM < <(host_index) || true
+fi
+INDEX=${INDEX:-} INDEX_FROM=${INDEX_FROM:-}
 
 reachable() {  # reachable URL: the host can fetch it within 15 s
   "$HOST_PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=15)' \
@@ -61,6 +92,33 @@ binfmt_ready() {
   [ -e "$entry" ] && head -n 1 "$entry" | grep -q enabled
 }
 
+miss() { missing+=("$*"); }  # one missing piece, from words (for preflight's "missing")
+
+default_index_reachable() {  # pip's own default index answers (its address is pip's, not ours)
+  env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+    "$HOST_PY" -m pip index versions ai-edge-litert --timeout 15 --retries 0 >/dev/null 2>&1
+}
+
+registries() {  # appends to preflight's "missing": the index and mirror, configured and reachable
+  if [ -z "$INDEX" ]; then  # none configured: pip inside the rootfs uses its default, as here
+    default_index_reachable || miss "network: pip's default package index is not reachable" \
+      "(no index-url is configured on this machine; set PIP_INDEX_URL or EDGECNN_PI_PYPI)"
+  elif [[ "$INDEX" != http://* && "$INDEX" != https://* ]]; then
+    miss "package index: $INDEX (from $INDEX_FROM) is not an http(s) URL the rootfs" \
+      "can reach; set EDGECNN_PI_PYPI"
+  elif ! reachable "${INDEX%/}/ai-edge-litert/"; then
+    miss "network: PyPI is not reachable ($INDEX) - the index from $INDEX_FROM;" \
+      "pip needs it inside the rootfs"
+  fi
+  [ -f "$CACHE" ] && return  # the rootfs comes from the cache: no mirror needed
+  if [ -z "$MIRROR" ]; then
+    miss "Debian mirror: none in the host's apt sources ($APT_ETC/sources.list*:" \
+      "a URI ending in /debian); set EDGECNN_PI_MIRROR"
+  elif ! reachable "$MIRROR/dists/bookworm/Release"; then
+    missing+=("network: the Debian mirror $MIRROR is not reachable (set EDGECNN_PI_MIRROR)")
+  fi
+}
+
 preflight() {
   local missing=()
   if [ "${EDGECNN_PI_EUID:-$EUID}" != 0 ]; then
@@ -69,8 +127,8 @@ preflight() {
   if ! command -v "$QEMU" >/dev/null; then
     missing+=("qemu: $QEMU not found (apt-get install qemu-user-static binfmt-support)")
   elif [ ${#missing[@]} = 0 ] && ! binfmt_ready; then
-    missing+=("binfmt: no enabled qemu-aarch64 handler in /proc/sys/fs/binfmt_misc" \
-      "(apt-get install binfmt-support qemu-user-static; in a container the host registers it)")
+    miss "binfmt: no enabled qemu-aarch64 handler in /proc/sys/fs/binfmt_misc" \
+      "(apt-get install binfmt-support qemu-user-static; in a container the host registers it)"
   fi
   for tool in zstd tar chroot mount; do
     command -v "$tool" >/dev/null || missing+=("$tool: not found")
@@ -80,10 +138,8 @@ preflight() {
   fi
   if ! "$HOST_PY" -c 'import edgecnn.device.conformance.check' 2>/dev/null; then
     missing+=("host python: $HOST_PY cannot import edgecnn (run make test-pi, it creates .venv)")
-  elif ! reachable "$PYPI"; then
-    missing+=("network: PyPI is not reachable ($PYPI); pip needs it inside the rootfs")
-  elif [ ! -f "$CACHE" ] && ! reachable "$MIRROR/dists/bookworm/Release"; then
-    missing+=("network: the Debian mirror $MIRROR is not reachable (set EDGECNN_PI_MIRROR)")
+  else
+    registries
   fi
   case "$WORK" in *[[:space:]]*) missing+=("EDGECNN_PI_WORK: no spaces please ($WORK)") ;; esac
   if [ ${#missing[@]} -gt 0 ]; then
@@ -207,12 +263,13 @@ use_cpu() {  # a cpuinfo matching QEMU_CPU: the host's x86 one makes LiteRT segf
   mount --bind "$WORK/cpuinfo-$1" "$ROOT/proc/cpuinfo"
 }
 
-in_root() {  # in_root CPU CMD...: a clean environment (no host pip config), the core pinned
+in_root() {  # in_root CPU CMD...: a clean environment (only the host's index), the core pinned
   local cpu=$1
   shift
   run env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
     LANG=C.UTF-8 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_ROOT_USER_ACTION=ignore \
-    PIP_PROGRESS_BAR=off ${CA_IN_ROOT:+PIP_CERT=$CA_IN_ROOT} QEMU_CPU="$cpu" \
+    PIP_PROGRESS_BAR=off ${INDEX:+PIP_INDEX_URL=$INDEX} ${CA_IN_ROOT:+PIP_CERT=$CA_IN_ROOT} \
+    QEMU_CPU="$cpu" \
     EDGECNN_EMULATION="qemu-user $cpu" chroot "$ROOT" "$@"
 }
 

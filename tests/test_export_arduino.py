@@ -8,6 +8,7 @@ values to the output, so the printed label is predictable from the line sent.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -162,9 +163,12 @@ def test_labels_are_escaped_for_c(tmp_path):
 
 
 def gpp() -> str:
+    """The host g++; skips without one (fails instead with EDGECNN_REQUIRE_GPP=1, as in CI)."""
     compiler = shutil.which("g++")
     if compiler is None:
         reason = "g++ is not installed; the generated sketch cannot be compiled on this machine"
+        if os.environ.get("EDGECNN_REQUIRE_GPP") == "1":
+            pytest.fail(f"EDGECNN_REQUIRE_GPP=1 but {reason}")
         print(reason)
         pytest.skip(reason)
     return compiler

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from edgecnn.core.errors import BadInputError
-from edgecnn.pipeline.config import BoardBudgets, Budgets, load_config, parse_config
+from edgecnn.pipeline.config import BoardBudgets, Budgets, load_config, parse_config, parse_flags
 from edgecnn.pipeline.select import BoardFigures, Candidate, Check, select
 
 ZERO = "rpi-zero-2w"
@@ -252,3 +252,72 @@ def test_misses_read_as_plain_numbers_with_units():
     assert Check("max_accuracy_drop", None, 0.0372, 0.02, False).describe() == (
         "max_accuracy_drop: 0.0372 > 0.02 (+0.0172)"
     )
+
+
+def variant(name, val_accuracy, test_accuracy, size_kb=10):
+    from edgecnn.pipeline.result import BoardRow, VariantReport
+
+    row = BoardRow(ZERO, "linux", 1.0, 1000, 2000, None, True, "", "cost model")
+    return VariantReport(
+        name=name, prune_ratio=0.0, mode="int8", path=f"/x/{name}.tflite",
+        size_bytes=size_kb * 1024, accuracy=test_accuracy, correct=int(test_accuracy * 100),
+        test_samples=100, delta=0.0, agreement=1.0, val_accuracy=val_accuracy, val_samples=80,
+        host_p50_ms=0.1, boards=(row,),
+    )  # fmt: skip
+
+
+def test_variants_are_ranked_on_validation_not_on_the_test_split():
+    from edgecnn.pipeline.orchestrate import _select
+
+    config = parse_config({"data": "x.csv", "boards": [ZERO],
+                           "budgets": {"max_accuracy_drop": 0.02}})  # fmt: skip
+    # "lucky" looks best on the test split, but the test split must not pick the winner.
+    variants = [variant("steady", 0.95, 0.90), variant("lucky", 0.90, 0.97)]
+    trained = {"accuracy": 0.97, "val_accuracy": 0.95}
+    _, selection = _select(config, variants, trained)
+    assert selection.chosen.name == "steady"
+    # The accuracy budget is held against validation too: 0.95 - 0.90 misses 0.02.
+    assert [ch.budget for ch in selection.misses["lucky"]] == ["max_accuracy_drop"]
+
+
+def test_the_report_says_which_split_chose_and_which_is_reported(tmp_path):
+    from edgecnn.pipeline.orchestrate import _why
+    from edgecnn.pipeline.report import _result_blocks, _table_note
+
+    config = parse_config({"data": "x.csv", "boards": [ZERO]})
+    variants = [variant("a", 0.95, 0.91), variant("b", 0.93, 0.96)]
+    selection = select([v.candidate() for v in variants], config.budgets, reference_accuracy=0.95)
+    why = _why(selection, variants, config)
+    assert "validation accuracy (0.9500)" in why and "test accuracy 0.9100" in why
+    result = type("R", (), {"variants": variants, "chosen_variant": variants[0],
+                            "chosen": "a", "why": why, "skipped": ()})()  # fmt: skip
+    text = " ".join(str(b) for b in _result_blocks(result)) + _table_note(result)
+    assert "ranked on the 80 validation samples" in text
+    assert "test split played no part in the choice" in text
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_budgets_that_are_not_finite_numbers_are_refused_before_any_work(tmp_path, value):
+    path = tmp_path / "edgecnn.toml"
+    path.write_text(GOOD.replace("max_latency_ms = 5", f"max_latency_ms = {value}"))
+    with pytest.raises(BadInputError, match=r"line 9: budget max_latency_ms must be a finite"):
+        load_config(path)
+    board = f"\n[budgets.{ZERO}]\nmax_size_kb = {value}\n"
+    path.write_text(GOOD + board)
+    with pytest.raises(BadInputError, match=r"line 13: budget max_size_kb must be a finite"):
+        load_config(path)
+    with pytest.raises(BadInputError, match=r"^--max-accuracy-drop: budget max_accuracy_drop"):
+        parse_flags({"data": "x.csv", "budgets": {"max_accuracy_drop": float(value)}})
+
+
+def test_the_cli_refuses_a_nan_budget_flag_before_training(tmp_path):
+    from click.testing import CliRunner
+
+    from edgecnn.cli import cli
+
+    out = tmp_path / "p"
+    args = ["pipeline", "--data", "builtin:digits", "--out", str(out), "--max-size-kb", "nan"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "--max-size-kb: budget max_size_kb must be a finite number" in result.output
+    assert not out.exists()

@@ -23,7 +23,7 @@ from edgecnn.training import metrics, tfdeps
 from edgecnn.training.modelio import load_keras_model, plain_copy
 from edgecnn.training.prepare import PreparedData
 from edgecnn.training.rundir import RunDir
-from edgecnn.training.runs import load_run, resolve_source
+from edgecnn.training.runs import check_model_fits, load_run, resolve_source, saved_config
 from edgecnn.training.summary import summarize
 from edgecnn.training.train import predict_classes
 from edgecnn.training.trainconfig import TrainConfig
@@ -115,6 +115,7 @@ def _load(source: str | Path, options: PruneOptions) -> _Job:
     model = load_keras_model(found.model_path)
     plan = _plan(model, options)  # refuses layers it cannot prune before any work is done
     record, prepared = load_run(run)
+    check_model_fits(model, found.model_path, run, prepared)
     return _Job(
         options=options,
         run=run,
@@ -124,7 +125,7 @@ def _load(source: str | Path, options: PruneOptions) -> _Job:
         model=model,
         plan=plan,
         prepared=prepared,
-        config=TrainConfig.from_dict(record["config"]),
+        config=saved_config(run, record),
     )
 
 

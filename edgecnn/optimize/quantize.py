@@ -22,7 +22,7 @@ from edgecnn.targets.boards import Board, get_board
 from edgecnn.training import tfdeps
 from edgecnn.training.modelio import load_keras_model
 from edgecnn.training.prepare import PreparedData
-from edgecnn.training.runs import load_run, resolve_source
+from edgecnn.training.runs import check_model_fits, load_run, resolve_source
 
 tfdeps.keras()
 
@@ -49,6 +49,9 @@ def parse_modes(modes: Sequence[str]) -> list[Mode]:
     """Validates mode names (comma lists allowed), keeping order and dropping repeats."""
     names = [m.strip().lower() for text in modes for m in text.split(",") if m.strip()]
     known = [m.value for m in Mode]
+    empty = [text for text in modes if not text.strip(" ,")]  # --mode '' is no default
+    if empty:
+        raise BadInputError(f"--mode {empty[0]!r} names no mode; choose from {', '.join(known)}")
     for name in names:
         if name not in known:
             raise BadInputError(f"unknown mode {name!r}; choose from {', '.join(known)}")
@@ -112,6 +115,7 @@ def _load(
     run = found.require_run("quantization")
     model = load_keras_model(found.model_path)
     record, data = load_run(run)
+    check_model_fits(model, found.model_path, run, data)
     samples, calib_info = _calibration(data, calibration, calibration_samples, seed, modes)
     return QuantizeJob(
         model=model,

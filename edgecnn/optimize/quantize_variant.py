@@ -2,7 +2,8 @@
 
 Every variant is evaluated through the real LiteRT interpreter on the run's held-out test
 split and compared with the Keras model's predictions on the same inputs, then written with
-its manifest.
+its manifest. It is also evaluated on the validation split: choosing among variants (the
+pipeline) must rank on validation, so the test accuracy stays an unbiased report.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Variant:
     delta: float
     agreement: float
     max_abs_diff: float
+    val_accuracy: float
     input_dtype: str
     output_dtype: str
     float_layers: tuple[str, ...] = ()
@@ -45,10 +47,13 @@ class Variant:
     boards: tuple[BoardCheck, ...] = ()
     # Top-1 class per test sample (for confusion matrices and replay checks; not in to_dict).
     predictions: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    # Top-1 class per validation sample (what a choice among variants ranks; not in to_dict).
+    val_predictions: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (without the per-sample predictions)."""
-        out = {k: v for k, v in self.__dict__.items() if k != "predictions"}
+        skip = ("predictions", "val_predictions")
+        out = {k: v for k, v in self.__dict__.items() if k not in skip}
         return out | {
             "float_layers": list(self.float_layers),
             "boards": [b.to_dict() for b in self.boards],
@@ -102,6 +107,7 @@ def make_variant(job: QuantizeJob, mode: Mode) -> Variant:
     tm = TFLiteModel(tflite)
     probs = tm.predict(job.data.inputs("test"))
     accuracy = _accuracy(probs, job.data.arrays.y["test"])
+    val_classes = tm.predict(job.data.inputs("val")).argmax(-1)
     reference = job.reference
     path = _variant_path(job.model_path, mode, io_used)
     variant = Variant(
@@ -114,12 +120,14 @@ def make_variant(job: QuantizeJob, mode: Mode) -> Variant:
         delta=round(accuracy - reference.accuracy, 4),
         agreement=round(float(np.mean(probs.argmax(-1) == reference.probs.argmax(-1))), 4),
         max_abs_diff=float(np.max(np.abs(probs - reference.probs))),
+        val_accuracy=round(metrics.accuracy(job.data.arrays.y["val"], val_classes), 4),
         input_dtype=tm.input.dtype,
         output_dtype=tm.output.dtype,
         float_layers=float_layers,
         note=note,
         boards=tuple(check_on_boards(tflite, mode=str(mode), boards=job.boards)),
         predictions=tuple(int(c) for c in probs.argmax(-1)),
+        val_predictions=tuple(int(c) for c in val_classes),
     )
     fileio.write_bytes(path, tflite)
     write_manifest(path, _manifest(job, variant, tm, tflite))
@@ -176,7 +184,7 @@ def _manifest(job: QuantizeJob, variant: Variant, tm: TFLiteModel, tflite: bytes
         labels=list(data.labels),
         input=tm.input.to_dict(),
         output=tm.output.to_dict(),
-        preprocessing=data.preprocessing.to_dict(),
+        preprocessing=data.preprocessing.to_dict() | _csv_columns(job),
         variant={
             "mode": variant.mode,
             "io": variant.io,
@@ -197,3 +205,14 @@ def _manifest(job: QuantizeJob, variant: Variant, tm: TFLiteModel, tflite: bytes
         versions=optional.toolchain_versions(),
         dataset_fingerprint=job.record["data"].get("fingerprint"),
     )
+
+
+def _csv_columns(job: QuantizeJob) -> dict:
+    """The CSV columns training read labels and recordings from (``replay:FILE.csv`` too)."""
+    if not job.data.preprocessing.channels:
+        return {}
+    options = job.record.get("config", {}).get("data_options", {})
+    return {
+        "label_column": options.get("label_column") or "label",
+        "segment_column": options.get("segment_column"),
+    }

@@ -3,6 +3,7 @@ the ``[budgets]`` table of ``edgecnn.toml``."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 
@@ -114,6 +115,11 @@ def _limits(where, table: dict, known: set[str], name: str) -> dict[str, float]:
                 + ("" if name != "budgets" else ", or a [budgets.<board id>] table")
             )
         check_type(where, key, value, (int, float))
+        if not math.isfinite(value):  # TOML and float() take nan and inf; no limit compares
+            raise BadInputError(
+                f"{where(key)}: budget {key} must be a finite number, got {value}; "
+                "leave it out for no limit"
+            )
         if value < 0:
             raise BadInputError(f"{where(key)}: budget {key} must not be negative, got {value}")
     return {k: float(v) for k, v in table.items()}

@@ -1,4 +1,5 @@
-"""The report's plots: accuracy vs estimated latency per board, and size per variant."""
+"""The report's plots: validation accuracy (what ranks the variants) vs estimated latency per
+board, and size per variant."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def plot_tradeoff(
     chosen: str | None,
     path: Path,
 ) -> None:
-    """Accuracy vs estimated latency, one panel per board (host p50 when no board).
+    """Validation accuracy vs estimated latency, one panel per board (host p50 when no board):
+    the figures the choice ranked; ``reference_accuracy`` is the Keras model's on validation.
 
     Dashed lines are the latency budget and the lowest accuracy the drop budget allows;
     the grey line joins the Pareto front; the chosen variant is a red star.
@@ -56,7 +58,7 @@ def plot_tradeoff(
         missing = len(variants) - len(points)
         ax.set_title(title + (f"\n{missing} variant(s) cannot run here" if missing else ""))
         ax.set_xlabel("estimated latency (ms)" if board else "latency p50 (ms)")
-        ax.set_ylabel("test accuracy")
+        ax.set_ylabel("validation accuracy")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
@@ -67,11 +69,11 @@ def _points(variants, board: str | None) -> list[tuple[float, float, str]]:
     points = []
     for v in variants:
         if board is None:
-            points.append((v.host_p50_ms, v.accuracy, v.name))
+            points.append((v.host_p50_ms, v.val_accuracy, v.name))
             continue
         row = v.on(board)
         if row is not None and row.fits and row.latency_ms is not None:
-            points.append((row.latency_ms, v.accuracy, v.name))
+            points.append((row.latency_ms, v.val_accuracy, v.name))
     return points
 
 

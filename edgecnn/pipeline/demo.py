@@ -107,7 +107,7 @@ def replay_demo_model(
 
 def _most_accurate_runnable(result: PipelineResult) -> VariantReport:
     runnable = [v for v in result.variants if all(b.fits for b in v.boards)] or result.variants
-    return max(runnable, key=lambda v: v.accuracy)
+    return max(runnable, key=lambda v: v.val_accuracy)  # chosen on validation, as the pipeline
 
 
 def replay_test_split(

@@ -1,5 +1,6 @@
-"""The held-out evaluation every variant is judged by: the trained Keras model's reference
-predictions on the test split, accuracy, and the predictions recorded for each variant."""
+"""The evaluation every variant is judged by: the trained Keras model's reference predictions
+on the validation split (which ranks the variants) and on the held-out test split (which only
+reports on them), accuracy, and the predictions recorded for each variant."""
 
 from __future__ import annotations
 
@@ -7,30 +8,33 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
 from edgecnn.pipeline.result import PipelineResult
 from edgecnn.pipeline.steps import StepCache
 from edgecnn.training import metrics
-from edgecnn.training.rundir import RunDir, load_labels
+from edgecnn.training.rundir import RunDir, load_labels, read_object
 
 
 def reference(run: RunDir) -> dict:
-    """The test split's true classes and the trained Keras model's predictions: what every
-    variant is compared to."""
+    """The true classes of the validation and test splits and the trained Keras model's
+    predictions on both: what every variant is compared to."""
     from edgecnn.training.modelio import load_keras_model
     from edgecnn.training.runs import load_run
     from edgecnn.training.train import predict_classes
 
-    prepared = load_run(run)[1]
-    truth = prepared.arrays.y["test"]
-    predicted = predict_classes(load_keras_model(run.model), prepared.inputs("test"))
-    report = fileio.read_json(run.report)
+    record, prepared = load_run(run)
+    model = load_keras_model(run.model)
+    truth, val_truth = prepared.arrays.y["test"], prepared.arrays.y["val"]
+    predicted = predict_classes(model, prepared.inputs("test"))
+    val_accuracy = accuracy(val_truth, predict_classes(model, prepared.inputs("val")))
+    report = read_object(run.report)
     return {
         "accuracy": accuracy(truth, predicted),
         "truth": truth.tolist(),
         "predictions": predicted.tolist(),
-        "fingerprint": fileio.read_json(run.config)["data"].get("fingerprint"),
+        "val_accuracy": val_accuracy,
+        "val_truth": val_truth.tolist(),
+        "fingerprint": record["data"].get("fingerprint"),
         "params": report["params"],
         "macs": report["macs"],
         "train_seconds": report["train_seconds"],

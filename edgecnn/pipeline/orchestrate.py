@@ -1,6 +1,10 @@
 """The pipeline: train -> prune at each ratio -> quantize (and evaluate) in each mode ->
 benchmark here -> estimate on every board -> pick the best variant within the budgets.
 
+Variants are ranked, and the accuracy budget checked, on the validation split; the test
+split only reports the chosen variant's accuracy, so that figure is not inflated by the
+choice itself.
+
 Every step is content-hashed (``steps``): re-running with the same config reuses what is
 finished, so changing a budget or adding a board never retrains. The steps themselves are
 in ``modelsteps`` (train, prune) and ``variantsteps`` (quantize, benchmark, estimate); this
@@ -82,11 +86,12 @@ def _variants(config: PipelineConfig, run: RunDir, trained: dict, steps: StepCac
 
 
 def _select(config: PipelineConfig, variants: list[VariantReport], trained: dict):
-    """The best variant within the budgets, and every variant with the budgets it missed."""
+    """The best variant within the budgets, and every variant with the budgets it missed
+    (ranked and held to the accuracy budget on the validation split)."""
     selection = select(
         [v.candidate() for v in variants],
         config.budgets,
-        reference_accuracy=trained["accuracy"],
+        reference_accuracy=trained["val_accuracy"],
     )
     return [_with_misses(v, selection) for v in variants], selection
 
@@ -107,6 +112,7 @@ def _result(
         folder=str(folder),
         run_dir=str(run.root),
         reference_accuracy=trained["accuracy"],
+        reference_val_accuracy=trained["val_accuracy"],
         variants=tuple(variants),
         chosen=selection.chosen.name if selection.chosen else None,
         why=_why(selection, variants, config),
@@ -132,20 +138,22 @@ def _why(selection: Selection, variants: list[VariantReport], config: PipelineCo
         return "no variant met every budget on every board"
     passing = [v for v in variants if not v.misses]
     boards = ", ".join(config.boards) or "no target board"
-    chosen = selection.chosen
+    chosen = next(v for v in variants if v.name == selection.chosen.name)
+    test = f"test accuracy {chosen.accuracy:.4f}"
     if len(passing) == 1:
         among = (
             f"the only one of the {len(variants)} variants" if len(variants) > 1 else "the variant"
         )
         return (
             f"{chosen.name} is {among} that meets every budget on {boards} "
-            f"(test accuracy {chosen.accuracy:.4f})"
+            f"(validation accuracy {chosen.val_accuracy:.4f}; {test})"
         )
-    tied = sum(v.accuracy == chosen.accuracy for v in passing) > 1
+    tied = sum(v.val_accuracy == chosen.val_accuracy for v in passing) > 1
     return (
-        f"{chosen.name} has the best test accuracy ({chosen.accuracy:.4f}) of the "
+        f"{chosen.name} has the best validation accuracy ({chosen.val_accuracy:.4f}) of the "
         f"{len(passing)} of {len(variants)} variants that meet every budget on {boards}"
         + (" (a tie, won by the smaller file)" if tied else "")
+        + f"; its {test}"
     )
 
 

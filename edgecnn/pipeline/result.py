@@ -36,7 +36,8 @@ class VariantReport:
     """One variant (a pruning ratio x a quantization mode) and everything measured on it.
 
     Accuracy, delta and agreement are on the run's held-out test split; delta and agreement
-    are against the unpruned Keras model.
+    are against the unpruned Keras model. ``val_accuracy`` is on the validation split: the
+    budgets and the choice look at it only, so the test figures stay an unbiased report.
     """
 
     name: str
@@ -49,15 +50,16 @@ class VariantReport:
     test_samples: int
     delta: float
     agreement: float
+    val_accuracy: float
+    val_samples: int
     host_p50_ms: float
     boards: tuple[BoardRow, ...]
     misses: tuple[str, ...] = ()
 
     def candidate(self) -> Candidate:
-        """This variant as budget selection sees it."""
-        return Candidate(
-            self.name, self.accuracy, self.size_bytes, tuple(b.figures() for b in self.boards)
-        )
+        """This variant as budget selection sees it: ranked by its validation accuracy."""
+        boards = tuple(b.figures() for b in self.boards)
+        return Candidate(self.name, self.val_accuracy, self.size_bytes, boards)
 
     def on(self, board: str) -> BoardRow | None:
         """The row of one board, if estimated."""
@@ -72,15 +74,19 @@ class PipelineResult:
     """A whole pipeline run: the variants, the choice, the report files and provenance.
 
     Attributes:
-        chosen: the name of the variant with the best accuracy within every budget on every
-            board, or None when none met them (``unmet`` then says which budget and by
-            how much).
+        chosen: the name of the variant with the best validation accuracy within every
+            budget on every board, or None when none met them (``unmet`` then says which
+            budget and by how much).
+        reference_accuracy: the Keras model's test accuracy (the variants' test figures
+            are compared to it); ``reference_val_accuracy`` its validation accuracy (the
+            accuracy budget is held against it).
         reused: steps taken from an earlier run because their inputs were unchanged.
     """
 
     folder: str
     run_dir: str
     reference_accuracy: float
+    reference_val_accuracy: float
     variants: tuple[VariantReport, ...]
     chosen: str | None
     why: str

@@ -24,7 +24,11 @@ UNITS = {"ms": " ms", "kb": " KiB"}  # by the budget name's suffix
 
 @dataclass(frozen=True)
 class Candidate:
-    """One variant (a pruning ratio x a quantization mode) and its measured figures."""
+    """One variant (a pruning ratio x a quantization mode) and its measured figures.
+
+    ``accuracy`` is what variants are ranked by: the pipeline gives the validation split's,
+    never the test split's (choosing on the test split would bias the accuracy it reports).
+    """
 
     name: str
     accuracy: float

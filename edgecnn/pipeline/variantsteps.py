@@ -1,6 +1,6 @@
 """The steps that make and measure each variant of a Keras model: conversion in every mode
-(with its evaluation on the test split), a benchmark on this machine and the estimate on
-every target board, each reused while its key is unchanged."""
+(with its evaluation on the validation and test splits), a benchmark on this machine and the
+estimate on every target board, each reused while its key is unchanged."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from edgecnn.pipeline.evaluation import accuracy
 from edgecnn.pipeline.result import BoardRow, VariantReport
 from edgecnn.pipeline.steps import StepCache, file_digest, key_of, machine, toolchain
 from edgecnn.targets.boards import board_file
-from edgecnn.targets.costmodel import COST_MODEL_PATH
+from edgecnn.targets.costmodel import cost_model_path
 
 
 def quantized(config, steps: StepCache, keras_path: Path, log):
@@ -56,8 +56,11 @@ def _convert(config, keras_path: Path, modes: list[str], log):
             calibration_samples=config.calibration_samples,
             seed=config.seed,
         )
-        # quantize evaluated each variant through LiteRT on the test split: keep that.
-        return {v.mode: {"predictions": list(v.predictions)} for v in found.variants}
+        # quantize evaluated each variant through LiteRT on both splits: keep that.
+        return {
+            v.mode: {"predictions": list(v.predictions), "val_predictions": list(v.val_predictions)}
+            for v in found.variants
+        }
 
     log(f"pipeline: converting {keras_path.name} to {', '.join(modes)}")
     if len(modes) > 1:
@@ -89,6 +92,7 @@ def variant_report(
     predicted = np.asarray(record["predictions"])
     truth = np.asarray(trained["truth"])
     held_out = accuracy(truth, predicted)
+    val_truth = np.asarray(trained["val_truth"])
     return VariantReport(
         name=tflite.stem,
         prune_ratio=ratio,
@@ -100,6 +104,8 @@ def variant_report(
         test_samples=len(predicted),
         delta=round(held_out - trained["accuracy"], 4),
         agreement=accuracy(np.asarray(trained["predictions"]), predicted),
+        val_accuracy=accuracy(val_truth, np.asarray(record["val_predictions"])),
+        val_samples=len(val_truth),
         host_p50_ms=bench["p50_ms"],
         boards=tuple(BoardRow(**row) for row in boards),
     )
@@ -114,7 +120,7 @@ def _benchmark(tflite: Path, runs: int) -> dict:
 
 def _estimate_step(config, steps: StepCache, tflite: Path, digest: str) -> list[dict]:
     boards = [(b, file_digest(board_file(b))) for b in config.boards]
-    key = key_of("estimate", toolchain(), digest, boards, file_digest(COST_MODEL_PATH))
+    key = key_of("estimate", toolchain(), digest, boards, file_digest(cost_model_path()))
     value = steps.run(f"estimate {tflite.stem}", key, lambda: {"rows": _estimate(tflite, config)})
     return value["rows"]
 

@@ -7,19 +7,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgecnn.core import fileio
-from edgecnn.core.errors import DataError
+from edgecnn.core.errors import BadInputError, DataError
 from edgecnn.core.preprocess import DataKind, Preprocessing, channel_stats
 from edgecnn.core.shapes import format_shape
 from edgecnn.training.data.dataset import RawDataset
 from edgecnn.training.data.sources import load_data
 from edgecnn.training.data.split import Split, split_dataset
 from edgecnn.training.rundir import (
+    DAMAGED,
     SPLITS,
     RunDir,
     SplitArrays,
     load_labels,
     load_preprocessing,
     load_split_arrays,
+    read_object,
     save_split_arrays,
 )
 from edgecnn.training.trainconfig import TrainConfig
@@ -117,11 +119,40 @@ def save_prepared(run: RunDir, prepared: PreparedData) -> None:
 
 
 def load_prepared(run: RunDir, description: dict) -> PreparedData:
-    """Reads back what :func:`save_prepared` wrote (for resuming and later steps)."""
-    return PreparedData(
+    """Reads back what :func:`save_prepared` wrote (for resuming and later steps).
+
+    Raises:
+        BadInputError: a file is damaged, or the files do not agree with each other.
+    """
+    prepared = PreparedData(
         arrays=load_split_arrays(run),
         labels=tuple(load_labels(run)),
         preprocessing=load_preprocessing(run),
         description=description,
-        split=fileio.read_json(run.split),
+        split=read_object(run.split),
     )
+    _check_agree(run, prepared)
+    return prepared
+
+
+def _check_agree(run: RunDir, prepared: PreparedData) -> None:
+    """The split's indices, the arrays, the labels and the input shape must fit together."""
+    shape, classes = tuple(prepared.preprocessing.input_shape), len(prepared.labels)
+    for s in SPLITS:
+        x, y, indices = prepared.arrays.x[s], prepared.arrays.y[s], prepared.split.get(s)
+        if not isinstance(indices, list) or len(indices) != len(y):
+            count = len(indices) if isinstance(indices, list) else indices
+            raise BadInputError(
+                f"{run.split}: split {s!r} lists {count!r} samples but {run.data.name} holds "
+                f"{len(y)}; {DAMAGED}"
+            )
+        if x.shape[1:] != shape:
+            raise BadInputError(
+                f"{run.data}: {s} samples are shaped {format_shape(x.shape[1:])} but "
+                f"{run.preprocessing.name} says {format_shape(shape)}; {DAMAGED}"
+            )
+        if len(y) and (y.min() < 0 or y.max() >= classes):
+            raise BadInputError(
+                f"{run.data}: {s} labels run from class {y.min()} to {y.max()} but "
+                f"{run.labels} names {classes} classes; {DAMAGED}"
+            )

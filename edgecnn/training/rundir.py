@@ -1,12 +1,15 @@
 """The training run folder: where each artefact lives and how splits are stored.
 
 Later steps (prune, quantize, pipeline) read the same folder, so they evaluate on exactly
-the held-out test split the training run set aside.
+the held-out test split the training run set aside. Every file is checked where it is read
+back: a damaged folder is one clear error, never a traceback.
 """
 
 from __future__ import annotations
 
 import time
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +17,11 @@ import numpy as np
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
-from edgecnn.core.preprocess import Preprocessing
+from edgecnn.core.preprocess import DataKind, Preprocessing
 
 SPLITS = ("train", "val", "test")
+# Ends every error about a file of a run folder: edgecnn wrote it, so it was damaged since.
+DAMAGED = "the run folder is damaged: train again, or restore the file"
 
 
 @dataclass(frozen=True)
@@ -69,20 +74,93 @@ def save_split_arrays(run: RunDir, arrays: SplitArrays) -> None:
 
 
 def load_split_arrays(run: RunDir) -> SplitArrays:
-    """Reads ``data.npz`` written by :func:`save_split_arrays`."""
+    """Reads ``data.npz`` written by :func:`save_split_arrays`.
+
+    Raises:
+        BadInputError: the file is missing, truncated, lacks a split or holds a split whose
+            samples and labels do not pair up.
+    """
     if not run.data.exists():
         raise BadInputError(f"{run.root} is not a training run folder (no {run.data.name})")
-    with np.load(run.data, allow_pickle=False) as data:
-        return SplitArrays(
-            x={s: data[f"x_{s}"] for s in SPLITS}, y={s: data[f"y_{s}"] for s in SPLITS}
-        )
+    keys = [f"{axis}_{s}" for s in SPLITS for axis in ("x", "y")]
+    try:
+        with np.load(run.data, allow_pickle=False) as data:
+            missing = [k for k in keys if k not in data.files]
+            if missing:
+                raise BadInputError(f"{run.data} lacks {', '.join(missing)}; {DAMAGED}")
+            found = {k: data[k] for k in keys}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+        raise BadInputError(
+            f"{run.data} is truncated or not an .npz written by edgecnn train ({exc}); {DAMAGED}"
+        ) from None
+    arrays = SplitArrays(
+        x={s: found[f"x_{s}"] for s in SPLITS}, y={s: found[f"y_{s}"] for s in SPLITS}
+    )
+    _check_arrays(run, arrays)
+    return arrays
+
+
+def _check_arrays(run: RunDir, arrays: SplitArrays) -> None:
+    for s in SPLITS:
+        x, y = arrays.x[s], arrays.y[s]
+        if y.ndim != 1 or y.dtype.kind not in "iu" or x.ndim < 2 or len(x) != len(y):
+            raise BadInputError(
+                f"{run.data}: split {s!r} holds samples {x.shape} and labels {y.shape} "
+                f"({y.dtype}); expected one integer label per sample; {DAMAGED}"
+            )
 
 
 def load_labels(run: RunDir) -> list[str]:
-    """Class names, one per line, in class-index order."""
-    return run.labels.read_text(encoding="utf-8").splitlines()
+    """Class names, one per line, in class-index order.
+
+    Raises:
+        BadInputError: the file is missing, unreadable, empty or has a blank name.
+    """
+    try:
+        labels = run.labels.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"cannot read {run.labels} ({exc}); {DAMAGED}") from None
+    if not labels:
+        raise BadInputError(
+            f"{run.labels} holds no class names (one per line, in class-index order); {DAMAGED}"
+        )
+    blank = [i for i, label in enumerate(labels) if not label.strip()]
+    if blank:
+        raise BadInputError(f"{run.labels} line {blank[0] + 1} is blank; {DAMAGED}")
+    return labels
 
 
 def load_preprocessing(run: RunDir) -> Preprocessing:
-    """The preprocessing the run trained with."""
-    return Preprocessing.from_dict(fileio.read_json(run.preprocessing))
+    """The preprocessing the run trained with.
+
+    Raises:
+        BadInputError: not a JSON object, an unknown kind, or fields that do not fit.
+    """
+    data = read_object(run.preprocessing)
+    known = [k.value for k in DataKind]
+    if data.get("kind") not in known:
+        raise BadInputError(
+            f"{run.preprocessing}: unknown kind {data.get('kind')!r}; known: "
+            f"{', '.join(known)}; {DAMAGED}"
+        )
+    try:
+        return Preprocessing.from_dict(data)
+    except (BadInputError, TypeError, ValueError) as exc:
+        raise BadInputError(f"{run.preprocessing}: {exc}; {DAMAGED}") from None
+
+
+def read_object(path: Path) -> dict:
+    """A JSON object file of a run folder.
+
+    Raises:
+        BadInputError: the file is missing, not valid JSON or not a JSON object.
+    """
+    try:
+        data = fileio.read_json(path)
+    except FileNotFoundError:
+        raise BadInputError(f"{path} is missing; {DAMAGED}") from None
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+        raise BadInputError(f"{path} is not valid JSON ({exc}); {DAMAGED}") from None
+    if not isinstance(data, dict):
+        raise BadInputError(f"{path} must hold a JSON object, got {type(data).__name__}; {DAMAGED}")
+    return data

@@ -15,12 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import BadInputError, ModelError
+from edgecnn.core.shapes import format_shape
 from edgecnn.training import modelio, tfdeps
 from edgecnn.training.summary_format import format_table
 from edgecnn.training.summary_graph import execution_order, peak_bytes, tensor_bytes
 from edgecnn.training.summary_macs import layer_macs
 
 __all__ = ["LayerSummary", "ModelSummary", "format_table", "summarize", "summarize_source"]
+
+# Values in one input sample a zoo model is built for (e.g. 2048x2048x1 or 1024x1024x4).
+# These are models for Pis and microcontrollers; far larger inputs only exhaust the
+# memory of the machine building them (a lenet5 head at 100000x100000x3 wants terabytes).
+MAX_INPUT_VALUES = 2**22
 
 
 @dataclass(frozen=True)
@@ -126,9 +132,11 @@ def summarize_source(
     path = Path(source)
     spec = _zoo_spec(source) if not path.suffix else None
     if spec is not None:
+        input_shape = spec.default_input_shape if input_shape is None else input_shape
+        check_input_size(input_shape)
         model = build_model(
             spec.name,
-            input_shape=spec.default_input_shape if input_shape is None else input_shape,
+            input_shape=input_shape,
             num_classes=spec.default_num_classes if num_classes is None else num_classes,
         )
         return summarize(model)
@@ -136,6 +144,20 @@ def summarize_source(
     from edgecnn.training.modelio import load_keras_model
 
     return summarize(load_keras_model(path))
+
+
+def check_input_size(shape: tuple[int, ...]) -> None:
+    """Refuses an input shape too large to build a model for, before building it.
+
+    Raises:
+        ModelError: more than :data:`MAX_INPUT_VALUES` values per sample.
+    """
+    values = math.prod(shape)
+    if values > MAX_INPUT_VALUES:
+        raise ModelError(
+            f"input shape {format_shape(shape)} has {values:,} values per sample; edgecnn "
+            f"builds models for at most {MAX_INPUT_VALUES:,} (e.g. 2048x2048x1 or 1024x1024x4)"
+        )
 
 
 def _check_file_source(source: str, path: Path, *, given: bool) -> None:

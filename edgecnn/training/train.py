@@ -21,7 +21,8 @@ from edgecnn.training.data.balance import Balance, class_weights, resample
 from edgecnn.training.modelio import plain_copy, save_keras_model
 from edgecnn.training.models.registry import build_model, get_spec
 from edgecnn.training.prepare import PreparedData, load_prepared, prepare_data, save_prepared
-from edgecnn.training.rundir import RunDir
+from edgecnn.training.rundir import RunDir, read_object
+from edgecnn.training.runs import read_record, saved_config
 from edgecnn.training.summary import summarize
 from edgecnn.training.trainconfig import TrainConfig
 
@@ -79,7 +80,8 @@ def train(
         _check_fresh(run)
         prepared, state = _start(run, config), new_state()
     devices = accel.find_devices()
-    log(devices.describe())
+    for line in devices.log_lines():  # and, without a GPU, what TensorFlow said about it
+        log(line)
     started = time.perf_counter()
     model = _fit(run, config, prepared, state, devices, extra_callbacks)
     return _finish(run, config, prepared, model, devices, time.perf_counter() - started, log)
@@ -121,9 +123,9 @@ def _resume(run: RunDir, log) -> tuple[TrainConfig, PreparedData, dict]:
         raise BadInputError(f"{run.root} is not an unfinished training run; nothing to resume")
     if run.is_complete():
         raise BadInputError(f"{run.root} already finished training; nothing to resume")
-    record = fileio.read_json(run.config)
-    config = TrainConfig.from_dict(record["config"])
-    state = fileio.read_json(run.state) if run.state.exists() else new_state()
+    record = read_record(run)
+    config = saved_config(run, record)
+    state = read_object(run.state) if run.state.exists() else new_state()
     log(f"resuming {run.root} after epoch {state['epoch']} with the options in {run.config.name}")
     return config, load_prepared(run, record["data"]), state
 

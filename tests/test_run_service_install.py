@@ -23,6 +23,12 @@ IMU = FIXTURES / "imu-cnn1d-int8.tflite"
         (["--source", "replay:{d}/x.npz?rate=abc"], "rate='abc'"),
         (["--source", "ftp:x"], "not understood"),
         (["--source", "dir:{d}"], "not images"),
+        (["--source", "stdin", "--sink", "ftp://host/x"], "is not understood"),
+        (["--source", "stdin", "--sink", "jsonl:"], "is not understood"),
+        (["--source", "stdin", "--sink", "mqtt:///topic"], "needs a host"),
+        (["--source", "stdin", "--sink", "http://u:pw@host:port/x"], "port"),
+        (["--source", "stdin", "--sink", "mqtt://h/t?max_records=lots"], "max_records"),
+        (["--source", "stdin", "--sink", "gpio:x"], "is not understood"),
     ],
 )
 def test_install_refuses_what_run_would_refuse_and_writes_nothing(tmp_path, args, message):

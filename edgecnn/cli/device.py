@@ -129,7 +129,7 @@ def service_install(model, source, user_unit, name, out, run_args) -> None:
     # A typo or a value run would refuse fails now, not every few seconds after boot.
     params = run_command.make_context("edgecnn run", [model, *args]).params
     options = {k: v for k, v in params.items() if k not in ("model", "source", "sinks")}
-    check_run(model, source=source, options=_run_options(**options))
+    check_run(model, source=source, options=_run_options(**options), sinks=params["sinks"])
     result = write_unit(model, args, user=user_unit, name=name, out=out)
     click.echo(f"wrote {result.path}\nnext:")
     for step in result.next_steps:

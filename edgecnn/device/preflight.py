@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from edgecnn.core.errors import BadInputError
@@ -37,18 +38,23 @@ def check_options(options: RunOptions) -> None:
             raise BadInputError(f"{flag} {value} is not usable; it must be {wanted}")
 
 
-def check_run(model: str | os.PathLike, *, source: str, options: RunOptions) -> None:
+def check_run(
+    model: str | os.PathLike, *, source: str, options: RunOptions, sinks: Sequence[str] = ()
+) -> None:
     """Loads and verifies the bundle and opens the source's description, as ``run`` would.
 
-    Nothing is read from a device and no sink is opened.
+    Nothing is read from a device and no sink is opened (their URIs are only parsed).
 
     Raises:
         BadInputError: what ``run`` would refuse before it starts.
     """
+    from edgecnn.device.io.sinks import check_sink
     from edgecnn.device.io.sources import open_source
     from edgecnn.device.runner import Runner
 
     check_options(options)
+    for sink in sinks:
+        check_sink(sink)
     runner = Runner(model, threads=options.threads)
     try:
         open_source(source, runner.preprocessing, rate_hz=options.rate_hz)

@@ -26,7 +26,6 @@ from edgecnn.device.runner import Runner
 from edgecnn.device.windows import cut_windows
 
 LATENCY_WINDOW = 10_000  # percentiles over the most recent windows: memory stays flat
-REPLAYED = ("replay:", "dir:")  # sources read from files: they wait for a slow sink
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,7 @@ def run(
     src = open_source(source, pre, rate_hz=options.rate_hz)
     stop = src.stop  # a signal also ends a live source's wait for data
     # A replayed file can wait for a slow sink (nothing is lost); a live sensor cannot.
-    backpressure = stop if source.startswith(REPLAYED) else None
+    backpressure = stop if src.recorded else None
     outputs = [open_sink(uri, backpressure=backpressure) for uri in sinks]
     post = PostProcessor(runner.labels, smooth=options.smooth, threshold=options.threshold)
     restore = _handle_signals(stop)

@@ -82,7 +82,10 @@ class Source:
 
     ``stop`` is set (by SIGINT/SIGTERM in ``edgecnn run``) to end the iteration within
     ``STOP_POLL_S``, even while the source waits for input, a paced sample or a device.
+    ``recorded`` sources read files: they can wait for a slow sink, a live sensor cannot.
     """
+
+    recorded = False
 
     def __init__(self) -> None:
         self.stats = SourceStats()

@@ -133,6 +133,8 @@ class CsvReplay(Source):
     whose manifest predates them).
     """
 
+    recorded = True
+
     def __init__(self, path: Path, pre: Preprocessing, *, rate_hz: float) -> None:
         super().__init__()
         if pre.channels is None:
@@ -204,6 +206,8 @@ class CsvLines(Source):
 class NpzReplay(Source):
     """A ``.npz`` whose ``x`` holds raw windows or images shaped like the model input."""
 
+    recorded = True
+
     def __init__(self, path: Path, pre: Preprocessing, *, rate_hz: float) -> None:
         super().__init__()
         try:
@@ -240,6 +244,8 @@ class NpzReplay(Source):
 
 class ImageFolder(Source):
     """Images in a folder (or in class sub-folders, whose names become the true labels)."""
+
+    recorded = True
 
     def __init__(self, root: Path, pre: Preprocessing) -> None:
         super().__init__()

@@ -44,6 +44,16 @@ def test_sensor_augmentation():
     assert out.shape == x.shape and not np.allclose(out, x)
 
 
+def test_magnitude_warp_is_a_smooth_gain_per_channel():
+    x = np.ones((2, 64, 3), dtype=np.float32)
+    spec = parse_augment("magwarp=0.3", DataKind.SENSOR)
+    gains = augment_batch(x, spec, np.random.default_rng(0))
+    assert gains.shape == x.shape and gains.std() > 0.05  # it changes magnitudes...
+    assert np.abs(np.diff(gains, axis=1)).max() < 0.1  # ...smoothly over time
+    assert not np.allclose(gains[0, :, 0], gains[0, :, 1])  # independently per channel
+    assert np.array_equal(augment_batch(x, spec, np.random.default_rng(0)), gains)  # seeded
+
+
 def test_class_weights_and_resampling():
     y = np.array([0] * 8 + [1] * 2)
     weights = class_weights(y, 2)

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from edgecnn.cli import cli
+from edgecnn.core import fileio
 from edgecnn.core.manifest import load_manifest
 from edgecnn.device.io.sources import CsvReplay
 from edgecnn.device.loop import RunOptions, run
@@ -48,6 +49,14 @@ def sensor_bundle(tmp_path_factory):
 
 def quiet(_line):
     pass
+
+
+def test_quantize_reports_test_accuracy_per_recording(sensor_bundle):
+    _, _, run = sensor_bundle
+    (variant,) = fileio.read_json(run.root / "quantize-model.json")["variants"]
+    trained = fileio.read_json(run.report)["test_by_recording"]
+    assert trained["recordings"] == 3  # whole recordings of the CSV, windows voted together
+    assert 0 <= variant["recording_accuracy"] <= 1
 
 
 def test_runtime_windows_equal_the_training_windows(sensor_bundle):

@@ -103,7 +103,12 @@ def test_sensor_csv_with_cnn1d(sensor_csv, tmp_path):
     pre = json.loads(run.preprocessing.read_text())
     assert pre["channels"] == ["ax", "ay", "az"] and pre["window"] == 32 and pre["hop"] == 16
     assert len(pre["mean"]) == 3 and pre["sample_rate_hz"] == pytest.approx(50)
-    assert fileio.read_json(run.report)["data"]["split_method"] == "by-recording"
+    report = fileio.read_json(run.report)
+    assert report["data"]["split_method"] == "by-recording"
+    # 3 classes x 4 recordings: 3 test recordings of ~11 windows each, judged as wholes.
+    by_recording = report["test_by_recording"]
+    assert by_recording["recordings"] == 3 and by_recording["windows_per_recording"] > 5
+    assert result.test_recording_accuracy == by_recording["mean_probability"]
 
 
 @pytest.fixture

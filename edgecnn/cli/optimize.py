@@ -143,6 +143,8 @@ def _print_variant(v) -> None:
         f"{v.mode:<10}{v.input_dtype:>7}{v.size_bytes / 1024:>9.1f}KB"
         f"{v.accuracy:>10.4f}{v.delta:>+9.4f}{v.agreement:>11.4f}  {v.path}"
     )
+    if v.recording_accuracy is not None:
+        click.echo(f"  by recording: test accuracy {v.recording_accuracy:.4f}")
     if v.note:
         click.echo(f"  note: {v.note}")
     for check in v.boards:

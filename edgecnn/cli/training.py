@@ -66,7 +66,12 @@ BALANCE_CHOICES = ["none", "weights", "oversample", "undersample", "smote"]
 @click.option("--data", help="Image folder, .npz, sensor .csv, or builtin:digits.")
 @shown_option("--model", "model_name", default="lenet5", help="Zoo model.")
 @click.option("--input-shape", callback=_shape, help="Model input, e.g. 32x32x3 (images) .")
-@shown_option("--epochs", type=click.IntRange(min=1), default=40)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    help="Most epochs [auto: 40, or more on small data: at least 1,600 optimizer steps, "
+    "at most 400 epochs].",
+)
 @shown_option("--batch-size", type=click.IntRange(min=1), default=32)
 @shown_option("--lr", type=float, default=2e-3, help="Adam learning rate.")
 @click.option(
@@ -74,13 +79,21 @@ BALANCE_CHOICES = ["none", "weights", "oversample", "undersample", "smote"]
     type=click.FloatRange(min=0, min_open=True),
     help="Width multiplier [the family's default].",
 )
-@shown_option(
+@click.option(
     "--patience",
     type=click.IntRange(min=1),
-    default=8,
-    help="Epochs without validation improvement before stopping early.",
+    help="Epochs without validation improvement before stopping early [an eighth of the "
+    "epochs, at least 8].",
 )
-@click.option("--augment", help="e.g. shift,zoom,rotate=15,noise=0.02 or jitter,scale,timeshift.")
+@shown_option(
+    "--label-smoothing",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.0,
+    help="Share of each target spread over the other classes.",
+)
+@click.option(
+    "--augment", help="e.g. shift,zoom,rotate=15,noise=0.02 or jitter,scale,timeshift,magwarp."
+)
 @choice_option("--balance", choices=BALANCE_CHOICES, default="none")
 @shown_option(
     "--window", type=click.IntRange(min=1), default=128, help="Samples per window (sensor CSV)."
@@ -144,6 +157,11 @@ def _print_result(result, as_json: bool) -> None:
         return
     click.echo(f"model        {result.model} ({result.params:,} params, {result.macs:,} MACs)")
     click.echo(f"test acc     {result.test_accuracy:.4f}  (validation {result.val_accuracy:.4f})")
+    if result.test_recording_accuracy is not None:
+        click.echo(
+            f"by recording {result.test_recording_accuracy:.4f}  (mean probability over each "
+            "test recording's windows)"
+        )
     click.echo(
         f"epochs       {result.epochs_run} (best {result.best_epoch}), "
         f"{result.train_seconds:.1f}s; {result.devices}"

@@ -23,6 +23,7 @@ from edgecnn.targets.boardcheck import BoardCheck, check_on_boards
 from edgecnn.targets.boards import Board
 from edgecnn.training import metrics
 from edgecnn.training.prepare import PreparedData
+from edgecnn.training.recordings import recording_accuracy
 from edgecnn.training.train import predict_probs
 
 
@@ -44,6 +45,8 @@ class Variant:
     output_dtype: str
     float_layers: tuple[str, ...] = ()
     note: str = ""
+    # Test accuracy per recording (mean probability over its windows); None without any.
+    recording_accuracy: float | None = None
     boards: tuple[BoardCheck, ...] = ()
     # Top-1 class per test sample (for confusion matrices and replay checks; not in to_dict).
     predictions: tuple[int, ...] = field(default=(), repr=False, compare=False)
@@ -100,6 +103,11 @@ def _accuracy(probs: np.ndarray, y: np.ndarray) -> float:
     return metrics.accuracy(y, np.argmax(probs, axis=-1))
 
 
+def _by_recording(probs: np.ndarray, data: PreparedData) -> float | None:
+    found = recording_accuracy(probs, data.arrays.y["test"], data.groups("test"))
+    return found and found["mean_probability"]
+
+
 def make_variant(job: QuantizeJob, mode: Mode) -> Variant:
     """Converts, evaluates and writes one mode (the .tflite and its manifest)."""
     io_used = job.io if mode.needs_calibration else IOType.FLOAT
@@ -125,6 +133,7 @@ def make_variant(job: QuantizeJob, mode: Mode) -> Variant:
         output_dtype=tm.output.dtype,
         float_layers=float_layers,
         note=note,
+        recording_accuracy=_by_recording(probs, job.data),
         boards=tuple(check_on_boards(tflite, mode=str(mode), boards=job.boards)),
         predictions=tuple(int(c) for c in probs.argmax(-1)),
         val_predictions=tuple(int(c) for c in val_classes),

@@ -29,9 +29,11 @@ class TrainBatches(keras.utils.PyDataset):
         seed: int,
         first_epoch: int = 0,
         class_weight: dict[int, float] | None = None,
+        one_hot: int | None = None,
     ) -> None:
         super().__init__(workers=1, use_multiprocessing=False)
-        self.x, self.y = x, y
+        self.x = x
+        self.y = y if one_hot is None else one_hot_labels(y, one_hot)
         self.batch_size, self.augment, self.seed = batch_size, augment, seed
         self.weights = None
         if class_weight:
@@ -57,4 +59,10 @@ class TrainBatches(keras.utils.PyDataset):
         self._shuffle()
 
     def _shuffle(self) -> None:
+        """A new seeded order of the training samples for the coming epoch."""
         self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+
+
+def one_hot_labels(y: np.ndarray, num_classes: int) -> np.ndarray:
+    """float32 one-hot rows, the targets a label-smoothed loss needs."""
+    return np.eye(num_classes, dtype=np.float32)[np.asarray(y, dtype=np.int64)]

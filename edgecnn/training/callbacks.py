@@ -50,16 +50,23 @@ class StderrProgress(keras.callbacks.Callback):
 
 
 class RunCheckpoint(keras.callbacks.Callback):
-    """Saves the last epoch and the best weights, and stops early on validation loss.
+    """Keeps the best weights, saves resumable checkpoints and stops early on validation loss.
 
     The early-stopping state lives in ``state.json`` beside the checkpoint, so a resumed
-    run continues counting patience where the interrupted one stopped.
+    run continues counting patience where the interrupted one stopped. The best weights are
+    held in memory and written with the checkpoint after the first epoch, then at most every
+    ``save_every_s`` seconds and when training ends: on small data sets an epoch takes less
+    time than saving a model, and an interrupted run loses at most that much work.
     """
 
-    def __init__(self, run: RunDir, *, patience: int, state: dict | None = None) -> None:
+    def __init__(
+        self, run: RunDir, *, patience: int, state: dict | None = None, save_every_s: float = 30
+    ) -> None:
         super().__init__()
-        self.run, self.patience = run, patience
+        self.run, self.patience, self.save_every_s = run, patience, save_every_s
         self.state = state or new_state()
+        self.best_weights = None
+        self.saved_at, self.saved_epoch = -math.inf, self.state["epoch"]
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -68,17 +75,33 @@ class RunCheckpoint(keras.callbacks.Callback):
         val_loss = float(logs.get("val_loss", math.inf))
         if val_loss < self.state["best_val_loss"]:
             self.state.update(best_val_loss=val_loss, best_epoch=epoch + 1, wait=0)
-            with fileio.atomic_path(self.run.best_weights, suffix=".weights.h5") as tmp:
-                self.model.save_weights(tmp)
+            self.best_weights = self.model.get_weights()
         else:
             self.state["wait"] += 1
         self.state["epoch"] = epoch + 1
-        with fileio.atomic_path(self.run.last_checkpoint, suffix=".keras") as tmp:
-            self.model.save(tmp)
         if self.state["wait"] >= self.patience:
             self.model.stop_training = True
             self.state["stopped_early"] = True
+        if time.monotonic() - self.saved_at >= self.save_every_s:
+            self._save()
+
+    def on_train_end(self, logs=None):
+        if self.state["epoch"] != self.saved_epoch:
+            self._save()
+
+    def _save(self) -> None:
+        """Writes best weights, the last checkpoint and then the state that refers to them."""
+        if self.best_weights is not None:
+            current = self.model.get_weights()
+            self.model.set_weights(self.best_weights)
+            with fileio.atomic_path(self.run.best_weights, suffix=".weights.h5") as tmp:
+                self.model.save_weights(tmp)
+            self.model.set_weights(current)
+            self.best_weights = None
+        with fileio.atomic_path(self.run.last_checkpoint, suffix=".keras") as tmp:
+            self.model.save(tmp)
         fileio.write_json(self.run.state, self.state)
+        self.saved_at, self.saved_epoch = time.monotonic(), self.state["epoch"]
 
 
 def new_state() -> dict:

@@ -46,6 +46,11 @@ class PreparedData:
         """Model input (preprocessed float32) of one split."""
         return self.preprocessing.apply(self.arrays.x[split])
 
+    def groups(self, split: str) -> np.ndarray | None:
+        """The recording id of each sample of one split, or None without recordings."""
+        groups = self.split.get("groups")
+        return None if not isinstance(groups, dict) else np.asarray(groups[split], dtype=np.int64)
+
 
 def prepare_data(config: TrainConfig) -> PreparedData:
     """Loads, checks, splits and fits normalization statistics on the training split."""
@@ -69,8 +74,15 @@ def prepare_data(config: TrainConfig) -> PreparedData:
         labels=ds.labels,
         preprocessing=fit_preprocessing(ds, split.train),
         description=_describe(ds, split),
-        split=split.to_dict(),
+        split=split.to_dict() | _split_groups(ds, split),
     )
+
+
+def _split_groups(ds: RawDataset, split: Split) -> dict:
+    """The recording id of each sample per split, for recording-level accuracy later."""
+    if ds.groups is None:
+        return {}
+    return {"groups": {s: ds.groups[getattr(split, s)].tolist() for s in SPLITS}}
 
 
 def fit_preprocessing(ds: RawDataset, train_idx: np.ndarray) -> Preprocessing:
@@ -150,6 +162,14 @@ def _check_agree(run: RunDir, prepared: PreparedData) -> None:
             raise BadInputError(
                 f"{run.data}: {s} samples are shaped {format_shape(x.shape[1:])} but "
                 f"{run.preprocessing.name} says {format_shape(shape)}; {DAMAGED}"
+            )
+        groups = prepared.split.get("groups")
+        if groups is not None and (
+            not isinstance(groups, dict) or len(groups.get(s) or ()) != len(y)
+        ):
+            raise BadInputError(
+                f"{run.split}: the recording ids of split {s!r} do not match its {len(y)} "
+                f"samples; {DAMAGED}"
             )
         if len(y) and (y.min() < 0 or y.max() >= classes):
             raise BadInputError(

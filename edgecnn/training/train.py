@@ -13,14 +13,15 @@ from edgecnn import __version__
 from edgecnn.core import fileio
 from edgecnn.core.console import to_stderr
 from edgecnn.core.errors import BadInputError
-from edgecnn.training import accel, metrics, plots, tfdeps
-from edgecnn.training.batches import TrainBatches
+from edgecnn.training import accel, metrics, plots, schedule, tfdeps
+from edgecnn.training.batches import TrainBatches, one_hot_labels
 from edgecnn.training.callbacks import RunCheckpoint, StderrProgress, new_state
 from edgecnn.training.data.augment import parse_augment
 from edgecnn.training.data.balance import Balance, class_weights, resample
 from edgecnn.training.modelio import plain_copy, save_keras_model
 from edgecnn.training.models.registry import build_model, get_spec
 from edgecnn.training.prepare import PreparedData, load_prepared, prepare_data, save_prepared
+from edgecnn.training.recordings import recording_accuracy
 from edgecnn.training.rundir import RunDir, read_object
 from edgecnn.training.runs import read_record, saved_config
 from edgecnn.training.summary import summarize
@@ -38,6 +39,7 @@ class TrainResult:
     model: str
     test_accuracy: float
     val_accuracy: float
+    test_recording_accuracy: float | None
     epochs_run: int
     best_epoch: int
     stopped_early: bool
@@ -149,17 +151,19 @@ def _fit(run, config, prepared, state, devices, extra_callbacks):
         seed=config.seed,
         first_epoch=state["epoch"],
         class_weight=weights,
+        one_hot=prepared.num_classes if config.label_smoothing else None,
     )
+    plan = epoch_plan(config, prepared)
     callbacks = [
-        RunCheckpoint(run, patience=config.patience, state=state),
-        StderrProgress(epochs=config.epochs, steps=len(batches)),
+        RunCheckpoint(run, patience=plan.patience, state=state),
+        StderrProgress(epochs=plan.epochs, steps=len(batches)),
         *extra_callbacks,
     ]
-    if state["epoch"] < config.epochs and not state["stopped_early"]:
+    if state["epoch"] < plan.epochs and not state["stopped_early"]:
         model.fit(
             batches,
-            validation_data=(prepared.inputs("val"), prepared.arrays.y["val"]),
-            epochs=config.epochs,
+            validation_data=(prepared.inputs("val"), _targets(config, prepared, "val")),
+            epochs=plan.epochs,
             initial_epoch=state["epoch"],
             callbacks=callbacks,
             verbose=0,
@@ -180,17 +184,32 @@ def _model_for(run, config, prepared, state):
         seed=config.seed,
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(_schedule(config, prepared)),
-        loss="sparse_categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(
+            schedule.learning_rate(keras, config.lr, epoch_plan(config, prepared))
+        ),
+        loss=_loss(config),
         metrics=["accuracy"],
     )
     return model
 
 
-def _schedule(config: TrainConfig, prepared: PreparedData):
-    """Cosine decay over the planned epochs: steadier last epochs than a constant rate."""
-    steps = -(-len(prepared.arrays.y["train"]) // config.batch_size) * config.epochs
-    return keras.optimizers.schedules.CosineDecay(config.lr, decay_steps=steps, alpha=0.02)
+def _loss(config: TrainConfig):
+    """Cross-entropy; on one-hot targets when label smoothing is on (Keras' sparse loss has no
+    smoothing)."""
+    if config.label_smoothing:
+        return keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+    return keras.losses.SparseCategoricalCrossentropy()
+
+
+def _targets(config: TrainConfig, prepared: PreparedData, split: str) -> np.ndarray:
+    y = prepared.arrays.y[split]
+    return one_hot_labels(y, prepared.num_classes) if config.label_smoothing else y
+
+
+def epoch_plan(config: TrainConfig, prepared: PreparedData) -> schedule.EpochPlan:
+    """The run's epochs and patience, resolved against its training-set size."""
+    samples = len(prepared.arrays.y["train"])
+    return schedule.plan_epochs(samples, config.batch_size, config.epochs, config.patience)
 
 
 def predict_probs(model, x: np.ndarray) -> np.ndarray:
@@ -208,7 +227,9 @@ def _finish(run, config, prepared, model, devices, seconds, log) -> TrainResult:
     state = fileio.read_json(run.state)
     labels = list(prepared.labels)
     y_test = prepared.arrays.y["test"]
-    predicted = predict_classes(model, prepared.inputs("test"))
+    probs = predict_probs(model, prepared.inputs("test"))
+    predicted = np.argmax(probs, axis=-1)
+    by_recording = recording_accuracy(probs, y_test, prepared.groups("test"))
     matrix = metrics.confusion_matrix(y_test, predicted, len(labels))
     val_acc = metrics.accuracy(
         prepared.arrays.y["val"], predict_classes(model, prepared.inputs("val"))
@@ -220,6 +241,7 @@ def _finish(run, config, prepared, model, devices, seconds, log) -> TrainResult:
         model=config.model,
         test_accuracy=round(metrics.accuracy(y_test, predicted), 4),
         val_accuracy=round(val_acc, 4),
+        test_recording_accuracy=by_recording and by_recording["mean_probability"],
         epochs_run=state["epoch"],
         best_epoch=state["best_epoch"],
         stopped_early=state["stopped_early"],
@@ -237,6 +259,8 @@ def _finish(run, config, prepared, model, devices, seconds, log) -> TrainResult:
         "config": config.to_dict(),
         "data": prepared.description,
         "history": state["history"],
+        "epoch_plan": epoch_plan(config, prepared).to_dict(),
+        "test_by_recording": by_recording,
         "per_class": metrics.per_class_report(y_test, predicted, labels),
         "confusion_matrix": matrix.tolist(),
     }

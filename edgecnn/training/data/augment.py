@@ -1,7 +1,8 @@
 """Training-only augmentation in numpy: never part of the saved model.
 
 Spec syntax: a comma list of ``name[=amount]``, e.g. ``shift=0.1,zoom,rotate=15,noise=0.02``
-for images or ``jitter=0.05,scale,timeshift`` for sensor windows.
+for images or ``jitter=0.05,scale,timeshift,magwarp`` for sensor windows (``magwarp``: each
+channel times a smooth random gain curve, standard deviation ``amount`` around 1).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ IMAGE_AUGMENTS = {
     "vflip": 1.0,
     "noise": 0.02,
 }
-SENSOR_AUGMENTS = {"jitter": 0.05, "scale": 0.1, "timeshift": 0.1}
+SENSOR_AUGMENTS = {"jitter": 0.05, "scale": 0.1, "timeshift": 0.1, "magwarp": 0.2}
+MAGWARP_KNOTS = 4  # a smooth gain curve: a few random knots over the window
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ def augment_batch(x: np.ndarray, spec: AugmentSpec, rng: np.random.Generator) ->
         out[flip] = out[flip][:, ::-1]
     if "timeshift" in amounts:
         out = np.stack([_roll(w, amounts["timeshift"], rng) for w in out])
+    if "magwarp" in amounts:
+        out *= _gain_curves(out.shape, amounts["magwarp"], rng)
     if "scale" in amounts:
         out *= rng.normal(1.0, amounts["scale"], size=(len(out), 1, out.shape[-1]))
     for noise in ("noise", "jitter"):
@@ -114,6 +118,17 @@ def _affine(img: np.ndarray, amounts: dict[str, float], rng: np.random.Generator
         for c in range(img.shape[-1])
     ]
     return np.stack(channels, axis=-1)
+
+
+def _gain_curves(shape: tuple[int, ...], sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """(N, T, C) gains, linear between random knots spread evenly over each window."""
+    count, steps, channels = shape[0], shape[1], shape[-1]
+    knots = rng.normal(1.0, sigma, size=(count, MAGWARP_KNOTS, channels))
+    at = np.linspace(0, MAGWARP_KNOTS - 1, steps)
+    low = np.minimum(at.astype(int), MAGWARP_KNOTS - 2)
+    frac = (at - low)[None, :, None]
+    curves = knots[:, low] * (1 - frac) + knots[:, low + 1] * frac
+    return curves.reshape((count, steps) + (1,) * (len(shape) - 3) + (channels,))
 
 
 def _roll(window: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:

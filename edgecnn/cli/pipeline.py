@@ -19,8 +19,13 @@ from edgecnn.core.errors import BadInputError
     help="edgecnn.toml with the keys below (flags override it).",
 )
 @click.option("--data", help="Data source: folder, .npz, .csv or builtin:digits.")
-@click.option("--model", "model_name", help="Zoo model [lenet5].")
-@click.option("--epochs", type=int, help="Most training epochs [40].")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    help="Zoo model family, or several to pick across, e.g. cnn1d,resnet1d [lenet5].",
+)
+@click.option("--epochs", type=int, help="Most training epochs [auto, as edgecnn train].")
 @click.option("--seed", type=int, help="Seeds the split, training and calibration [0].")
 @click.option(
     "--prune-ratio",
@@ -46,8 +51,9 @@ from edgecnn.core.errors import BadInputError
 @click.option("--label-column", help="The CSV label column [label].")
 @click.option("--batch-size", type=int, help="Training batch size [32].")
 @click.option("--width", type=float, help="Width multiplier [the family's default].")
-@click.option("--patience", type=int, help="Epochs without improvement before stopping [8].")
+@click.option("--patience", type=int, help="Epochs without improvement before stopping [auto].")
 @click.option("--augment", help="Training augmentation, as for edgecnn train.")
+@click.option("--label-smoothing", type=float, help="As for edgecnn train [0].")
 @click.option("--balance", help="none, weights, oversample, undersample or smote [none].")
 @click.option("--finetune-epochs", type=int, help="Fine-tuning epochs after pruning [3].")
 @click.option("--calibration-samples", type=int, help="int8 calibration samples [300].")
@@ -66,9 +72,13 @@ def pipeline(ctx, config_path, out, as_json, **flags) -> None:
     reuses finished steps (content-hashed), so a new budget does not retrain. Exit code 3
     when no variant meets the budgets (the report says what nothing met, by how much).
 
+    With several families (--model a,b or models = ["a", "b"]) each is trained, pruned
+    and quantized, and the choice ranks the variants of all of them together.
+
     \b
     Examples:
       edgecnn pipeline --config edgecnn.toml
+      edgecnn pipeline --data imu.csv --model cnn1d,resnet1d --board rpi-zero-2w
       edgecnn pipeline --data builtin:digits --model vgg_tiny --prune-ratio 0,0.5 \\
           --mode fp32,int8 --board rpi-zero-2w --board arduino-nano-33-ble-sense \\
           --max-latency-ms 50 --max-arena-kb 64 --max-accuracy-drop 0.02
@@ -95,7 +105,6 @@ def pipeline(ctx, config_path, out, as_json, **flags) -> None:
 
 def _pipeline_overrides(flags: dict) -> dict:
     """The flags given, as config keys (lists split on commas; budgets in their table)."""
-    names = {"model_name": "model"}
     out: dict = {}
     for flag, value in flags.items():
         if value is None or value == ():
@@ -106,7 +115,7 @@ def _pipeline_overrides(flags: dict) -> dict:
             items = [v.strip() for text in value for v in text.split(",") if v.strip()]
             out[flag] = [_number(v, flag) for v in items] if flag == "prune_ratios" else items
         else:
-            out[names.get(flag, flag)] = value
+            out[flag] = value
     return out
 
 
@@ -141,6 +150,8 @@ def _print_pipeline(result, as_json: bool) -> None:
             cells.append(f"{text + ('' if row and row.fits else ' (no)'):>{width}}")
         mark = "  <- chosen" if v.name == result.chosen else _misses_text(v.misses)
         click.echo("".join(cells) + mark)
+    if len(result.families) > 1:
+        _print_families(result)
     if result.met:
         click.echo(f"chosen       {result.why}")
         click.echo(f"model        {result.chosen_variant.path}  (and its .json manifest)")
@@ -152,6 +163,19 @@ def _print_pipeline(result, as_json: bool) -> None:
         f"steps        {len(result.ran)} run, {len(result.reused)} reused; {result.seconds} s"
     )
     click.echo(f"report       {result.report_html}  (and report.md)")
+
+
+def _print_families(result) -> None:
+    """Each family's best variant (the front across families) and which family won."""
+    for f in result.families:
+        best = next((v for v in result.variants if v.name == f.best), None)
+        text = "no variant" if best is None else (
+            f"best {best.name}, val acc {best.val_accuracy:.4f}"
+            + ("" if f.best_meets else " (misses budgets)")
+        )  # fmt: skip
+        mark = "  <- won" if f.name == result.family else ""
+        keras = f"Keras val acc {f.reference_val_accuracy:.4f}"
+        click.echo(f"family       {f.name}: {keras}; {text}{mark}")
 
 
 def _misses_text(misses) -> str:

@@ -11,6 +11,10 @@ From Python::
                           out="runs/digits-pipeline")
     result.chosen, result.chosen_variant.accuracy, result.report_html
 
+``"models": ["lenet5", "vgg_tiny"]`` instead of ``"model"`` tries several families and picks
+across all of them; ``result.family`` is the one that won, ``result.families`` each one's
+reference accuracy and best variant.
+
 ``config`` may also be a :class:`PipelineConfig` or the path of an ``edgecnn.toml``.
 """
 

@@ -25,14 +25,16 @@ from edgecnn.pipeline.configkeys import (
     KEY_TYPES,
     MODES,
     check_key,
+    check_windows,
     to_balance,
     to_boards,
     to_input_shape,
-    to_model,
+    to_models,
     to_modes,
     to_ratios,
     to_width,
 )
+from edgecnn.training.trainconfig import TrainConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,16 +55,21 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """What to train, which variants to make, where they must run and within what budgets."""
+    """What to train, which variants to make, where they must run and within what budgets.
+
+    ``models`` holds one or more zoo families (``model = "x"`` in TOML is one); with several,
+    each is trained, pruned and quantized, and the choice ranks all their variants together.
+    """
 
     data: str
-    model: str = "lenet5"
-    epochs: int = 40
+    models: tuple[str, ...] = ("lenet5",)
+    epochs: int | None = None  # None: training's automatic budget (training.schedule)
     seed: int = 0
     batch_size: int = 32
     width: float | None = None
-    patience: int = 8
+    patience: int | None = None
     augment: str | None = None
+    label_smoothing: float = TrainConfig.label_smoothing
     balance: str = "none"
     input_shape: tuple[int, ...] | None = None
     window: int = 128
@@ -76,10 +83,15 @@ class PipelineConfig:
     bench_runs: int = 50
     budgets: Budgets = field(default_factory=Budgets)
 
+    @property
+    def model(self) -> str:
+        """The first (usually the only) model family."""
+        return self.models[0]
+
     def to_dict(self) -> dict:
         """A JSON-ready dict (the provenance of a pipeline run)."""
         out = asdict(self)
-        for key in ("prune_ratios", "modes", "boards", "input_shape"):
+        for key in ("models", "prune_ratios", "modes", "boards", "input_shape"):
             out[key] = list(out[key]) if out[key] is not None else None
         return out
 
@@ -128,7 +140,10 @@ def _flag_keys(flags: dict[str, Any]) -> set[str]:
 
 def merge(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """``data`` with ``overrides`` on top; budgets merge one by one (a file's ``budgets``
-    that is not a table is left for :func:`parse_config` to refuse)."""
+    that is not a table is left for :func:`parse_config` to refuse), and ``model`` or
+    ``models`` given as an override replaces both of the file's."""
+    if {"model", "models"} & set(overrides):
+        data = {k: v for k, v in data.items() if k not in ("model", "models")}
     merged = dict(data) | {k: v for k, v in overrides.items() if k != "budgets"}
     base = data.get("budgets", {})
     if overrides.get("budgets") and isinstance(base, dict):
@@ -148,6 +163,7 @@ def parse_config(data: dict[str, Any], *, where: _Locator | None = None) -> Pipe
         raise BadInputError(f"{where('data')}: the key 'data' is required")
     config = _build(where, data, budgets)
     check_budget_boards(where, config.budgets, config.boards)
+    check_windows(where, config.models, config.data, config.window)
     return config
 
 
@@ -157,7 +173,7 @@ def _build(where, data: dict[str, Any], budgets: dict) -> PipelineConfig:
     return PipelineConfig(
         **plain,
         width=to_width(where, data.get("width")),
-        model=to_model(where, data.get("model", "lenet5")),
+        models=to_models(where, data),
         balance=to_balance(where, data.get("balance", "none")),
         input_shape=to_input_shape(where, data.get("input_shape")),
         prune_ratios=to_ratios(where, data.get("prune_ratios", [0.0])),
@@ -168,7 +184,9 @@ def _build(where, data: dict[str, Any], budgets: dict) -> PipelineConfig:
 
 
 # Keys whose command-line flag is singular (repeatable, or comma-separated).
-_FLAG_NAMES = {"boards": "--board", "modes": "--mode", "prune_ratios": "--prune-ratio"}
+_FLAG_NAMES = {
+    "boards": "--board", "modes": "--mode", "prune_ratios": "--prune-ratio", "models": "--model",
+}  # fmt: skip
 
 
 class _Locator:

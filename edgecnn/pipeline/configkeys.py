@@ -16,12 +16,14 @@ MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
 KEY_TYPES: dict[str, tuple[type, ...]] = {
     "data": (str,),
     "model": (str,),
+    "models": (list,),
     "epochs": (int,),
     "seed": (int,),
     "batch_size": (int,),
     "width": (int, float),
     "patience": (int,),
     "augment": (str,),
+    "label_smoothing": (int, float),
     "balance": (str,),
     "input_shape": (list, str),
     "window": (int,),
@@ -37,10 +39,14 @@ KEY_TYPES: dict[str, tuple[type, ...]] = {
 # Keys whose value must be at least this (0 = non-negative).
 MINIMUM = {
     "epochs": 1, "batch_size": 1, "patience": 1, "window": 1, "hop": 1,
-    "finetune_epochs": 0, "calibration_samples": 10, "bench_runs": 1,
+    "finetune_epochs": 0, "calibration_samples": 10, "bench_runs": 1, "label_smoothing": 0,
 }  # fmt: skip
+# Keys whose value must stay below this.
+BELOW = {"label_smoothing": 1}
 # Keys whose value is converted (or checked further) before it reaches PipelineConfig.
-CONVERTED = {"model", "width", "balance", "input_shape", "prune_ratios", "modes", "boards"}
+CONVERTED = {
+    "model", "models", "width", "balance", "input_shape", "prune_ratios", "modes", "boards",
+}  # fmt: skip
 
 
 def check_key(where, key: str, value: Any) -> None:
@@ -53,6 +59,22 @@ def check_key(where, key: str, value: Any) -> None:
     if key in MINIMUM and value < MINIMUM[key]:
         least = MINIMUM[key]
         raise BadInputError(f"{where(key)}: {key} must be at least {least}, got {value}")
+    if key in BELOW and value >= BELOW[key]:
+        raise BadInputError(f"{where(key)}: {key} must be below {BELOW[key]}, got {value}")
+
+
+def check_windows(where, models: tuple[str, ...], data: str, window: int) -> None:
+    """Refuses, before any training, a sensor CSV window shorter than a family's minimum."""
+    from edgecnn.training.models.registry import InputKind, get_spec
+
+    if not data.lower().endswith(".csv"):
+        return  # images and arrays bring their own shapes; training checks those
+    for spec in map(get_spec, models):
+        if spec.kind == InputKind.SEQUENCE and window < spec.min_input[0]:
+            raise BadInputError(
+                f"{where('window')}: model {spec.name} needs windows of at least "
+                f"{spec.min_input[0]} samples, got window = {window}"
+            )
 
 
 def check_type(where, key: str, value: Any, kinds: tuple[type, ...]) -> None:
@@ -81,15 +103,50 @@ def to_balance(where, value: str) -> str:
     return value
 
 
-def to_model(where, value: str) -> str:
-    """A model of the zoo."""
+def to_models(where, data: dict[str, Any]) -> tuple[str, ...]:
+    """The zoo families of ``model = "x"`` or ``models = ["x", "y"]`` (default lenet5), each
+    once, by its registry name; all take one kind of input, as one data set is one kind."""
+    if "model" in data and "models" in data:
+        raise BadInputError(
+            f"{where('models')}: give model or models, not both; "
+            f'models = ["{data["model"]}", ...] tries one family or several'
+        )
+    key = "models" if "models" in data else "model"
+    values = data["models"] if key == "models" else [data.get("model", "lenet5")]
+    specs = [_spec(where, key, value) for value in _strings(where, key, values)]
+    if not specs:
+        raise BadInputError(f'{where(key)}: name at least one model family, e.g. ["cnn1d"]')
+    _one_kind(where, key, specs)
+    return tuple(dict.fromkeys(spec.name for spec in specs))
+
+
+def _spec(where, key: str, value: str):
     from edgecnn.training.models.registry import get_spec
 
     try:
-        get_spec(value)
-    except BadInputError as exc:
-        raise BadInputError(f"{where('model')}: {exc}") from None
-    return value
+        return get_spec(value)
+    except BadInputError as exc:  # its message names the known families
+        raise BadInputError(f"{where(key)}: {exc}") from None
+
+
+_INPUTS = {"image": "images (HxWxC)", "sequence": "sensor windows (TxC)"}
+
+
+def _one_kind(where, key: str, specs: list) -> None:
+    """Refuses image and sequence families together: one data set feeds only one kind."""
+    from edgecnn.training.models.registry import MODELS
+
+    kinds = {str(spec.kind): spec.name for spec in specs}
+    if len(kinds) > 1:
+        which = " but ".join(f"{name} takes {_INPUTS[kind]}" for kind, name in kinds.items())
+        known = "; ".join(
+            f"{kind}: " + ", ".join(s.name for s in MODELS.values() if str(s.kind) == kind)
+            for kind in kinds
+        )
+        raise BadInputError(
+            f"{where(key)}: {which}, and one data set is of one kind; "
+            f"list families of one kind ({known})"
+        )
 
 
 def to_input_shape(where, value) -> tuple[int, ...] | None:

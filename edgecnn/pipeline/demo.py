@@ -122,7 +122,9 @@ def replay_test_split(
     pipeline's evaluation predicted for the same samples."""
     from edgecnn.training.rundir import RunDir, load_labels, load_split_arrays
 
-    folder, run_dir = Path(result.folder), RunDir(Path(result.run_dir))
+    family = result.family_of(variant)  # its own training run holds its test split
+    folder = Path(result.folder)
+    run_dir = RunDir(Path(family.run_dir if family else result.run_dir))
     arrays, labels = load_split_arrays(run_dir), load_labels(run_dir)
     n = min(samples, len(arrays.y["test"]))
     replay = _write_replay(folder, arrays, labels, n)

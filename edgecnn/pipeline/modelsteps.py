@@ -1,9 +1,11 @@
-"""The steps that make the Keras models: training (the reference every variant is compared
-to) and structured pruning at each ratio, each reused while its key is unchanged."""
+"""The steps that make each model family's Keras models: training (the reference its variants
+are compared to) and structured pruning at each ratio, each reused while its key is
+unchanged."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn.core.errors import ModelError
@@ -13,12 +15,43 @@ from edgecnn.pipeline.steps import StepCache, key_of, source_digest, toolchain
 from edgecnn.training.rundir import RunDir
 
 
-def train_step(config: PipelineConfig, folder: Path, steps: StepCache, log):
-    """The training run folder (named after its key) and the reference it measured."""
-    train_config = _train_config(config)
+@dataclass(frozen=True)
+class Family:
+    """One model family of the pipeline and how its steps and variants are named.
+
+    ``prefix`` is empty when the pipeline has one family (names as they always were) and
+    ``<family>-`` when it has several, so variant names stay unique across families.
+    """
+
+    name: str
+    prefix: str = ""
+
+    def step(self, what: str) -> str:
+        """A step's name: ``train``, or ``train cnn1d`` among several families."""
+        return f"{what} {self.name}" if self.prefix else what
+
+
+def families(config: PipelineConfig) -> list[Family]:
+    """The families of ``config`` in the order given."""
+    several = len(config.models) > 1
+    return [Family(name, f"{name}-" if several else "") for name in config.models]
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A family's training run and the train step's record (its Keras reference)."""
+
+    family: Family
+    run: RunDir
+    record: dict
+
+
+def train_step(config: PipelineConfig, family: Family, folder: Path, steps: StepCache, log):
+    """The family's training run folder (named after its key) and the reference it measured."""
+    train_config = _train_config(config, family.name)
     options = train_config.to_dict() | {"data": None}  # the data's content is keyed instead
     key = key_of("train", toolchain(), source_digest(config.data), options)
-    run = RunDir(folder / f"train-{config.model}-{key[:10]}")
+    run = RunDir(folder / f"train-{family.name}-{key[:10]}")
 
     def compute() -> dict:
         from edgecnn.training.train import train
@@ -30,51 +63,57 @@ def train_step(config: PipelineConfig, folder: Path, steps: StepCache, log):
             train(train_config, out=run.root, resume=resume, log=log)
         return reference(run) | {"key": key}
 
-    return run, steps.run("train", key, compute, outputs=(run.model, run.report))
+    record = steps.run(family.step("train"), key, compute, outputs=(run.model, run.report))
+    return Trained(family, run, record)
 
 
-def _train_config(config: PipelineConfig):
+def _train_config(config: PipelineConfig, model: str):
     from edgecnn.training.trainconfig import TrainConfig
 
-    training = ("epochs", "seed", "batch_size", "width", "patience", "augment", "balance")
+    training = (
+        "epochs", "seed", "batch_size", "width", "patience", "augment", "balance",
+        "label_smoothing",
+    )  # fmt: skip
     reading = ("input_shape", "window", "hop", "label_column")
     return TrainConfig.from_options(
         data=config.data,
-        model=config.model,
+        model=model,
         **{key: getattr(config, key) for key in training + reading},
     )
 
 
-def model_files(config, run: RunDir, train_key: str, steps: StepCache, log):
+def model_files(config, trained: Trained, steps: StepCache, log):
     """(ratio, .keras path) for the unpruned model and each pruning ratio that worked, and a
     line for each ratio that did not."""
     models, skipped = [], []
     for ratio in config.prune_ratios:
         if ratio == 0:
-            models.append((0.0, run.model))
+            models.append((0.0, trained.run.model))
             continue
+        name = trained.family.step("prune") + f" {ratio:g}"
         try:
-            pruned = _prune_step(config, run, train_key, ratio, steps, log)
+            pruned = _prune_step(config, trained, ratio, name, steps, log)
         except ModelError as exc:  # a layer structured pruning cannot handle
-            skipped.append(f"prune {ratio:g}: {exc}")
-            log(f"pipeline: prune {ratio:g} skipped: {exc}")
+            skipped.append(f"{name}: {exc}")
+            log(f"pipeline: {name} skipped: {exc}")
             continue
         models.append((ratio, pruned))
     return models, skipped
 
 
-def _prune_step(config, run: RunDir, train_key: str, ratio: float, steps: StepCache, log):
+def _prune_step(config, trained: Trained, ratio: float, name: str, steps: StepCache, log):
     """The pruned model's path (structured pruning at ``ratio``, fine-tuned)."""
-    key = key_of("prune", toolchain(), train_key, ratio, config.finetune_epochs)
-    target = run.root / f"pruned-{ratio:g}.keras"
+    key = key_of("prune", toolchain(), trained.record["key"], ratio, config.finetune_epochs)
+    root = trained.run.root
+    target = root / f"pruned-{ratio:g}.keras"
 
     def compute() -> dict:
         from edgecnn.optimize.prune import prune
 
         result = prune(
-            run.root, ratio=ratio, finetune_epochs=config.finetune_epochs, out=target.name, log=log
+            root, ratio=ratio, finetune_epochs=config.finetune_epochs, out=target.name, log=log
         )
         return {"params": result.params_after, "macs": result.macs_after}
 
-    steps.run(f"prune {ratio:g}", key, compute, outputs=(target,))
+    steps.run(name, key, compute, outputs=(target,))
     return target

@@ -52,7 +52,8 @@ def _draw(result: PipelineResult, confusion, folder: Path) -> list[Image]:
         result.variants,
         result.config["boards"],
         budgets,
-        reference_accuracy=result.reference_val_accuracy,
+        references={f.name: f.reference_val_accuracy for f in result.families}
+        or {"": result.reference_val_accuracy},
         chosen=result.chosen,
         path=tradeoff,
     )
@@ -61,7 +62,8 @@ def _draw(result: PipelineResult, confusion, folder: Path) -> list[Image]:
         Image(
             tradeoff,
             "validation accuracy (what ranks the variants) vs estimated latency per board, "
-            "with budgets and Pareto front",
+            "with budgets and Pareto front"
+            + (", one colour per model family" if len(result.families) > 1 else ""),
         ),
         Image(sizes, "model size per variant"),
     ]
@@ -69,7 +71,8 @@ def _draw(result: PipelineResult, confusion, folder: Path) -> list[Image]:
     if run.curves_png.is_file():
         curves = folder / "training-curves.png"
         fileio.write_bytes(curves, run.curves_png.read_bytes())
-        images.append(Image(curves, "training curves"))
+        of = f" of {result.family or result.families[0].name}" if len(result.families) > 1 else ""
+        images.append(Image(curves, "training curves" + of))
     if confusion is not None:
         path = folder / "confusion-chosen.png"
         plot_confusion(confusion, load_labels(run), path, title=f"{result.chosen}: test split")
@@ -78,8 +81,10 @@ def _draw(result: PipelineResult, confusion, folder: Path) -> list[Image]:
 
 
 def _sections(result: PipelineResult, images: list[Image]) -> list[Section]:
+    several = len(result.families) > 1
     return [
         ("Result", _result_blocks(result)),
+        *([("Model families", _family_blocks(result))] if several else []),
         ("Budgets", [_budget_bullets(result)]),
         ("Variants", [_variant_table(result), Para(_table_note(result))]),
         ("Plots", images),
@@ -109,7 +114,8 @@ def _result_blocks(result: PipelineResult) -> list:
 def _chosen_facts(v: VariantReport) -> tuple[str, ...]:
     facts = [
         f"test accuracy {v.accuracy:.4f} ({v.correct}/{v.test_samples}), "
-        f"{v.delta:+.4f} vs the Keras model, top-1 agreement {v.agreement:.4f}",
+        f"{v.delta:+.4f} vs the {v.family + ' ' if v.family else ''}Keras model, "
+        f"top-1 agreement {v.agreement:.4f}",
         f"validation accuracy {v.val_accuracy:.4f} on {v.val_samples} samples "
         "(what the variants were ranked by)",
         f"size {_kib(v.size_bytes)} ({v.mode}, "
@@ -117,7 +123,7 @@ def _chosen_facts(v: VariantReport) -> tuple[str, ...]:
         f"latency here (measured p50): {v.host_p50_ms:.3f} ms",
     ]
     facts += [f"{b.board}: {_board_text(b)} ({b.basis})" for b in v.boards]
-    return tuple(facts)
+    return tuple(facts + ([f"model family {v.family}"] if v.family else []))
 
 
 def _budget_bullets(result: PipelineResult) -> Bullets:
@@ -135,11 +141,21 @@ def _budget_bullets(result: PipelineResult) -> Bullets:
             for k, v in own.items()
             if v is not None
         ]
-    items.append(
-        f"reference: the trained Keras model, validation accuracy "
-        f"{result.reference_val_accuracy}, test accuracy {result.reference_accuracy}"
-    )
-    return Bullets(tuple(items if len(items) > 1 else ["no budgets set", *items]))
+    return Bullets(tuple((items or ["no budgets set"]) + _references(result)))
+
+
+def _references(result: PipelineResult) -> list[str]:
+    """What the accuracy budget holds each variant against: its own family's Keras model."""
+    if len(result.families) < 2:
+        return [
+            f"reference: the trained Keras model, validation accuracy "
+            f"{result.reference_val_accuracy}, test accuracy {result.reference_accuracy}"
+        ]
+    return [
+        f"reference of the {f.name} variants: its trained Keras model, validation accuracy "
+        f"{f.reference_val_accuracy}, test accuracy {f.reference_accuracy}"
+        for f in result.families
+    ]
 
 
 def _variant_table(result: PipelineResult) -> Table:
@@ -157,6 +173,41 @@ def _variant_table(result: PipelineResult) -> Table:
     names = [v.name for v in result.variants]
     highlight = names.index(result.chosen) if result.chosen in names else None
     return Table(header, tuple(rows), highlight)
+
+
+def _family_blocks(result: PipelineResult) -> list:
+    """Which family won, and each family's best variant: the front across families."""
+    boards = result.config["boards"]
+    header = ("family", "params", "MACs", "Keras val / test", "best variant", "size",
+              "val accuracy", "test accuracy", "host p50 ms", *boards, "budgets")  # fmt: skip
+    variants = {v.name: v for v in result.variants}
+    rows = []
+    for f in result.families:
+        v = variants.get(f.best)
+        cells = [f.name, f"{f.params:,}", f"{f.macs:,}",
+                 f"{f.reference_val_accuracy:.4f} / {f.reference_accuracy:.4f}"]  # fmt: skip
+        if v is None:
+            rows.append(tuple(cells + ["no variant"] + ["-"] * (len(header) - len(cells) - 1)))
+            continue
+        cells += [v.name, _kib(v.size_bytes), f"{v.val_accuracy:.4f}", f"{v.accuracy:.4f}",
+                  f"{v.host_p50_ms:.3f}", *(_board_cell(v.on(b)) for b in boards),
+                  "meets all" if not v.misses else "; ".join(v.misses)]  # fmt: skip
+        rows.append(tuple(cells))
+    names = [f.name for f in result.families]
+    winner = names.index(result.family) if result.family in names else None
+    won = (
+        f"Family {result.family} won: its {result.chosen} has the best validation accuracy "
+        f"within every budget of all {len(names)} families ({', '.join(names)})."
+        if result.family
+        else f"No variant of the {len(names)} families ({', '.join(names)}) met every budget."
+    )
+    note = (
+        "Each row is a family's best variant: the most accurate on the validation split among "
+        "its variants that meet every budget, or among all of them when none does (the last "
+        "column then says what it misses). Each family's accuracy budget is held against its "
+        "own Keras model. In the accuracy-vs-latency chart each family has its own colour."
+    )
+    return [Para(won), Table(header, tuple(rows), winner), Para(note)]
 
 
 def _table_note(result: PipelineResult) -> str:
@@ -191,8 +242,7 @@ def _provenance_blocks(result: PipelineResult) -> list:
         Bullets(
             (
                 f"data: {result.config['data']} (fingerprint {p['data_fingerprint']})",
-                f"training run: {result.run_dir} ({p['params']:,} params, {p['macs']:,} MACs, "
-                f"trained in {p['train_seconds']} s)",
+                *_training_runs(result),
                 f"versions: {versions}",
                 f"machine: {p['machine']}",
                 f"steps run: {len(result.ran)}, reused from earlier runs: {len(result.reused)}; "
@@ -201,6 +251,18 @@ def _provenance_blocks(result: PipelineResult) -> list:
         ),  # fmt: skip
         Para("Configuration:"),
         Code(json.dumps(result.config, indent=2)),
+    ]
+
+
+def _training_runs(result: PipelineResult) -> list[str]:
+    p = result.provenance
+    if len(result.families) < 2:
+        return [f"training run: {result.run_dir} ({p['params']:,} params, {p['macs']:,} MACs, "
+                f"trained in {p['train_seconds']} s)"]  # fmt: skip
+    return [
+        f"training run of {f.name}: {f.run_dir} ({f.params:,} params, {f.macs:,} MACs, "
+        f"trained in {f.train_seconds} s)"
+        for f in result.families
     ]
 
 

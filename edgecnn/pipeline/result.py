@@ -55,11 +55,13 @@ class VariantReport:
     host_p50_ms: float
     boards: tuple[BoardRow, ...]
     misses: tuple[str, ...] = ()
+    family: str = ""
 
-    def candidate(self) -> Candidate:
-        """This variant as budget selection sees it: ranked by its validation accuracy."""
+    def candidate(self, reference: float | None = None) -> Candidate:
+        """This variant as budget selection sees it: ranked by its validation accuracy, its
+        accuracy drop measured from ``reference`` (its family's Keras model) when given."""
         boards = tuple(b.figures() for b in self.boards)
-        return Candidate(self.name, self.val_accuracy, self.size_bytes, boards)
+        return Candidate(self.name, self.val_accuracy, self.size_bytes, boards, reference)
 
     def on(self, board: str) -> BoardRow | None:
         """The row of one board, if estimated."""
@@ -67,6 +69,30 @@ class VariantReport:
 
     def to_dict(self) -> dict:
         return asdict(self) | {"boards": [asdict(b) for b in self.boards]}
+
+
+@dataclass(frozen=True)
+class FamilyReport:
+    """One model family: its trained Keras model (the reference its variants are compared
+    to) and its best variant.
+
+    ``best`` is the family's variant with the best validation accuracy among those that
+    meet every budget (ties: the smaller file) or, when none does, among all of them;
+    ``best_meets`` says which.
+    """
+
+    name: str
+    run_dir: str
+    reference_accuracy: float
+    reference_val_accuracy: float
+    params: int
+    macs: int
+    train_seconds: float
+    best: str | None
+    best_meets: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -81,6 +107,9 @@ class PipelineResult:
             are compared to it); ``reference_val_accuracy`` its validation accuracy (the
             accuracy budget is held against it).
         reused: steps taken from an earlier run because their inputs were unchanged.
+        families: each model family tried, in the order given; ``run_dir``, the reference
+            accuracies and the provenance's figures are those of the chosen variant's
+            family (the first family when nothing was chosen).
     """
 
     folder: str
@@ -99,6 +128,17 @@ class PipelineResult:
     report_md: str
     report_html: str
     seconds: float
+    families: tuple[FamilyReport, ...] = ()
+
+    @property
+    def family(self) -> str | None:
+        """The family of the chosen variant (the family that won), or None."""
+        chosen = self.chosen_variant
+        return chosen.family if chosen else None
+
+    def family_of(self, variant: VariantReport) -> FamilyReport | None:
+        """The family a variant was made from."""
+        return next((f for f in self.families if f.name == variant.family), None)
 
     @property
     def met(self) -> bool:
@@ -111,4 +151,9 @@ class PipelineResult:
         return next((v for v in self.variants if v.name == self.chosen), None)
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"variants": [v.to_dict() for v in self.variants], "met": self.met}
+        return asdict(self) | {
+            "variants": [v.to_dict() for v in self.variants],
+            "families": [f.to_dict() for f in self.families],
+            "family": self.family,
+            "met": self.met,
+        }

@@ -28,12 +28,15 @@ class Candidate:
 
     ``accuracy`` is what variants are ranked by: the pipeline gives the validation split's,
     never the test split's (choosing on the test split would bias the accuracy it reports).
+    ``reference``, when given, is the accuracy its drop is measured from (its own model
+    family's Keras model, when the pipeline tries several families).
     """
 
     name: str
     accuracy: float
     size_bytes: int
     boards: tuple[BoardFigures, ...]
+    reference: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,17 +80,26 @@ class Selection:
 
 
 def select(
-    candidates: Sequence[Candidate], budgets: Budgets, *, reference_accuracy: float
+    candidates: Sequence[Candidate], budgets: Budgets, *, reference_accuracy: float | None = None
 ) -> Selection:
     """Best accuracy among the variants that meet every budget; ties go to the smaller file.
 
-    When none does, ``unmet`` says, for each budget no variant met, the closest miss.
+    The accuracy drop of each candidate is measured from its own ``reference``, else from
+    ``reference_accuracy``. When none meets every budget, ``unmet`` says, for each budget
+    no variant met, the closest miss.
     """
-    checks = {c.name: _checks(c, budgets, reference_accuracy) for c in candidates}
+    checks = {c.name: _checks(c, budgets, _reference(c, reference_accuracy)) for c in candidates}
     misses = {name: tuple(ch for ch in found if not ch.ok) for name, found in checks.items()}
     passing = [c for c in candidates if not misses[c.name]]
     chosen = max(passing, key=lambda c: (c.accuracy, -c.size_bytes), default=None)
     return Selection(chosen, misses, () if chosen else _unmet(checks, candidates, misses))
+
+
+def _reference(c: Candidate, default: float | None) -> float:
+    reference = c.reference if c.reference is not None else default
+    if reference is None:
+        raise ValueError(f"candidate {c.name!r} has no reference accuracy to hold it against")
+    return reference
 
 
 def _checks(c: Candidate, budgets: Budgets, reference: float) -> list[Check]:

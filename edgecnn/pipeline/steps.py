@@ -124,7 +124,21 @@ class StepCache:
         """True when step ``name`` finished with this key and its files are unchanged."""
         entry = self.steps.get(name)
         if entry is None or entry.get("key") != key:
+            return self._renamed(name, key, outputs)
+        return self._unchanged(entry, outputs)
+
+    def _renamed(self, name: str, key: str, outputs: tuple[Path, ...]) -> bool:
+        """Finds the step under another name and files it under ``name``: the key covers all
+        that decides a step, and names change when a second model family joins (each
+        family's steps are then named after it)."""
+        old = next((n for n, e in self.steps.items() if e.get("key") == key and n != name), None)
+        if old is None or not self._unchanged(self.steps[old], outputs):
             return False
+        self.steps[name] = self.steps.pop(old)
+        fileio.write_json(self.path, {"steps": self.steps})
+        return True
+
+    def _unchanged(self, entry: dict, outputs: tuple[Path, ...]) -> bool:
         recorded = entry.get("outputs", {})
         return all(
             Path(p).is_file() and recorded.get(self._relative(p)) == file_digest(p)

@@ -12,22 +12,24 @@ from edgecnn.core.errors import ModelError
 from edgecnn.core.manifest import manifest_path
 from edgecnn.pipeline.config import PipelineConfig
 from edgecnn.pipeline.evaluation import accuracy
+from edgecnn.pipeline.modelsteps import Trained
 from edgecnn.pipeline.result import BoardRow, VariantReport
 from edgecnn.pipeline.steps import StepCache, file_digest, key_of, machine, toolchain
 from edgecnn.targets.boards import board_file
 from edgecnn.targets.costmodel import cost_model_path
 
 
-def quantized(config, steps: StepCache, keras_path: Path, log):
+def quantized(config, steps: StepCache, keras_path: Path, log, *, prefix: str = ""):
     """(.tflite, conversion record) of every mode for one model, converting only what is
-    not done yet, and a line for each mode that failed to convert."""
+    not done yet, and a line for each mode that failed to convert; ``prefix`` (the family,
+    among several) starts the variant names."""
     digest = file_digest(keras_path)
     paths = {m: keras_path.with_name(f"{keras_path.stem}-{m}.tflite") for m in config.modes}
     outputs = {m: (paths[m], manifest_path(paths[m])) for m in config.modes}
-    names = {m: f"quantize {keras_path.stem}-{m}" for m in config.modes}
+    names = {m: f"quantize {prefix}{keras_path.stem}-{m}" for m in config.modes}
     keys = {m: _quantize_key(config, digest, m) for m in config.modes}
     missing = [m for m in config.modes if not steps.is_done(names[m], keys[m], outputs=outputs[m])]
-    done, failed = _convert(config, keras_path, missing, log) if missing else ({}, {})
+    done, failed = _convert(config, keras_path, missing, log, prefix) if missing else ({}, {})
     converted = []
     for mode in (m for m in config.modes if m not in failed):
         if mode in done:
@@ -35,7 +37,7 @@ def quantized(config, steps: StepCache, keras_path: Path, log):
         else:  # found finished above: no second look at its files
             record = steps.reuse(names[mode])
         converted.append((paths[mode], record))
-    skipped = [f"{keras_path.stem}-{m}: {failed[m]}" for m in config.modes if m in failed]
+    skipped = [f"{prefix}{keras_path.stem}-{m}: {failed[m]}" for m in config.modes if m in failed]
     return converted, skipped
 
 
@@ -45,7 +47,7 @@ def _quantize_key(config, keras_digest: str, mode: str) -> str:
     return key_of("quantize", toolchain(), keras_digest, mode, calibration)
 
 
-def _convert(config, keras_path: Path, modes: list[str], log):
+def _convert(config, keras_path: Path, modes: list[str], log, prefix: str):
     """Converts all ``modes`` in one call; when that fails, one by one, keeping what works."""
     from edgecnn.optimize.quantize import quantize
 
@@ -62,7 +64,7 @@ def _convert(config, keras_path: Path, modes: list[str], log):
             for v in found.variants
         }
 
-    log(f"pipeline: converting {keras_path.name} to {', '.join(modes)}")
+    log(f"pipeline: converting {prefix}{keras_path.name} to {', '.join(modes)}")
     if len(modes) > 1:
         try:
             return convert(modes), {}
@@ -74,27 +76,29 @@ def _convert(config, keras_path: Path, modes: list[str], log):
             done |= convert([mode])
         except ModelError as exc:  # e.g. an op the converter cannot lower in this mode
             failed[mode] = str(exc)
-            log(f"pipeline: {keras_path.stem}-{mode} skipped: {exc}")
+            log(f"pipeline: {prefix}{keras_path.stem}-{mode} skipped: {exc}")
     return done, failed
 
 
 def variant_report(
-    config, steps: StepCache, trained: dict, ratio: float, tflite: Path, record
+    config, steps: StepCache, trained: Trained, ratio: float, tflite: Path, record
 ) -> VariantReport:
-    """One converted variant benchmarked, estimated and compared to the reference."""
+    """One converted variant benchmarked, estimated and compared to its family's reference."""
+    name = trained.family.prefix + tflite.stem
     digest = file_digest(tflite)
     bench = steps.run(
-        f"benchmark {tflite.stem}",
+        f"benchmark {name}",
         key_of("benchmark", toolchain(), digest, config.bench_runs, machine()),
         lambda: _benchmark(tflite, config.bench_runs),
     )
-    boards = _estimate_step(config, steps, tflite, digest) if config.boards else []
+    boards = _estimate_step(config, steps, name, tflite, digest) if config.boards else []
+    reference = trained.record
     predicted = np.asarray(record["predictions"])
-    truth = np.asarray(trained["truth"])
+    truth = np.asarray(reference["truth"])
     held_out = accuracy(truth, predicted)
-    val_truth = np.asarray(trained["val_truth"])
+    val_truth = np.asarray(reference["val_truth"])
     return VariantReport(
-        name=tflite.stem,
+        name=name,
         prune_ratio=ratio,
         mode=tflite.stem.rsplit("-", 1)[1],
         path=str(tflite),
@@ -102,12 +106,13 @@ def variant_report(
         accuracy=held_out,
         correct=int(np.sum(predicted == truth)),
         test_samples=len(predicted),
-        delta=round(held_out - trained["accuracy"], 4),
-        agreement=accuracy(np.asarray(trained["predictions"]), predicted),
+        delta=round(held_out - reference["accuracy"], 4),
+        agreement=accuracy(np.asarray(reference["predictions"]), predicted),
         val_accuracy=accuracy(val_truth, np.asarray(record["val_predictions"])),
         val_samples=len(val_truth),
         host_p50_ms=bench["p50_ms"],
         boards=tuple(BoardRow(**row) for row in boards),
+        family=trained.family.name,
     )
 
 
@@ -118,10 +123,10 @@ def _benchmark(tflite: Path, runs: int) -> dict:
     return {"p50_ms": result.p50_ms, "mean_ms": result.mean_ms}
 
 
-def _estimate_step(config, steps: StepCache, tflite: Path, digest: str) -> list[dict]:
+def _estimate_step(config, steps: StepCache, name: str, tflite: Path, digest: str) -> list[dict]:
     boards = [(b, file_digest(board_file(b))) for b in config.boards]
     key = key_of("estimate", toolchain(), digest, boards, file_digest(cost_model_path()))
-    value = steps.run(f"estimate {tflite.stem}", key, lambda: {"rows": _estimate(tflite, config)})
+    value = steps.run(f"estimate {name}", key, lambda: {"rows": _estimate(tflite, config)})
     return value["rows"]
 
 

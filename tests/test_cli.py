@@ -133,5 +133,8 @@ def test_models_lists_the_zoo():
         "dscnn",
         "mobilenet_v1",
         "cnn1d",
+        "fcn1d",
+        "resnet1d",
+        "inception1d",
     }
     assert rows["mobilenet_v1"]["params"] == 221794 and rows["dscnn"]["macs"] == 2656768

@@ -102,6 +102,46 @@ def check_rate(option: str, value: float) -> None:
         raise ModelError(f"{option} must be a rate from 0 up to (not including) 1; got {value!r}")
 
 
+def check_sizes(option: str, values: Any, *, count: int | None = None) -> tuple[int, ...]:
+    """Checks a tuple option of positive integers (filters, kernel lengths); returns it.
+
+    Raises:
+        ModelError: naming the option, the value received and ``count`` (None: one or more).
+    """
+    try:
+        sizes = tuple(values)
+    except TypeError:
+        sizes = ()
+    fits = bool(sizes) and all(_is_int(v) and v >= 1 for v in sizes)
+    if not fits or (count is not None and len(sizes) != count):
+        many = f"{count}" if count is not None else "one or more"
+        raise ModelError(
+            f"{option} must be {many} positive integers such as (8, 5, 3); got {values!r}"
+        )
+    return tuple(int(v) for v in sizes)
+
+
+def check_count(option: str, value: Any) -> int:
+    """Checks a count option (depth, channels) is a positive integer; returns it.
+
+    Raises:
+        ModelError: naming the option and the value received.
+    """
+    if not _is_int(value) or value < 1:
+        raise ModelError(f"{option} must be a positive integer such as 3; got {value!r}")
+    return int(value)
+
+
+def window_kernel(kernel: int, window: int) -> int:
+    """A temporal kernel length shortened to the window when it is longer.
+
+    With 'same' padding a kernel longer than the window mostly multiplies padding: it costs
+    parameters and MACs and learns little. Shortening keeps each family's structure at any
+    window down to its minimum (InceptionTime's 40-sample kernels on a 24-sample window).
+    """
+    return max(1, min(int(kernel), int(window)))
+
+
 def scaled(channels: int, width: float) -> int:
     """Scales a channel count by the width multiplier, keeping at least one channel."""
     return max(1, int(round(channels * width)))

@@ -17,10 +17,13 @@ from edgecnn.training.models import (
     cnn1d,
     densenet,
     dscnn,
+    fcn1d,
     inception,
+    inception1d,
     lenet,
     mobilenet,
     resnet,
+    resnet1d,
     vgg,
 )
 
@@ -145,6 +148,33 @@ _SPECS = (
         default_num_classes=6,
         min_input=cnn1d.MIN_INPUT,
     ),
+    ModelSpec(
+        name="fcn1d",
+        kind=InputKind.SEQUENCE,
+        description="FCN time-series baseline (Wang et al. 2017): convs 8/5/3, no pooling",
+        default_input_shape=(128, 3),
+        default_num_classes=6,
+        min_input=fcn1d.MIN_INPUT,
+        default_width=fcn1d.DEFAULT_WIDTH,
+    ),
+    ModelSpec(
+        name="resnet1d",
+        kind=InputKind.SEQUENCE,
+        description="ResNet time-series baseline (Wang et al. 2017): three residual blocks",
+        default_input_shape=(128, 3),
+        default_num_classes=6,
+        min_input=resnet1d.MIN_INPUT,
+        default_width=resnet1d.DEFAULT_WIDTH,
+    ),
+    ModelSpec(
+        name="inception1d",
+        kind=InputKind.SEQUENCE,
+        description="InceptionTime-style (Ismail Fawaz et al. 2020): bottleneck + 40/20/10 convs",
+        default_input_shape=(128, 3),
+        default_num_classes=6,
+        min_input=inception1d.MIN_INPUT,
+        default_width=inception1d.DEFAULT_WIDTH,
+    ),
 )
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
 _BUILDERS: dict[str, Callable[..., Any]] = {
@@ -156,6 +186,9 @@ _BUILDERS: dict[str, Callable[..., Any]] = {
     "dscnn": dscnn.dscnn,
     "mobilenet_v1": mobilenet.mobilenet_v1,
     "cnn1d": cnn1d.cnn1d,
+    "fcn1d": fcn1d.fcn1d,
+    "resnet1d": resnet1d.resnet1d,
+    "inception1d": inception1d.inception1d,
 }
 
 
@@ -196,8 +229,8 @@ def build_model(
         name: a key of ``MODELS``.
         input_shape: (H, W, C) for image models, (T, C) for sequence models; no batch axis.
         num_classes: number of classes (>= 2).
-        width: channel multiplier; None means the family's default (0.25 for
-            mobilenet_v1, 1.0 otherwise).
+        width: channel multiplier; None means the family's default (``default_width``:
+            0.25 for mobilenet_v1, fcn1d and inception1d, 0.125 for resnet1d, else 1.0).
         seed: seeds Python, NumPy and the backend (``keras.utils.set_random_seed``) before
             building, so the initial weights are reproducible.
         **options: family options such as ``dropout`` or ``l2`` (see ``builder_options``).

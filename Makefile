@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: demo test lint bench clean test-pi
 
@@ -22,7 +23,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check edgecnn tests benchmarks calibration pi
 	$(BIN)/lint-imports --no-cache
 
-bench: $(STAMP)
+# The bench extra (aeon) is installed for the benchmarks only: make test does not need it.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[all,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/train_figures.py
 	$(BIN)/python benchmarks/quantize_figures.py
 	$(BIN)/python benchmarks/prune_figures.py
@@ -31,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/runtime_figures.py
 	$(BIN)/python benchmarks/mqtt_figures.py
 	$(BIN)/python benchmarks/pipeline_figures.py
+	$(BIN)/python benchmarks/timeseries_figures.py
 	$(BIN)/edgecnn boards calibrate --dry-run
 
 # The device side in an emulated Raspberry Pi OS arm64 userland (README: "Testing on a

@@ -39,14 +39,19 @@ def interpreter_for(data: bytes):
         ("inception_tiny", (16, 16, 3)),
         ("densenet_tiny", (16, 16, 3)),
         ("cnn1d", (64, 3)),
+        ("inception1d", (24, 3)),
         ("lenet5", (28, 28, 1)),
     ],
 )
 def test_tflite_macs_per_op_equal_the_keras_count(family, shape):
-    """Also: the ops read from the flatbuffer are the ones LiteRT's interpreter lists."""
+    """Also: the ops read from the flatbuffer are the ones LiteRT's interpreter lists.
+
+    int8 for every family (its graph has the most ops to account for); fp32 for two, as
+    each conversion costs seconds."""
     model = build_model(family, input_shape=shape, num_classes=5, seed=0)
     calibration = np.random.default_rng(0).random((4, *shape), dtype=np.float32)
-    for mode in (Mode.FP32, Mode.INT8):
+    modes = (Mode.FP32, Mode.INT8) if family in ("cnn1d", "lenet5") else (Mode.INT8,)
+    for mode in modes:
         data = convert(model, mode, calibration=calibration)
         graph = read_graph(data)
         assert graph.macs == summarize(model).total_macs, (family, mode)

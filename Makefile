@@ -37,7 +37,8 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/runtime_figures.py
 	$(BIN)/python benchmarks/mqtt_figures.py
 	$(BIN)/python benchmarks/pipeline_figures.py
-	$(BIN)/python benchmarks/timeseries_figures.py
+	# About an hour on 2 cores with one split per set; --seeds 3 gives mean and spread.
+	$(BIN)/python benchmarks/timeseries_figures.py --seeds 1
 	$(BIN)/edgecnn boards calibrate --dry-run
 
 # The device side in an emulated Raspberry Pi OS arm64 userland (README: "Testing on a

@@ -112,7 +112,7 @@ def sequence_families() -> list[str]:
     return [name for name, spec in MODELS.items() if spec.kind == InputKind.SEQUENCE]
 
 
-def run_family(data: Exported, family: str, seed: int, folder: Path, epochs: int | None) -> dict:
+def run_family(data: Exported, family: str, seed: int, folder: Path, training: dict) -> dict:
     """Trains, quantizes to int8 and tests one family on one seeded split."""
     from edgecnn.optimize.quantize import quantize
     from edgecnn.training.train import train
@@ -120,7 +120,7 @@ def run_family(data: Exported, family: str, seed: int, folder: Path, epochs: int
 
     config = TrainConfig.from_options(
         data=str(data.csv), model=family, window=data.window, hop=data.window, seed=seed,
-        epochs=epochs,
+        **training,
     )  # fmt: skip
     run_dir = folder / f"{data.name}-{family}-s{seed}"
     trained = train(config, out=run_dir, log=lambda _line: None)
@@ -169,14 +169,14 @@ def minirocket(run_dir: str, seed: int) -> dict:
     }
 
 
-def measure(data: Exported, families: list[str], seeds: int, folder: Path, epochs) -> list[dict]:
+def measure(data: Exported, families: list[str], seeds: int, folder: Path, training) -> list[dict]:
     """One row per family and seed; MiniRocket once per distinct split (families share it)."""
     rows, baselines = [], {}
     for seed in range(seeds):
         for family in families:
             started = time.perf_counter()
             try:
-                row = run_family(data, family, seed, folder, epochs)
+                row = run_family(data, family, seed, folder, training)
             except BadInputError as exc:  # e.g. a window shorter than the family's minimum
                 row = {"dataset": data.name, "family": family, "seed": seed, "skipped": str(exc)}
                 rows.append(row)
@@ -330,6 +330,11 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--datasets", help=f"comma list among {', '.join(DATASETS)}")
     quick = f"smoke run: 1 seed, {QUICK_EPOCHS} epochs, {len(QUICK_DATASETS)} data sets"
     parser.add_argument("--quick", action="store_true", help=quick)
+    # Training options other than edgecnn's defaults, for side-by-side comparisons.
+    parser.add_argument("--epochs", type=int, help="edgecnn train --epochs (default: auto)")
+    parser.add_argument("--patience", type=int, help="edgecnn train --patience (default: auto)")
+    parser.add_argument("--label-smoothing", type=float, help="edgecnn train --label-smoothing")
+    parser.add_argument("--augment", help="edgecnn train --augment, e.g. jitter,scale,magwarp")
     parser.add_argument(
         "--pad", choices=sorted(PADDINGS), default="edge", help="variable-length sets: fill with"
     )
@@ -345,6 +350,11 @@ def _parse_args() -> argparse.Namespace:
     return args
 
 
+def _training_options(args: argparse.Namespace) -> dict:
+    names = ("epochs", "patience", "label_smoothing", "augment")
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
 def _choose(parser, given: str | None, known, option: str) -> list[str]:
     names = [n.strip() for n in (given or "").split(",") if n.strip()]
     unknown = [n for n in names if n not in known]
@@ -357,13 +367,14 @@ def main() -> None:
     if importlib.util.find_spec("aeon") is None:
         sys.exit(f"aeon (the data sets and MiniRocket) is not installed; {INSTALL_HINT}")
     args = _parse_args()
-    seeds, epochs = (1, QUICK_EPOCHS) if args.quick else (args.seeds, None)
+    seeds = 1 if args.quick else args.seeds
+    training = {"epochs": QUICK_EPOCHS} if args.quick else _training_options(args)
     started = time.perf_counter()
     rows, table = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.datasets:
             data = export(name, Path(tmp), args.pad)
-            found = measure(data, args.families, seeds, Path(tmp) / "runs", epochs)
+            found = measure(data, args.families, seeds, Path(tmp) / "runs", training)
             rows += found
             table += aggregate(data, found)
     summary = summarize(table)
@@ -371,7 +382,7 @@ def main() -> None:
     wall = round(time.perf_counter() - started, 1)
     print(f"Wall time: {wall} s; JSON: {args.out}")
     settings = {"datasets": args.datasets, "families": args.families, "seeds": seeds,
-                "epochs": epochs or "default", "padding": PADDINGS[args.pad]}  # fmt: skip
+                "training": training or "defaults", "padding": PADDINGS[args.pad]}  # fmt: skip
     report = {"settings": settings, "wall_seconds": wall, "table": table, "summary": summary}
     report["runs"] = rows
     fileio.write_json(args.out, report)

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -67,15 +68,18 @@ class InterruptAfterFirstEpoch(tfdeps.keras().callbacks.Callback):
 
 
 def test_resume_continues_an_interrupted_run(tmp_path):
+    """With label smoothing: the checkpoint holds a one-hot loss that must load and go on."""
+    smoothed = dataclasses.replace(DIGITS, label_smoothing=0.1)
     run = RunDir(tmp_path / "run")
     with pytest.raises(KeyboardInterrupt):
-        train(DIGITS, out=run.root, extra_callbacks=[InterruptAfterFirstEpoch()], log=quiet)
+        train(smoothed, out=run.root, extra_callbacks=[InterruptAfterFirstEpoch()], log=quiet)
     assert not run.model.exists() and not run.report.exists()
     assert fileio.read_json(run.state)["epoch"] == 1
     with pytest.raises(BadInputError, match="--resume"):
-        train(DIGITS, out=run.root, log=quiet)
-    result = train(DIGITS, out=run.root, resume=True, log=quiet)
-    assert result.epochs_run == 3
+        train(smoothed, out=run.root, log=quiet)
+    result = train(DIGITS, out=run.root, resume=True, log=quiet)  # the saved options win
+    assert fileio.read_json(run.config)["config"]["label_smoothing"] == 0.1
+    assert result.epochs_run == 3 and result.test_accuracy > 0.5  # ten classes
     assert len(fileio.read_json(run.report)["history"]["loss"]) == 3
     with pytest.raises(BadInputError, match="already finished"):
         train(DIGITS, out=run.root, resume=True, log=quiet)

@@ -12,9 +12,8 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
-
 from edgecnn.training import accel, tfdeps
+from edgecnn.training.data.synthetic import make_easy_images
 
 # What TensorFlow 2.21 prints on a machine without a GPU or CUDA driver (captured here).
 PLAIN_CPU = """\
@@ -75,16 +74,6 @@ def test_find_devices_says_what_tensorflow_reported(monkeypatch):
     assert accel.find_devices().log_lines() == ("training on the CPU (no GPU visible)",)
 
 
-def easy_images(path, per_class=40):
-    """Dark and bright 8x8 images: two classes any model separates within an epoch."""
-    rng = np.random.default_rng(0)
-    dark = rng.integers(0, 60, size=(per_class, 8, 8), dtype=np.uint8)
-    bright = rng.integers(180, 256, size=(per_class, 8, 8), dtype=np.uint8)
-    y = np.repeat(np.array(["dark", "bright"]), per_class)
-    np.savez(path, x=np.concatenate([dark, bright]), y=y)
-    return path
-
-
 def run_python(code: str) -> subprocess.CompletedProcess:
     env = os.environ | {"PYTHONPATH": os.getcwd()}
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user starts it
@@ -113,7 +102,7 @@ def test_tensorflow_start_up_is_captured_not_printed():
 def test_two_devices_train_through_mirrored_strategy(tmp_path):
     """Two logical CPU devices stand in for two GPUs: edgecnn's own selection must pick
     MirroredStrategy over both, and one epoch must train and write a complete run."""
-    data = easy_images(tmp_path / "easy.npz")
+    data = make_easy_images(tmp_path / "easy.npz")
     proc = run_python(
         f"""
         import json

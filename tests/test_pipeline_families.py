@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -15,6 +14,7 @@ from edgecnn.cli import cli
 from edgecnn.core.errors import BadInputError
 from edgecnn.pipeline.config import load_config, parse_config
 from edgecnn.pipeline.steps import STATE_FILE
+from edgecnn.training.data.synthetic import make_easy_images
 
 NANO = "arduino-nano-33-ble-sense"
 TWO = ["lenet5", "vgg_tiny"]
@@ -22,16 +22,6 @@ TWO = ["lenet5", "vgg_tiny"]
 
 def quiet(_line: str) -> None:
     pass
-
-
-def easy_images(path, per_class=40):
-    """Dark and bright 8x8 images: two classes, a few dozen samples."""
-    rng = np.random.default_rng(0)
-    dark = rng.integers(0, 60, size=(per_class, 8, 8), dtype=np.uint8)
-    bright = rng.integers(180, 256, size=(per_class, 8, 8), dtype=np.uint8)
-    y = np.repeat(np.array(["dark", "bright"]), per_class)
-    np.savez(path, x=np.concatenate([dark, bright]), y=y)
-    return path
 
 
 def tiny(data) -> dict:
@@ -46,7 +36,7 @@ def tiny(data) -> dict:
 def families(tmp_path_factory):
     """lenet5 alone, then lenet5 and vgg_tiny into the same folder."""
     root = tmp_path_factory.mktemp("families")
-    config = tiny(easy_images(root / "easy.npz"))
+    config = tiny(make_easy_images(root / "easy.npz"))
     folder = root / "pipeline"
     single = pipeline.run(config | {"model": "lenet5"}, out=folder, log=quiet)
     state = json.loads((folder / STATE_FILE).read_text())["steps"]

@@ -133,10 +133,11 @@ def _resume(run: RunDir, log) -> tuple[TrainConfig, PreparedData, dict]:
 
 
 def _fit(run, config, prepared, state, devices, extra_callbacks):
+    plan = epoch_plan(config, prepared)
     keras.utils.set_random_seed(config.seed + state["epoch"])
     accel.set_mixed_precision(config.mixed_precision)
     with accel.strategy_scope(devices):
-        model = _model_for(run, config, prepared, state)
+        model = _model_for(run, config, prepared, state, plan)
     x_train, y_train = resample(
         prepared.inputs("train"), prepared.arrays.y["train"], config.balance, seed=config.seed
     )
@@ -153,7 +154,6 @@ def _fit(run, config, prepared, state, devices, extra_callbacks):
         class_weight=weights,
         one_hot=prepared.num_classes if config.label_smoothing else None,
     )
-    plan = epoch_plan(config, prepared)
     callbacks = [
         RunCheckpoint(run, patience=plan.patience, state=state),
         StderrProgress(epochs=plan.epochs, steps=len(batches)),
@@ -173,7 +173,7 @@ def _fit(run, config, prepared, state, devices, extra_callbacks):
     return model
 
 
-def _model_for(run, config, prepared, state):
+def _model_for(run, config, prepared, state, plan: schedule.EpochPlan):
     if state["epoch"] > 0 and run.last_checkpoint.exists():
         return keras.saving.load_model(run.last_checkpoint, safe_mode=True)
     model = build_model(
@@ -185,7 +185,7 @@ def _model_for(run, config, prepared, state):
     )
     model.compile(
         optimizer=keras.optimizers.Adam(
-            schedule.learning_rate(keras, config.lr, epoch_plan(config, prepared))
+            schedule.learning_rate(keras, config.lr, plan)
         ),
         loss=_loss(config),
         metrics=["accuracy"],

@@ -65,3 +65,19 @@ def make_sensor_csv(
 
     fileio.write_with(path, write)
     return path
+
+
+def make_easy_images(path: Path, per_class: int = 40) -> Path:
+    """Writes an ``.npz`` of dark and bright 8x8 images: two classes any model separates
+    within an epoch (for tests and smoke runs)."""
+    rng = np.random.default_rng(0)
+    dark = rng.integers(0, 60, size=(per_class, 8, 8), dtype=np.uint8)
+    bright = rng.integers(180, 256, size=(per_class, 8, 8), dtype=np.uint8)
+    y = np.repeat(np.array(["dark", "bright"]), per_class)
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as handle:
+            np.savez(handle, x=np.concatenate([dark, bright]), y=y)
+
+    fileio.write_with(Path(path), write)
+    return Path(path)

@@ -1,0 +1,348 @@
+"""The audio front end: clips of waveform -> log-mel or MFCC features, in numpy.
+
+One implementation serves training, the Pi runtime and (through :meth:`AudioFrontEnd.tables`)
+the C front end of the Arduino export, so training and serving cannot drift. It reproduces
+the ``tf.signal`` pipeline of the MLPerf Tiny keyword-spotting benchmark: STFT with a
+periodic Hann window and no padding, ``|X|`` (or ``|X|**2``), the HTK mel filter bank of
+``tf.signal.linear_to_mel_weight_matrix`` (DC bin excluded), ``log(mel + log_floor)``, and
+``tf.signal.mfccs_from_log_mel_spectrograms`` (unnormalized DCT-II / sqrt(2 * bands)).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from edgecnn.core.errors import BadInputError
+
+MIN_RATE_HZ, MAX_RATE_HZ = 4000, 48000
+# FFT points per chunk of compute(): 2**21 (83 one-second clips at the defaults, ~16 MiB of
+# float64 frames and as much spectrum) bounds memory for any batch; larger chunks measured
+# slower (out of cache), smaller ones pay numpy's per-call overhead.
+_CHUNK_FFT_POINTS = 1 << 21
+
+
+class FeatureKind(StrEnum):
+    """What the front end outputs per frame."""
+
+    MFCC = "mfcc"
+    LOG_MEL = "log_mel"
+
+
+class SpectrumKind(StrEnum):
+    """What the mel filter bank weighs: the STFT magnitude or its square."""
+
+    MAGNITUDE = "magnitude"
+    POWER = "power"
+
+
+class WindowFn(StrEnum):
+    """The analysis window (periodic, as ``tf.signal``)."""
+
+    HANN = "hann"
+
+
+@dataclass(frozen=True)
+class FrontEndTables:
+    """The constant tables of a front end: float32 values held in float64, read-only.
+
+    Attributes:
+        window: (frame_samples,) analysis window.
+        mel: (fft_size // 2 + 1, mel_bands) filter bank; row 0 (DC) is zero.
+        dct: (mel_bands, coefficients) DCT-II matrix for MFCC, None for log-mel.
+    """
+
+    window: np.ndarray
+    mel: np.ndarray
+    dct: np.ndarray | None
+
+
+_INT_FIELDS = (
+    "sample_rate_hz",
+    "clip_samples",
+    "frame_samples",
+    "hop_samples",
+    "fft_size",
+    "mel_bands",
+    "coefficients",
+)
+_FLOAT_FIELDS = ("lower_hz", "upper_hz", "log_floor")
+_CHOICES = {"feature": FeatureKind, "spectrum": SpectrumKind, "window_fn": WindowFn}
+
+
+@dataclass(frozen=True)
+class AudioFrontEnd:
+    """Settings of the audio front end; MLPerf Tiny KWS defaults (16 kHz, 49x10 MFCC).
+
+    Attributes:
+        sample_rate_hz: samples per second of the waveform.
+        clip_samples: raw samples per model input.
+        frame_samples: analysis window length.
+        hop_samples: samples between frame starts.
+        fft_size: FFT length, a power of two >= frame_samples (frames are zero-padded).
+        mel_bands: triangular mel filters.
+        feature: a :class:`FeatureKind` value.
+        coefficients: MFCCs kept (mfcc only).
+        lower_hz: lower edge of the first mel band.
+        upper_hz: upper edge of the last mel band.
+        spectrum: a :class:`SpectrumKind` value.
+        log_floor: added before the log so silence stays finite.
+        window_fn: a :class:`WindowFn` value.
+    """
+
+    sample_rate_hz: int = 16000
+    clip_samples: int = 16000
+    frame_samples: int = 480
+    hop_samples: int = 320
+    fft_size: int = 512
+    mel_bands: int = 40
+    feature: str = "mfcc"
+    coefficients: int = 10
+    lower_hz: float = 20.0
+    upper_hz: float = 4000.0
+    spectrum: str = "magnitude"
+    log_floor: float = 1e-6
+    window_fn: str = "hann"
+
+    def __post_init__(self) -> None:
+        _check_types(self)
+        for name, enum in _CHOICES.items():  # plain str: equal, hashable, JSON-ready
+            object.__setattr__(self, name, str(enum(getattr(self, name))))
+        _check_ranges(self)
+
+    @property
+    def frames(self) -> int:
+        """Frames per clip (no padding at the end, as ``tf.signal.stft``)."""
+        return 1 + (self.clip_samples - self.frame_samples) // self.hop_samples
+
+    @property
+    def bins(self) -> int:
+        """Values per frame: the MFCCs kept, or the mel bands."""
+        return self.coefficients if self.feature == FeatureKind.MFCC else self.mel_bands
+
+    @property
+    def feature_shape(self) -> tuple[int, int, int]:
+        """The features of one clip: (frames, bins, 1)."""
+        return (self.frames, self.bins, 1)
+
+    def tables(self) -> FrontEndTables:
+        """The window, mel and DCT tables (cached; the arrays are read-only)."""
+        return _tables(self)
+
+    def compute(self, waveforms: Any) -> np.ndarray:
+        """Features of one clip or a batch, as float32 (..., frames, bins, 1).
+
+        Args:
+            waveforms: (..., clip_samples) or (..., clip_samples, 1) samples in [-1, 1];
+                int16 PCM is scaled by 1/32768 first, other numbers are taken as they are.
+
+        Raises:
+            BadInputError: the last axis is not clip_samples long.
+        """
+        x = _as_clips(self, waveforms)
+        lead = x.shape[:-1]
+        flat = x.reshape(-1, self.clip_samples)
+        out = np.empty((flat.shape[0], self.frames, self.bins), dtype=np.float32)
+        step = max(1, _CHUNK_FFT_POINTS // (self.frames * self.fft_size))
+        for start in range(0, flat.shape[0], step):
+            out[start : start + step] = _features(self, flat[start : start + step])
+        return out.reshape(*lead, self.frames, self.bins, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the manifest's ``preprocessing.audio``)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> AudioFrontEnd:
+        """Builds a front end from :meth:`to_dict` output; missing keys take the defaults.
+
+        Raises:
+            BadInputError: not a mapping, unknown keys, or a bad value.
+        """
+        if not isinstance(data, dict):
+            raise BadInputError(f"audio front end must be a JSON object, got {data!r:.40}")
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise BadInputError(f"audio front end has unknown keys {unknown}; known: {known}")
+        return cls(**data)
+
+    @classmethod
+    def from_ms(
+        cls, *, sample_rate_hz: int, clip_ms: float, window_ms: float, hop_ms: float, **rest: Any
+    ) -> AudioFrontEnd:
+        """A front end from durations; fft_size defaults to the next power of two."""
+        sizes = {}
+        for name, ms in (("clip", clip_ms), ("window", window_ms), ("hop", hop_ms)):
+            finite = _is_number(ms) and math.isfinite(ms)
+            samples = round(float(ms) * sample_rate_hz / 1000) if finite else 0
+            if samples < 1:
+                raise BadInputError(
+                    f"audio {name} of {ms!r} ms is under one sample at {sample_rate_hz} Hz; "
+                    f"give a positive duration"
+                )
+            sizes[name] = samples
+        rest.setdefault("fft_size", 1 << (sizes["window"] - 1).bit_length())
+        return cls(
+            sample_rate_hz=sample_rate_hz,
+            clip_samples=sizes["clip"],
+            frame_samples=sizes["window"],
+            hop_samples=sizes["hop"],
+            **rest,
+        )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _check_types(fe: AudioFrontEnd) -> None:
+    for name in _INT_FIELDS:
+        value = getattr(fe, name)
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            raise BadInputError(f"audio {name} must be an integer, got {value!r}")
+        object.__setattr__(fe, name, int(value))
+    for name in _FLOAT_FIELDS:
+        value = getattr(fe, name)
+        if not _is_number(value) or not math.isfinite(value):
+            raise BadInputError(f"audio {name} must be a finite number, got {value!r}")
+        object.__setattr__(fe, name, float(value))
+    for name, enum in _CHOICES.items():
+        value = getattr(fe, name)
+        if value not in [str(v) for v in enum]:
+            raise BadInputError(
+                f"audio {name} {value!r} is unknown; known: {', '.join(str(v) for v in enum)}"
+            )
+
+
+def _check_ranges(fe: AudioFrontEnd) -> None:
+    rate, nyquist = fe.sample_rate_hz, fe.sample_rate_hz / 2
+    problems = [
+        (
+            not MIN_RATE_HZ <= rate <= MAX_RATE_HZ,
+            f"sample rate {rate} Hz is outside {MIN_RATE_HZ}..{MAX_RATE_HZ} Hz",
+        ),
+        (fe.frame_samples < 2, f"frame_samples {fe.frame_samples} must be at least 2"),
+        (fe.hop_samples < 1, f"hop_samples {fe.hop_samples} must be at least 1"),
+        (
+            fe.clip_samples < fe.frame_samples,
+            f"clip_samples {fe.clip_samples} is shorter than frame_samples {fe.frame_samples}",
+        ),
+        (
+            fe.fft_size < fe.frame_samples or fe.fft_size & (fe.fft_size - 1),
+            f"fft_size {fe.fft_size} must be a power of two >= frame_samples {fe.frame_samples}",
+        ),
+        (fe.mel_bands < 1, f"mel_bands {fe.mel_bands} must be at least 1"),
+        (
+            not 1 <= fe.coefficients <= fe.mel_bands,
+            f"coefficients {fe.coefficients} must be within 1..mel_bands ({fe.mel_bands})",
+        ),
+        (
+            not 0 <= fe.lower_hz < fe.upper_hz <= nyquist,
+            f"mel edges {fe.lower_hz:g}..{fe.upper_hz:g} Hz must satisfy "
+            f"0 <= lower_hz < upper_hz <= {nyquist:g} (half the sample rate)",
+        ),
+        (fe.log_floor <= 0, f"log_floor {fe.log_floor:g} must be positive"),
+    ]
+    for bad, message in problems:
+        if bad:
+            raise BadInputError(f"audio front end: {message}")
+
+
+def _hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
+    return 1127.0 * np.log1p(np.asarray(hz, dtype=np.float64) / 700.0)
+
+
+def mel_matrix(fe: AudioFrontEnd) -> np.ndarray:
+    """The filter bank of ``tf.signal.linear_to_mel_weight_matrix``, in float64."""
+    spectrum_bins = fe.fft_size // 2 + 1
+    hz = np.linspace(0.0, fe.sample_rate_hz / 2, spectrum_bins)[1:]  # HTK: no DC bin
+    mel = _hz_to_mel(hz)[:, None]
+    edges = np.linspace(_hz_to_mel(fe.lower_hz), _hz_to_mel(fe.upper_hz), fe.mel_bands + 2)
+    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
+    rising = (mel - lower) / (center - lower)
+    falling = (upper - mel) / (upper - center)
+    weights = np.maximum(0.0, np.minimum(rising, falling))
+    return np.vstack([np.zeros((1, fe.mel_bands)), weights])
+
+
+def dct_matrix(bands: int, coefficients: int) -> np.ndarray:
+    """(bands, coefficients): ``tf.signal.mfccs_from_log_mel_spectrograms`` as a matmul."""
+    n = np.arange(bands)[:, None]
+    k = np.arange(coefficients)[None, :]
+    return 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2 * bands)) / math.sqrt(2.0 * bands)
+
+
+@functools.lru_cache(maxsize=16)
+def _tables(fe: AudioFrontEnd) -> FrontEndTables:
+    n = np.arange(fe.frame_samples)
+    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * n / fe.frame_samples)  # periodic Hann
+    dct = dct_matrix(fe.mel_bands, fe.coefficients) if fe.feature == FeatureKind.MFCC else None
+    return FrontEndTables(
+        window=_float32_exact(window), mel=_float32_exact(mel_matrix(fe)), dct=_float32_exact(dct)
+    )
+
+
+def _float32_exact(table: np.ndarray | None) -> np.ndarray | None:
+    """The table rounded to float32 (held in float64, read-only).
+
+    The C front end holds float32 constants and TensorFlow builds its tables in float32:
+    with the very same numbers here, only the arithmetic differs between the paths (which
+    matters for a pure tone, whose spectral valleys lie ~1e-7 below its peak).
+    """
+    if table is None:
+        return None
+    out = table.astype(np.float32).astype(np.float64)
+    out.setflags(write=False)
+    return out
+
+
+def _as_clips(fe: AudioFrontEnd, waveforms: Any) -> np.ndarray:
+    x = np.asarray(waveforms)
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise BadInputError(f"audio samples must be numbers, got dtype {x.dtype}")
+    if x.ndim >= 2 and x.shape[-1] == 1 and x.shape[-2] == fe.clip_samples:
+        x = x[..., 0]
+    if x.ndim == 0 or x.shape[-1] != fe.clip_samples:
+        raise BadInputError(
+            f"audio clips of shape {x.shape} do not end with {fe.clip_samples} samples "
+            f"(clip_samples at {fe.sample_rate_hz} Hz); pad or cut the clips first"
+        )
+    return x
+
+
+def _features(fe: AudioFrontEnd, clips: np.ndarray) -> np.ndarray:
+    """(n, clip_samples) -> (n, frames, bins) float32; float64 inside, as the reference."""
+    tables = fe.tables()
+    lo, hi = _mel_rows(fe)
+    x = np.ascontiguousarray(clips, dtype=np.float64)
+    if clips.dtype == np.int16:  # scaled chunk by chunk: a big batch is not copied whole
+        x /= 32768.0
+    frames = np.lib.stride_tricks.sliding_window_view(x, fe.frame_samples, axis=-1)
+    padded = np.zeros((x.shape[0], fe.frames, fe.fft_size))
+    np.multiply(
+        frames[:, :: fe.hop_samples][:, : fe.frames],
+        tables.window,
+        out=padded[..., : fe.frame_samples],
+    )
+    # only the bins some mel band weighs: about half of them for 20..4000 Hz at 16 kHz
+    spectrum = np.abs(np.fft.rfft(padded, axis=-1)[..., lo:hi])
+    if fe.spectrum == SpectrumKind.POWER:
+        spectrum *= spectrum
+    features = np.log(spectrum @ tables.mel[lo:hi] + fe.log_floor)
+    if tables.dct is not None:
+        features = features @ tables.dct
+    return features.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=16)
+def _mel_rows(fe: AudioFrontEnd) -> tuple[int, int]:
+    """The range of spectrum bins with a nonzero mel weight (at least one bin)."""
+    used = np.flatnonzero(fe.tables().mel.any(axis=1))
+    return (int(used[0]), int(used[-1]) + 1) if used.size else (0, 1)

@@ -16,8 +16,9 @@ from edgecnn.core.errors import BadInputError, RunFailedError
 @click.option(
     "--source",
     required=True,
-    help="replay:FILE.csv|FILE.npz[?rate=HZ], stdin, dir:PATH, "
-    "serial:/dev/ttyACM0[?baud=115200], i2c:mpu6050[?bus=1&addr=0x68], camera:0.",
+    help="replay:FILE.csv|FILE.npz|FILE.wav[?rate=HZ], stdin, dir:PATH (images, or WAV "
+    "clips in class folders), serial:/dev/ttyACM0[?baud=115200], "
+    "i2c:mpu6050[?bus=1&addr=0x68], camera:0, mic[:DEVICE][?rate=16000] (ALSA via arecord).",
 )
 @shown_option(
     "--sink",
@@ -47,18 +48,21 @@ from edgecnn.core.errors import BadInputError, RunFailedError
 @click.option(
     "--rate",
     type=float,
-    help="Replay pace in samples/s (0 = as fast as possible) [the recorded rate].",
+    help="Replay pace in samples/s (0 = as fast as possible) [the recorded rate; "
+    "audio: the model's rate].",
 )
 @click.option("--max-windows", type=click.IntRange(min=1), help="Stop after N windows.")
 @click.option("--metrics-every", type=float, help="Print a metrics line to stderr every S s.")
 @threads_option("Interpreter threads.")
 def run_command(model, source, sinks, **options) -> None:
-    """Run a model bundle on a sensor or image source; one JSON line per window.
+    """Run a model bundle on a sensor, audio or image source; one JSON line per window.
 
     Needs only numpy and the LiteRT interpreter (`pip install "edgecnn[device]"`). The
     model's manifest must sit beside it and match its sha256. Windows, channel order,
-    normalization and image size come from the manifest, exactly as in training. Ctrl-C
-    or SIGTERM finishes the current window, flushes the sinks and exits 0.
+    normalization, image size and the audio front end come from the manifest, exactly as
+    in training; audio is resampled to the model's rate, and a microphone is read with
+    arecord (sudo apt-get install alsa-utils). Ctrl-C or SIGTERM finishes the current
+    window, flushes the sinks and exits 0.
 
     \b
     Examples:
@@ -66,6 +70,8 @@ def run_command(model, source, sinks, **options) -> None:
       edgecnn run model-int8.tflite --source stdin --smooth 5 --threshold 0.6 --on-change
       edgecnn run model-int8.tflite --source dir:photos --sink csv:results.csv
       edgecnn run model-int8.tflite --source replay:imu.csv --sink mqtt://broker:1883/imu
+      edgecnn run kws-int8.tflite --source replay:speech.wav --rate 0 --smooth 3
+      edgecnn run kws-int8.tflite --source mic:plughw:1 --smooth 3 --threshold 0.7 --on-change
     """
     from edgecnn.device.loop import run
 

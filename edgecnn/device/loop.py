@@ -58,11 +58,14 @@ class RunSummary:
     first_result_s: float | None
     p50_infer_ms: float | None
     p99_infer_ms: float | None
+    p50_feed_ms: float | None  # a window made model input: front end, scaling, quantizing
+    p99_feed_ms: float | None
     p50_e2e_ms: float | None
     p99_e2e_ms: float | None
     sink_drops: int = 0  # results lost: a sink's queue was full, or a spool's bound reached
     sink_errors: int = 0  # failed sink writes, and results a server refused for good (4xx)
     undelivered: int = 0  # results still in a network sink's spool at exit (sent next run)
+    sensor_errors: int = 0  # failed device reads and opens (retried), e.g. a busy microphone
     failure: str | None = None  # a sink failed every write: the run failed (exit 1)
 
     @property
@@ -74,8 +77,9 @@ class RunSummary:
         """The one summary line ``edgecnn run`` prints on stderr."""
         accuracy = "" if self.accuracy is None else f", accuracy {self.accuracy:.4f}"
         return (
-            f"{self.windows} windows in {self.seconds:.2f}s{accuracy}; inference p50 "
-            f"{self.p50_infer_ms} ms; dropped samples {self.dropped}, dropped results "
+            f"{self.windows} windows in {self.seconds:.2f}s{accuracy}; p50 feed "
+            f"{self.p50_feed_ms} ms, inference {self.p50_infer_ms} ms; dropped samples "
+            f"{self.dropped}, dropped results "
             f"{self.sink_drops}, sink errors {self.sink_errors}, undelivered {self.undelivered}"
         )
 
@@ -89,9 +93,12 @@ class _Stats:
         self.first: float | None = None
         self.windows = self.emitted = self.labelled = self.correct = 0
         self.infer: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self.feed: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self.e2e: deque[float] = deque(maxlen=LATENCY_WINDOW)
 
-    def summary(self, dropped: int, sinks: Sequence[Buffered] = ()) -> RunSummary:
+    def summary(
+        self, dropped: int, sinks: Sequence[Buffered] = (), sensor_errors: int = 0
+    ) -> RunSummary:
         def pct(values, q):
             return round(float(np.percentile(values, q)), 4) if values else None
 
@@ -105,11 +112,14 @@ class _Stats:
             first_result_s=None if self.first is None else round(self.first, 4),
             p50_infer_ms=pct(self.infer, 50),
             p99_infer_ms=pct(self.infer, 99),
+            p50_feed_ms=pct(self.feed, 50),
+            p99_feed_ms=pct(self.feed, 99),
             p50_e2e_ms=pct(self.e2e, 50),
             p99_e2e_ms=pct(self.e2e, 99),
             sink_drops=sum(sink.lost for sink in sinks),
             sink_errors=sum(sink.errors + sink.rejected for sink in sinks),
             undelivered=sum(sink.pending for sink in sinks),
+            sensor_errors=sensor_errors,
             failure="; ".join(_failures(sinks)) or None,
         )
 
@@ -147,7 +157,7 @@ def run(
     finally:
         restore()
         _close_all(outputs)
-    return _finish(stats, src.stats.dropped, outputs, log)
+    return _finish(stats, src.stats, outputs, log)
 
 
 def _close_all(outputs: list[Buffered]) -> None:
@@ -157,14 +167,14 @@ def _close_all(outputs: list[Buffered]) -> None:
             stack.callback(sink.close)
 
 
-def _finish(stats: _Stats, dropped: int, outputs: list[Buffered], log) -> RunSummary:
+def _finish(stats: _Stats, source_stats, outputs: list[Buffered], log) -> RunSummary:
     """Says what the sinks could not do; a refused login ends the run as bad input."""
     for sink in outputs:
         for line in sink.notes():
             log(line)
     if fatal := _fatal(outputs):
         raise BadInputError(fatal)
-    return stats.summary(dropped, outputs)
+    return stats.summary(source_stats.dropped, outputs, source_stats.errors)
 
 
 def _fatal(outputs: list[Buffered]) -> str | None:
@@ -190,6 +200,7 @@ def _loop(runner, src, post, outputs, options, stats, stop, log) -> None:
         arrived = time.perf_counter()
         tensor = runner.feed(window)
         started = time.perf_counter()
+        stats.feed.append(1000 * (started - arrived))
         decision = post(runner.infer(tensor))
         stats.infer.append(1000 * (time.perf_counter() - started))
         _record(stats, decision.label, truth)
@@ -233,8 +244,9 @@ def _metrics_line(stats: _Stats, source_stats, outputs: list[Buffered]) -> str:
     s = stats.summary(source_stats.dropped, outputs)
     rate = s.windows / s.seconds if s.seconds else 0.0
     return (
-        f"metrics: {s.windows} windows ({rate:.1f}/s), inference p50 {s.p50_infer_ms} ms "
-        f"p99 {s.p99_infer_ms} ms, end-to-end p50 {s.p50_e2e_ms} ms p99 {s.p99_e2e_ms} ms, "
+        f"metrics: {s.windows} windows ({rate:.1f}/s), feed p50 {s.p50_feed_ms} ms, "
+        f"inference p50 {s.p50_infer_ms} ms p99 {s.p99_infer_ms} ms, "
+        f"end-to-end p50 {s.p50_e2e_ms} ms p99 {s.p99_e2e_ms} ms, "
         f"dropped samples {s.dropped}, sensor errors {source_stats.errors}, "
         f"dropped results {s.sink_drops}, sink errors {s.sink_errors}, "
         f"spool depth {s.undelivered} (undelivered)"

@@ -21,8 +21,10 @@ STOP_POLL_S = 0.05  # how soon a waiting source sees a stop request
 MAX_LINE_BYTES = 4096  # a longer text line without a newline is noise, not a sample
 
 class Item(NamedTuple):
-    """One sample (``is_window`` False) or one whole window/image (``is_window`` True).
+    """One sample, a block of samples, or one whole window/image (``is_window`` True).
 
+    A sample's ``values`` hold its C channel values; a block's (``block`` True, e.g. a
+    read of audio) are shaped (n, C), n consecutive samples that share ``label``.
     A named tuple: made once per sample, and a frozen dataclass costs a microsecond more.
     """
 
@@ -30,6 +32,7 @@ class Item(NamedTuple):
     is_window: bool
     label: str | None = None
     new_recording: bool = False
+    block: bool = False
 
 
 @dataclass

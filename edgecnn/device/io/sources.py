@@ -1,8 +1,10 @@
 """Where raw data comes from: recorded files, stdin, a folder of images.
 
-A source yields :class:`Item` objects: single sensor samples (cut into windows by the
-loop) or whole windows/images. Bad samples are dropped and counted, never fed to a model.
-:func:`open_source` also opens the live devices of ``serialport``, ``imu`` and ``camera``.
+A source yields :class:`Item` objects: single sensor samples or blocks of audio samples
+(cut into windows by the loop), or whole windows/images. Bad samples are dropped and
+counted, never fed to a model. :func:`open_source` also opens the live devices of
+``serialport``, ``imu`` and ``camera``, and the audio sources of ``audio`` (WAV files, a
+folder of clips, a microphone).
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from edgecnn.device.io.base import (  # noqa: F401 - SourceStats: importers find
 from edgecnn.device.io.lines import stream_lines
 
 SCHEMES = (
-    "replay:FILE.csv, replay:FILE.npz, stdin, dir:PATH, serial:/dev/ttyACM0?baud=115200, "
-    "i2c:mpu6050?bus=1&addr=0x68, camera:0"
+    "replay:FILE.csv, replay:FILE.npz, replay:FILE.wav, stdin, dir:PATH (images, or WAV "
+    "clips in class folders), serial:/dev/ttyACM0?baud=115200, i2c:mpu6050?bus=1&addr=0x68, "
+    "camera:0, mic[:DEVICE][?rate=16000]"
 )
-LIVE_SCHEMES = ("serial", "i2c", "camera")
+LIVE_SCHEMES = ("serial", "i2c", "camera", "mic")
 
 
 def open_source(uri: str, pre: Preprocessing, *, rate_hz: float | None = None) -> Source:
@@ -44,16 +47,21 @@ def open_source(uri: str, pre: Preprocessing, *, rate_hz: float | None = None) -
             model (channels, shape).
     """
     parsed = urlparse(uri)
-    scheme = parsed.scheme if ":" in uri else uri
+    scheme = parsed.scheme if ":" in uri else parsed.path  # "stdin", "mic?rate=16000"
     options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
     rate = rate_option(options["rate"]) if "rate" in options else rate_hz
+    if _is_audio(scheme, parsed.path, pre):
+        from edgecnn.device.io.audio import open_audio
+
+        target = parsed.path if ":" in uri else ""
+        return open_audio(scheme, target, pre, rate=rate, pace=_pace(rate, pre))
     if scheme == "replay":
         path = Path(parsed.path)
         if path.suffix == ".csv":
             return CsvReplay(path, pre, rate_hz=_pace(rate, pre))
         if path.suffix == ".npz":
             return NpzReplay(path, pre, rate_hz=rate or 0.0)
-        raise BadInputError(f"replay file {path} must be .csv or .npz")
+        raise BadInputError(f"replay file {path} must be .csv, .npz or .wav")
     if scheme == "stdin":
         return CsvLines(sys.stdin, pre)
     if scheme == "dir":
@@ -61,6 +69,12 @@ def open_source(uri: str, pre: Preprocessing, *, rate_hz: float | None = None) -
     if scheme in LIVE_SCHEMES:
         return _open_live(scheme, parsed.path, options, pre, rate)
     raise BadInputError(f"source {uri!r} is not understood; use one of: {SCHEMES}")
+
+
+def _is_audio(scheme: str, path: str, pre: Preprocessing) -> bool:
+    """A WAV replay, a microphone, or a folder read by an audio model."""
+    wav = scheme == "replay" and Path(path).suffix.lower() == ".wav"
+    return wav or scheme == "mic" or (scheme == "dir" and pre.audio is not None)
 
 
 def _open_live(
@@ -204,7 +218,7 @@ class CsvLines(Source):
 
 
 class NpzReplay(Source):
-    """A ``.npz`` whose ``x`` holds raw windows or images shaped like the model input."""
+    """A ``.npz`` whose ``x`` holds raw windows, images or audio clips (``raw_shape``)."""
 
     recorded = True
 
@@ -219,10 +233,10 @@ class NpzReplay(Source):
             raise BadInputError(
                 f"replay file {path} is not a .npz with an array x: {exc}"
             ) from None
-        if tuple(self.x.shape[1:]) != tuple(pre.input_shape) or self.x.dtype.kind not in "biuf":
+        if tuple(self.x.shape[1:]) != pre.raw_shape or self.x.dtype.kind not in "biuf":
             raise BadInputError(
                 f"replay file {path} holds {self.x.dtype} samples shaped {self.x.shape[1:]}; "
-                f"the model takes numbers shaped {tuple(pre.input_shape)}"
+                f"the model takes numbers shaped {pre.raw_shape}"
             )
         self.rate_hz = rate_hz
 

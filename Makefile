@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test lint bench clean test-pi
+.PHONY: demo demo-audio test lint bench clean test-pi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,13 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/edgecnn demo
+
+# Keyword spotting: the pipeline on builtin:keywords (spoken offline by espeak-ng), then the
+# held-out clips replayed through edgecnn run. Installs espeak-ng when run as root.
+demo-audio: $(STAMP)
+	@command -v espeak-ng >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng)
+	$(BIN)/edgecnn demo --audio
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest

@@ -185,16 +185,23 @@ def _misses_text(misses) -> str:
 
 
 @cli.command()
-@out_folder_option("Demo folder [runs/demo].")
+@out_folder_option("Demo folder [runs/demo, or runs/demo-audio with --audio].")
 @shown_option(
     "--samples",
     type=click.IntRange(min=1),
     default=60,
-    help="Held-out test samples to replay through edgecnn run.",
+    help="Held-out test samples (clips, with --audio) to replay through edgecnn run.",
 )
-@shown_option("--rate", type=float, default=20.0, help="Replay samples/s.")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    help="Replay pace in samples/s [20; with --audio 0: as fast as possible].",
+)
+@click.option(
+    "--audio", is_flag=True, help="Keyword spotting: DS-CNN on builtin:keywords (needs espeak-ng)."
+)
 @json_option()
-def demo(out, samples: int, rate: float, as_json: bool) -> None:
+def demo(out, samples: int, rate: float | None, audio: bool, as_json: bool) -> None:
     """The whole pipeline on the built-in digits set (no download), then a live replay.
 
     Trains vgg_tiny, prunes it at 0.25 and 0.5, quantizes each to fp32, dynamic and int8,
@@ -202,18 +209,33 @@ def demo(out, samples: int, rate: float, as_json: bool) -> None:
     picks the best one within the budgets (50 ms, 64 KiB arena, 2 points of accuracy),
     writes the report, and replays held-out test samples through edgecnn run with it.
 
+    With --audio: the keyword set spoken offline by espeak-ng (ten words, _unknown_ and
+    _silence_), DS-CNN on 49x10 MFCCs, pruned at 0.5, fp32 and int8, the same two boards;
+    held-out clips are written as WAV files and replayed through edgecnn run.
+
     \b
-    Example:
+    Examples:
       edgecnn demo
+      edgecnn demo --audio
     """
     from edgecnn.core.console import to_stderr
     from edgecnn.pipeline import demo as demos
 
-    result = demos.run_demo_pipeline(out=out)
+    sink = None if as_json else "text"
+    if audio:
+        from edgecnn.pipeline import demo_audio
+
+        result = demo_audio.run_audio_demo_pipeline(out=out)
+    else:
+        result = demos.run_demo_pipeline(out=out)
     if not as_json:
         _print_pipeline(result, False)
         click.echo()
-    check = demos.replay_demo_model(result, samples, rate, None if as_json else "text", to_stderr)
+    if audio:
+        check = demo_audio.replay_audio_clips(result, samples, rate or 0.0, sink, to_stderr)
+    else:
+        check = demos.replay_demo_model(result, samples, 20.0 if rate is None else rate, sink,
+                                        to_stderr)  # fmt: skip
     if as_json:
         _print_json(demos.DemoResult(result, check).to_dict())
         return

@@ -62,8 +62,22 @@ def summary(model: str, input_shape, num_classes, as_json: bool) -> None:
 BALANCE_CHOICES = ["none", "weights", "oversample", "undersample", "smote"]
 
 
+def _word_list(ctx, param, value: str | None) -> tuple[str, ...] | None:
+    """``yes,no,up`` -> ("yes", "no", "up"); names must be distinct and non-empty."""
+    if value is None:
+        return None
+    words = tuple(w.strip() for w in value.split(","))
+    if not all(words) or len(set(words)) != len(words):
+        raise click.BadParameter(f"{value!r} must be distinct comma-separated words")
+    return words
+
+
 @cli.command()
-@click.option("--data", help="Image folder, .npz, sensor .csv, or builtin:digits.")
+@click.option(
+    "--data",
+    help="Image folder, folder of .wav clips, .npz, sensor .csv, builtin:digits or "
+    "builtin:keywords.",
+)
 @shown_option("--model", "model_name", default="lenet5", help="Zoo model.")
 @click.option("--input-shape", callback=_shape, help="Model input, e.g. 32x32x3 (images) .")
 @click.option(
@@ -92,7 +106,9 @@ BALANCE_CHOICES = ["none", "weights", "oversample", "undersample", "smote"]
     help="Share of each target spread over the other classes.",
 )
 @click.option(
-    "--augment", help="e.g. shift,zoom,rotate=15,noise=0.02 or jitter,scale,timeshift,magwarp."
+    "--augment",
+    help="e.g. shift,zoom,rotate=15,noise=0.02 (images), jitter,scale,timeshift,magwarp "
+    "(sensors) or timeshift,gain,bgnoise=10,timemask,freqmask (audio).",
 )
 @choice_option("--balance", choices=BALANCE_CHOICES, default="none")
 @shown_option(
@@ -103,6 +119,24 @@ BALANCE_CHOICES = ["none", "weights", "oversample", "undersample", "smote"]
 @click.option("--segment-column", help="Recording id column [segment, when present].")
 @click.option("--time-column", help="Time column, not a feature [time/timestamp, when present].")
 @click.option("--sample-rate", type=float, help="Sensor sample rate in Hz, if no time column.")
+@shown_option(
+    "--clip-ms",
+    type=click.IntRange(min=1),
+    default=1000,
+    help="Audio clip length; shorter clips are padded with zeros, longer ones cut to their "
+    "loudest stretch.",
+)
+@click.option(
+    "--audio-classes",
+    callback=_word_list,
+    help="Target words, e.g. yes,no,up,down; other words become _unknown_, and a _silence_ "
+    "class is added [every word folder is a class].",
+)
+@click.option(
+    "--audio-features",
+    help="Audio front end [mfcc: 16 kHz, 30 ms windows every 20 ms, 40 mel bands, 10 MFCCs], "
+    "e.g. log_mel,mel_bands=32 or mfcc,rate=8000,coefficients=13.",
+)
 @shown_option("--seed", type=int, default=0)
 @click.option("--mixed-precision", is_flag=True, help="float16 compute on GPUs.")
 @out_folder_option("Run folder [runs/<timestamp>].")
@@ -119,6 +153,7 @@ def train(**opts) -> None:
       edgecnn train --data builtin:digits --model lenet5 --out runs/digits
       edgecnn train --data photos/ --model mobilenet_v1 --input-shape 96x96x3 --augment shift,hflip
       edgecnn train --data imu.csv --model cnn1d --window 128 --hop 64
+      edgecnn train --data builtin:keywords --model dscnn --augment timeshift,bgnoise,timemask
       edgecnn train --resume --out runs/digits
     """
     from edgecnn.training import train as training

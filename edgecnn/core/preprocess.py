@@ -12,11 +12,14 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from edgecnn.core.errors import BadInputError
+
+if TYPE_CHECKING:
+    from edgecnn.core.audiofeatures import AudioFrontEnd
 
 
 class DataKind(StrEnum):
@@ -25,6 +28,7 @@ class DataKind(StrEnum):
     IMAGE = "image"
     SENSOR = "sensor"
     ARRAY = "array"
+    AUDIO = "audio"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class Preprocessing:
         label_column: the CSV column training read true labels from (None: ``label``).
         segment_column: the CSV column training read recording ids from (None: ``segment``
             when the CSV has one).
+        audio: the audio front end (log-mel or MFCC) that turns a clip of ``window`` mono
+            samples into the model input, before the scale/mean/std above (audio only).
     """
 
     kind: DataKind
@@ -63,6 +69,7 @@ class Preprocessing:
     sample_rate_hz: float | None = None
     label_column: str | None = None
     segment_column: str | None = None
+    audio: AudioFrontEnd | None = None
 
     def __post_init__(self) -> None:
         channels = self.input_shape[-1] if self.input_shape else None
@@ -74,15 +81,22 @@ class Preprocessing:
                     f"{tuple(self.input_shape)} has {channels} channels (its last axis)"
                 )
 
+    @property
+    def raw_shape(self) -> tuple[int, ...]:
+        """Shape of one raw sample: the model input, or one clip of mono audio samples."""
+        return (self.audio.clip_samples,) if self.audio else tuple(self.input_shape)
+
     def apply(self, raw: np.ndarray) -> np.ndarray:
         """Turns raw samples (one sample or a batch) into float32 model input."""
         x = np.asarray(raw, dtype=np.float32)
-        if x.shape[-len(self.input_shape) :] != tuple(self.input_shape):
+        if self.audio and x.ndim and x.shape[-1] == 1 and x.shape[-2:-1] == self.raw_shape:
+            x = x[..., 0]  # a (clip, 1) window of a one-channel stream
+        if x.shape[-len(self.raw_shape) :] != self.raw_shape:
+            what = "audio clip length" if self.audio else "model input shape"
             raise BadInputError(
-                f"sample shape {x.shape} does not end with the model input shape "
-                f"{tuple(self.input_shape)}"
+                f"sample shape {x.shape} does not end with the {what} {self.raw_shape}"
             )
-        return self.transform(x)
+        return self.transform(self.audio.compute(x) if self.audio else x)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """The elementwise part of :meth:`apply`, without the shape check.
@@ -112,6 +126,7 @@ class Preprocessing:
         """A JSON-ready dict."""
         out = dataclasses.asdict(self)
         out["kind"] = str(self.kind)
+        out["audio"] = self.audio.to_dict() if self.audio else None
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in out.items()}
 
     @classmethod
@@ -136,10 +151,13 @@ class Preprocessing:
                 f"preprocessing kind {data.get('kind')!r} is unknown; known: {', '.join(kinds)}"
             )
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        audio = values.pop("audio", None)
         for name, value in values.items():
             _check_value(name, value)
         values["kind"] = DataKind(values["kind"])
         _check_window(values)
+        if audio is not None or values["kind"] == DataKind.AUDIO:
+            values["audio"] = _read_audio(audio, values)
         return cls(**values)
 
 
@@ -183,6 +201,30 @@ def _check_window(values: dict[str, Any]) -> None:
             f"shape [window, {len(channels)}]; got window {window}, hop {hop}, input_shape "
             f"{list(values['input_shape'])}"
         )
+
+
+def _read_audio(data: Any, values: dict[str, Any]) -> AudioFrontEnd:
+    """The front end of an audio model; it must produce the input shape, clip and rate."""
+    from edgecnn.core.audiofeatures import AudioFrontEnd
+
+    if values["kind"] != DataKind.AUDIO or not isinstance(data, dict):
+        raise BadInputError(
+            f"preprocessing of kind {values['kind']} with audio {data!r:.40}: audio models need "
+            "kind audio and an audio front end object, other models no audio"
+        )
+    front = AudioFrontEnd.from_dict(data)
+    expected = {
+        "input_shape": front.feature_shape,
+        "window": front.clip_samples,
+        "sample_rate_hz": front.sample_rate_hz,
+    }
+    for name, want in expected.items():
+        got = values.get(name)
+        if got != want and not (name == "sample_rate_hz" and got == float(want)):
+            raise BadInputError(
+                f"preprocessing {name} is {got!r} but its audio front end gives {want!r}"
+            )
+    return front
 
 
 def _count(value: Any) -> bool:

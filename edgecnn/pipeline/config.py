@@ -33,6 +33,7 @@ from edgecnn.pipeline.configkeys import (
     to_modes,
     to_ratios,
     to_width,
+    to_words,
 )
 from edgecnn.training.trainconfig import TrainConfig
 
@@ -75,6 +76,9 @@ class PipelineConfig:
     window: int = 128
     hop: int | None = None
     label_column: str = "label"
+    clip_ms: int = 1000
+    audio_classes: tuple[str, ...] | None = None
+    audio_features: str | None = None
     prune_ratios: tuple[float, ...] = (0.0,)
     finetune_epochs: int = 3
     modes: tuple[str, ...] = ("fp32", "int8")
@@ -91,7 +95,7 @@ class PipelineConfig:
     def to_dict(self) -> dict:
         """A JSON-ready dict (the provenance of a pipeline run)."""
         out = asdict(self)
-        for key in ("models", "prune_ratios", "modes", "boards", "input_shape"):
+        for key in ("models", "prune_ratios", "modes", "boards", "input_shape", "audio_classes"):
             out[key] = list(out[key]) if out[key] is not None else None
         return out
 
@@ -176,6 +180,7 @@ def _build(where, data: dict[str, Any], budgets: dict) -> PipelineConfig:
         models=to_models(where, data),
         balance=to_balance(where, data.get("balance", "none")),
         input_shape=to_input_shape(where, data.get("input_shape")),
+        audio_classes=to_words(where, data.get("audio_classes")),
         prune_ratios=to_ratios(where, data.get("prune_ratios", [0.0])),
         modes=to_modes(where, data.get("modes", ["fp32", "int8"])),
         boards=to_boards(where, data.get("boards", [])),

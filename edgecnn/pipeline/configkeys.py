@@ -29,6 +29,9 @@ KEY_TYPES: dict[str, tuple[type, ...]] = {
     "window": (int,),
     "hop": (int,),
     "label_column": (str,),
+    "clip_ms": (int,),
+    "audio_classes": (list,),
+    "audio_features": (str,),
     "prune_ratios": (list,),
     "finetune_epochs": (int,),
     "modes": (list,),
@@ -38,7 +41,7 @@ KEY_TYPES: dict[str, tuple[type, ...]] = {
 }
 # Keys whose value must be at least this (0 = non-negative).
 MINIMUM = {
-    "epochs": 1, "batch_size": 1, "patience": 1, "window": 1, "hop": 1,
+    "epochs": 1, "batch_size": 1, "patience": 1, "window": 1, "hop": 1, "clip_ms": 1,
     "finetune_epochs": 0, "calibration_samples": 10, "bench_runs": 1, "label_smoothing": 0,
 }  # fmt: skip
 # Keys whose value must stay below this.
@@ -46,6 +49,7 @@ BELOW = {"label_smoothing": 1}
 # Keys whose value is converted (or checked further) before it reaches PipelineConfig.
 CONVERTED = {
     "model", "models", "width", "balance", "input_shape", "prune_ratios", "modes", "boards",
+    "audio_classes",
 }  # fmt: skip
 
 
@@ -214,3 +218,16 @@ def _strings(where, key: str, values: list) -> list[str]:
     if not all(isinstance(v, str) for v in values):
         raise BadInputError(f"{where(key)}: {key} must be a list of strings, got {values!r}")
     return values
+
+
+def to_words(where, value) -> tuple[str, ...] | None:
+    """``audio_classes``: distinct, non-empty target words."""
+    if value is None:
+        return None
+    words = tuple(_strings(where, "audio_classes", value))
+    if not words or not all(w.strip() for w in words) or len(set(words)) != len(words):
+        raise BadInputError(
+            f'{where("audio_classes")}: audio_classes must list distinct words, e.g. '
+            f'["yes", "no"]; got {value!r}'
+        )
+    return words

@@ -167,9 +167,17 @@ def _run_replay(
 
 
 def _check_replay(
-    folder: Path, variant: VariantReport, truth, labels: list[str], summary, replayed: list[str]
+    folder: Path,
+    variant: VariantReport,
+    truth,
+    labels: list[str],
+    summary,
+    replayed: list[str],
+    *,
+    order: np.ndarray | None = None,
 ) -> ReplayCheck:
-    """The replay against the pipeline's evaluation of the same samples.
+    """The replay against the pipeline's evaluation of the same samples (``order``: the test
+    indices in the order the replay saw them, when not 0, 1, 2, ...).
 
     Raises:
         RunFailedError: they disagree on a prediction or on the number correct.
@@ -178,6 +186,8 @@ def _check_replay(
 
     n = len(truth)
     predicted = held_out_predictions(folder, variant.name)[:n]
+    if order is not None:
+        predicted = predicted[order]
     check = ReplayCheck(
         model=variant.path,
         samples=n,

@@ -74,7 +74,10 @@ def _train_config(config: PipelineConfig, model: str):
         "epochs", "seed", "batch_size", "width", "patience", "augment", "balance",
         "label_smoothing",
     )  # fmt: skip
-    reading = ("input_shape", "window", "hop", "label_column")
+    reading = (
+        "input_shape", "window", "hop", "label_column", "clip_ms", "audio_classes",
+        "audio_features",
+    )  # fmt: skip
     return TrainConfig.from_options(
         data=config.data,
         model=model,

@@ -15,6 +15,8 @@ keras = tfdeps.keras()
 class TrainBatches(keras.utils.PyDataset):
     """Yields ``(x, y)`` or ``(x, y, sample_weight)`` batches of the training split.
 
+    ``x`` is model input, or raw audio clips that ``to_input`` augments and turns into it.
+
     The shuffle order and augmentation are seeded by ``(seed, epoch)``, so a resumed run
     sees the same batches the uninterrupted run would have seen.
     """
@@ -30,6 +32,7 @@ class TrainBatches(keras.utils.PyDataset):
         first_epoch: int = 0,
         class_weight: dict[int, float] | None = None,
         one_hot: int | None = None,
+        to_input=None,
     ) -> None:
         super().__init__(workers=1, use_multiprocessing=False)
         self.x = x
@@ -39,6 +42,8 @@ class TrainBatches(keras.utils.PyDataset):
         if class_weight:
             self.weights = np.asarray([class_weight[int(c)] for c in y], dtype=np.float32)
         self.epoch = first_epoch
+        # audio: x holds raw clips; to_input(raw, rng) augments them and makes model input
+        self.to_input = to_input
         self._shuffle()
 
     def __len__(self) -> int:
@@ -47,8 +52,10 @@ class TrainBatches(keras.utils.PyDataset):
     def __getitem__(self, index: int):
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         x = self.x[idx]
-        if self.augment:
-            rng = np.random.default_rng([self.seed, self.epoch, index])
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        if self.to_input is not None:
+            x = self.to_input(x, rng)
+        elif self.augment:
             x = augment_batch(x, self.augment, rng)
         if self.weights is None:
             return x, self.y[idx]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgecnn.core import fileio
+from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError, DataError
 from edgecnn.core.preprocess import DataKind, Preprocessing, channel_stats
 from edgecnn.core.shapes import format_shape
@@ -56,6 +57,11 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     """Loads, checks, splits and fits normalization statistics on the training split."""
     ds = load_data(config.data, config.data_options)
     wanted = config.data_options.input_shape
+    if wanted and ds.kind == DataKind.AUDIO:
+        raise DataError(
+            f"{ds.source}: audio clips become the front end's features; --input-shape "
+            f"{format_shape(wanted)} does not apply (set the features with --audio-features)"
+        )
     if wanted and tuple(wanted) != ds.sample_shape:
         raise DataError(
             f"{ds.source}: samples are shaped {format_shape(ds.sample_shape)} but --input-shape "
@@ -68,6 +74,7 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     arrays = SplitArrays(
         x={s: ds.x[getattr(split, s)] for s in SPLITS},
         y={s: ds.y[getattr(split, s)] for s in SPLITS},
+        background=ds.background,
     )
     return PreparedData(
         arrays=arrays,
@@ -79,8 +86,11 @@ def prepare_data(config: TrainConfig) -> PreparedData:
 
 
 def _split_groups(ds: RawDataset, split: Split) -> dict:
-    """The recording id of each sample per split, for recording-level accuracy later."""
-    if ds.groups is None:
+    """The recording id of each sample per split, for recording-level accuracy later.
+
+    Audio clips' groups are speakers, not recordings: they are not recorded.
+    """
+    if ds.groups is None or ds.kind == DataKind.AUDIO:
         return {}
     return {"groups": {s: ds.groups[getattr(split, s)].tolist() for s in SPLITS}}
 
@@ -91,9 +101,10 @@ def fit_preprocessing(ds: RawDataset, train_idx: np.ndarray) -> Preprocessing:
     Statistics come from the training split only, so nothing of the test split leaks in.
     """
     info = ds.info
+    audio = AudioFrontEnd.from_dict(info["audio"]) if info.get("audio") else None
     base = Preprocessing(
         kind=ds.kind,
-        input_shape=ds.sample_shape,
+        input_shape=audio.feature_shape if audio else ds.sample_shape,
         scale=ds.scale,
         color_mode=info.get("color_mode"),
         resize=info.get("resize"),
@@ -101,10 +112,12 @@ def fit_preprocessing(ds: RawDataset, train_idx: np.ndarray) -> Preprocessing:
         window=info.get("window"),
         hop=info.get("hop"),
         sample_rate_hz=info.get("sample_rate_hz"),
+        audio=audio,
     )
     if ds.kind == DataKind.IMAGE:
         return base
-    mean, std = channel_stats(ds.x[train_idx], scale=ds.scale, offset=0.0)
+    train = base.apply(ds.x[train_idx]) if audio else ds.x[train_idx]
+    mean, std = channel_stats(train, scale=ds.scale, offset=0.0)
     return base.with_stats(mean, std)
 
 
@@ -149,7 +162,7 @@ def load_prepared(run: RunDir, description: dict) -> PreparedData:
 
 def _check_agree(run: RunDir, prepared: PreparedData) -> None:
     """The split's indices, the arrays, the labels and the input shape must fit together."""
-    shape, classes = tuple(prepared.preprocessing.input_shape), len(prepared.labels)
+    classes = len(prepared.labels)
     for s in SPLITS:
         x, y, indices = prepared.arrays.x[s], prepared.arrays.y[s], prepared.split.get(s)
         if not isinstance(indices, list) or len(indices) != len(y):
@@ -158,10 +171,11 @@ def _check_agree(run: RunDir, prepared: PreparedData) -> None:
                 f"{run.split}: split {s!r} lists {count!r} samples but {run.data.name} holds "
                 f"{len(y)}; {DAMAGED}"
             )
-        if x.shape[1:] != shape:
+        if x.shape[1:] != prepared.preprocessing.raw_shape:
             raise BadInputError(
                 f"{run.data}: {s} samples are shaped {format_shape(x.shape[1:])} but "
-                f"{run.preprocessing.name} says {format_shape(shape)}; {DAMAGED}"
+                f"{run.preprocessing.name} says "
+                f"{format_shape(prepared.preprocessing.raw_shape)}; {DAMAGED}"
             )
         groups = prepared.split.get("groups")
         if groups is not None and (

@@ -56,15 +56,21 @@ class RunDir:
 
 @dataclass(frozen=True)
 class SplitArrays:
-    """Raw samples and labels of the three splits (before preprocessing)."""
+    """Raw samples and labels of the three splits (before preprocessing).
+
+    ``background``: audio only, the background noise recordings for augmentation, or None.
+    """
 
     x: dict[str, np.ndarray]
     y: dict[str, np.ndarray]
+    background: np.ndarray | None = None
 
 
 def save_split_arrays(run: RunDir, arrays: SplitArrays) -> None:
     """Writes ``data.npz`` with ``x_train``, ``y_train``, ... atomically."""
     payload = {f"x_{s}": arrays.x[s] for s in SPLITS} | {f"y_{s}": arrays.y[s] for s in SPLITS}
+    if arrays.background is not None:
+        payload["background"] = arrays.background
 
     def write(tmp: Path) -> None:
         with tmp.open("wb") as handle:
@@ -89,12 +95,15 @@ def load_split_arrays(run: RunDir) -> SplitArrays:
             if missing:
                 raise BadInputError(f"{run.data} lacks {', '.join(missing)}; {DAMAGED}")
             found = {k: data[k] for k in keys}
+            background = data["background"] if "background" in data.files else None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
         raise BadInputError(
             f"{run.data} is truncated or not an .npz written by edgecnn train ({exc}); {DAMAGED}"
         ) from None
     arrays = SplitArrays(
-        x={s: found[f"x_{s}"] for s in SPLITS}, y={s: found[f"y_{s}"] for s in SPLITS}
+        x={s: found[f"x_{s}"] for s in SPLITS},
+        y={s: found[f"y_{s}"] for s in SPLITS},
+        background=background,
     )
     _check_arrays(run, arrays)
     return arrays

@@ -132,14 +132,28 @@ def _resume(run: RunDir, log) -> tuple[TrainConfig, PreparedData, dict]:
     return config, load_prepared(run, record["data"]), state
 
 
+def _audio_input(prepared: PreparedData, augment):
+    """Audio with augmentation: raw clips are augmented, then become features, per batch."""
+    if prepared.preprocessing.audio is None or not augment:
+        return None
+    from edgecnn.training.data.audioaugment import AudioAugment
+
+    return AudioAugment(prepared.preprocessing, augment, prepared.arrays.background)
+
+
 def _fit(run, config, prepared, state, devices, extra_callbacks):
     plan = epoch_plan(config, prepared)
     keras.utils.set_random_seed(config.seed + state["epoch"])
     accel.set_mixed_precision(config.mixed_precision)
     with accel.strategy_scope(devices):
         model = _model_for(run, config, prepared, state, plan)
+    augment = parse_augment(config.augment, prepared.preprocessing.kind)
+    to_input = _audio_input(prepared, augment)
     x_train, y_train = resample(
-        prepared.inputs("train"), prepared.arrays.y["train"], config.balance, seed=config.seed
+        prepared.arrays.x["train"] if to_input else prepared.inputs("train"),
+        prepared.arrays.y["train"],
+        config.balance,
+        seed=config.seed,
     )
     weights = (
         class_weights(y_train, prepared.num_classes) if config.balance == Balance.WEIGHTS else None
@@ -147,8 +161,9 @@ def _fit(run, config, prepared, state, devices, extra_callbacks):
     batches = TrainBatches(
         x_train,
         y_train,
+        to_input=to_input,
         batch_size=config.batch_size,
-        augment=parse_augment(config.augment, prepared.preprocessing.kind),
+        augment=augment,
         seed=config.seed,
         first_epoch=state["epoch"],
         class_weight=weights,

@@ -93,8 +93,9 @@ class TrainConfig:
         """Rebuilds a config saved by :meth:`to_dict`."""
         values = dict(data)
         options = dict(values.pop("data_options", {}))
-        if options.get("input_shape"):
-            options["input_shape"] = tuple(options["input_shape"])
+        for key in ("input_shape", "audio_classes"):
+            if options.get(key):
+                options[key] = tuple(options[key])
         values["balance"] = Balance(values.get("balance", "none"))
         return cls(data_options=DataOptions(**options), **values)
 

@@ -2,7 +2,8 @@
 
 Spec syntax: a comma list of ``name[=amount]``, e.g. ``shift=0.1,zoom,rotate=15,noise=0.02``
 for images or ``jitter=0.05,scale,timeshift,magwarp`` for sensor windows (``magwarp``: each
-channel times a smooth random gain curve, standard deviation ``amount`` around 1).
+channel times a smooth random gain curve, standard deviation ``amount`` around 1); audio
+clips have their own (``timeshift,gain,bgnoise,timemask,freqmask``, see ``audioaugment``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ IMAGE_AUGMENTS = {
     "noise": 0.02,
 }
 SENSOR_AUGMENTS = {"jitter": 0.05, "scale": 0.1, "timeshift": 0.1, "magwarp": 0.2}
+# Amounts are fractions (at most 1) except these: degrees, and audio decibels.
+AMOUNT_LIMITS = {"rotate": 180.0, "gain": 24.0, "bgnoise": 60.0}
 MAGWARP_KNOTS = 4  # a smooth gain curve: a few random knots over the window
 
 
@@ -43,6 +46,10 @@ class AugmentSpec:
 
 def available(kind: DataKind) -> dict[str, float]:
     """The augmentations that make sense for a kind of data, with default amounts."""
+    if kind == DataKind.AUDIO:
+        from edgecnn.training.data.audioaugment import AUDIO_AUGMENTS
+
+        return AUDIO_AUGMENTS
     return IMAGE_AUGMENTS if kind == DataKind.IMAGE else SENSOR_AUGMENTS
 
 
@@ -71,8 +78,9 @@ def _amount(name: str, value: str, default: float) -> float:
         amount = float(value)
     except ValueError:
         raise BadInputError(f"augmentation {name}={value!r}: the amount must be a number") from None
-    if not 0 <= amount <= (180 if name == "rotate" else 1):
-        raise BadInputError(f"augmentation {name}={amount} is out of range")
+    limit = AMOUNT_LIMITS.get(name, 1.0)
+    if not 0 <= amount <= limit:
+        raise BadInputError(f"augmentation {name}={amount} is out of range (0 to {limit:g})")
     return amount
 
 

@@ -27,6 +27,8 @@ class RawDataset:
             to split single long recordings in time without overlap; or None.
         scale: the raw-to-[0, 1]-ish scale natural for the source (1/255 for images).
         info: source-specific settings to record (channels, window, hop, sample rate, ...).
+        background: audio only: background noise recordings joined, at the clips' sample
+            rate, for the ``bgnoise`` augmentation; or None.
     """
 
     x: np.ndarray
@@ -38,6 +40,7 @@ class RawDataset:
     spans: np.ndarray | None = None
     scale: float = 1.0
     info: dict = field(default_factory=dict)
+    background: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         check_dataset(self)

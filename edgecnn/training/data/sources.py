@@ -9,7 +9,10 @@ from edgecnn.core.errors import DataError
 from edgecnn.training.data.dataset import RawDataset
 from edgecnn.training.data.sensors import CsvColumns
 
-ACCEPTED = "a folder of class sub-folders with images, a .npz, a sensor .csv, or builtin:digits"
+ACCEPTED = (
+    "a folder of class sub-folders with images or .wav clips, a .npz, a sensor .csv, or "
+    "builtin:digits / builtin:keywords"
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,11 @@ class DataOptions:
         time_column: the CSV time column, ignored as a feature (default: ``time`` or
             ``timestamp`` when present).
         sample_rate_hz: the sensor sample rate, when the CSV has no time column.
+        clip_ms: audio: clip length in milliseconds; clips are padded or cut to it.
+        audio_classes: audio: target words (the other words become ``_unknown_`` and a
+            ``_silence_`` class is added); None: every word folder is a class.
+        audio_features: audio: the front end, e.g. ``mfcc`` or ``log_mel,mel_bands=32``
+            (see :func:`~edgecnn.training.data.audiospec.parse_front_end`).
     """
 
     input_shape: tuple[int, ...] | None = None
@@ -34,11 +42,15 @@ class DataOptions:
     segment_column: str | None = None
     time_column: str | None = None
     sample_rate_hz: float | None = None
+    clip_ms: int = 1000
+    audio_classes: tuple[str, ...] | None = None
+    audio_features: str | None = None
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
         out = dict(self.__dict__)
         out["input_shape"] = list(self.input_shape) if self.input_shape else None
+        out["audio_classes"] = list(self.audio_classes) if self.audio_classes else None
         return out
 
 
@@ -51,11 +63,15 @@ def load_data(source: str, options: DataOptions = DataOptions()) -> RawDataset:
     if source.startswith("builtin:"):
         from edgecnn.training.data.builtin import load_builtin
 
-        return load_builtin(source.split(":", 1)[1])
+        return load_builtin(source.split(":", 1)[1], options)
     path = Path(source).expanduser()
     if not path.exists():
         raise DataError(f"data path {source!r} does not exist; give {ACCEPTED}")
     if path.is_dir():
+        from edgecnn.training.data.audio import has_wav_folders
+
+        if has_wav_folders(path):
+            return load_audio(path, options)
         from edgecnn.training.data.images import load_image_folder
 
         return load_image_folder(path, input_shape=options.input_shape)
@@ -77,3 +93,12 @@ def load_data(source: str, options: DataOptions = DataOptions()) -> RawDataset:
             sample_rate_hz=options.sample_rate_hz,
         )
     raise DataError(f"data {source!r} has unknown type {suffix or '(none)'}; give {ACCEPTED}")
+
+
+def load_audio(path: Path, options: DataOptions) -> RawDataset:
+    """A Speech Commands style folder of WAV clips, with the front end the options name."""
+    from edgecnn.training.data.audio import AudioOptions, load_audio_folder
+    from edgecnn.training.data.audiospec import parse_front_end
+
+    front = parse_front_end(options.audio_features, clip_ms=options.clip_ms)
+    return load_audio_folder(path, AudioOptions(front=front, classes=options.audio_classes))

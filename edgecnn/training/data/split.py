@@ -19,6 +19,7 @@ class SplitMethod(StrEnum):
     STRATIFIED = "stratified"
     BY_RECORDING = "by-recording"
     IN_TIME = "in-time-within-recording"
+    BY_SPEAKER = "by-speaker"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Split:
 def split_dataset(
     ds: RawDataset, *, val_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0
 ) -> Split:
-    """Splits stratified by class; by recording when the data has recordings.
+    """Splits stratified by class; by recording when the data has recordings; by speaker
+    for audio clips that name their speakers.
 
     With at least three recordings per class, whole recordings go to one split. With fewer,
     each recording is cut in time (first part train, then validation, then test) and windows
@@ -58,7 +60,10 @@ def split_dataset(
             "and sum to less than 1"
         )
     rng = np.random.default_rng(seed)
-    if ds.groups is None:
+    if ds.groups is not None and ds.info.get("speakers"):
+        parts = _by_speaker(ds.groups, val_fraction, test_fraction, rng)
+        method = SplitMethod.BY_SPEAKER
+    elif ds.groups is None:
         parts = _stratified(ds.y, ds.labels, val_fraction, test_fraction, rng)
         method = SplitMethod.STRATIFIED
     elif _groups_per_class(ds).min() >= MIN_GROUPS_PER_CLASS:
@@ -114,6 +119,15 @@ def _by_group(ds, val_fraction, test_fraction, rng):
         picked["val"] += list(groups[n_test : n_test + n_val])
         picked["train"] += list(groups[n_test + n_val :])
     return tuple(np.flatnonzero(np.isin(ds.groups, picked[k])) for k in ("train", "val", "test"))
+
+
+def _by_speaker(groups, val_fraction, test_fraction, rng):
+    """Whole speakers to one split each: every speaker says many words, so no class owns one."""
+    speakers = rng.permutation(np.unique(groups))
+    n_val, n_test = _counts(len(speakers), val_fraction, test_fraction)
+    cuts = {"test": speakers[:n_test], "val": speakers[n_test : n_test + n_val]}
+    cuts["train"] = speakers[n_test + n_val :]
+    return tuple(np.flatnonzero(np.isin(groups, cuts[k])) for k in ("train", "val", "test"))
 
 
 def _in_time(ds, val_fraction, test_fraction):

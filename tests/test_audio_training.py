@@ -1,0 +1,149 @@
+"""Audio data: WAV class folders, the keyword classes, audio augmentation, training DS-CNN."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgecnn.core.errors import BadInputError, DataError
+from edgecnn.core.preprocess import DataKind
+from edgecnn.core.wav import write_wav
+from edgecnn.training.data.audio import BACKGROUND, SILENCE, UNKNOWN
+from edgecnn.training.data.audiospec import parse_front_end
+from edgecnn.training.data.sources import DataOptions, load_data
+from edgecnn.training.data.split import SplitMethod, split_dataset
+
+RATE = 8000
+SMALL = "mfcc,rate=8000,window_ms=32,hop_ms=16,mel_bands=16,coefficients=8"
+TONES = {"high": 1500.0, "low": 400.0, "mid": 900.0}
+
+
+def make_clips(root: Path, *, speakers: int = 6, tones=TONES, seconds: float = 0.25) -> Path:
+    """``root/<word>/s<k>_nohash_0.wav``: a tone burst per word, one clip per speaker."""
+    rng = np.random.default_rng(0)
+    n = int(RATE * seconds)
+    for word, hz in tones.items():
+        for k in range(speakers):
+            length = n + int(rng.integers(-n // 4, n // 4))  # some short, some long clips
+            t = np.arange(length) / RATE
+            burst = np.sin(2 * np.pi * hz * (1 + 0.02 * k) * t) * np.hanning(length)
+            clip = 0.5 * burst + 0.01 * rng.standard_normal(length)
+            write_wav(root / word / f"s{k}_nohash_0.wav", clip, sample_rate_hz=RATE)
+    noise = 0.1 * rng.standard_normal(RATE * 2)
+    write_wav(root / BACKGROUND / "white.wav", noise, sample_rate_hz=RATE)
+    return root
+
+
+def options(**extra) -> DataOptions:
+    return DataOptions(clip_ms=250, audio_features=SMALL, **extra)
+
+
+def test_folder_of_clips_becomes_audio_data(tmp_path):
+    ds = load_data(str(make_clips(tmp_path)), options())
+    assert ds.kind == DataKind.AUDIO
+    assert ds.labels == ("high", "low", "mid")  # the background folder is not a class
+    assert ds.x.shape == (18, 2000) and ds.x.dtype == np.float32
+    assert ds.info["clips_padded"] > 0 and ds.info["clips_cut"] > 0
+    assert "zeros appended" in ds.info["clip_rule"]
+    assert ds.background is not None and len(ds.background) == 2 * RATE
+    assert np.array_equal(ds.x, np.round(ds.x * 32768) / 32768)  # 16-bit grid: lossless WAV
+
+
+def test_speakers_never_share_splits(tmp_path):
+    ds = load_data(str(make_clips(tmp_path, speakers=10)), options())
+    split = split_dataset(ds, seed=1)
+    assert split.method == SplitMethod.BY_SPEAKER
+    sets = [set(ds.groups[idx].tolist()) for idx in (split.train, split.val, split.test)]
+    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
+
+
+def test_target_words_add_unknown_and_silence(tmp_path):
+    ds = load_data(str(make_clips(tmp_path)), options(audio_classes=("high", "low")))
+    assert ds.labels == ("high", "low", UNKNOWN, SILENCE)
+    counts = np.bincount(ds.y)
+    assert counts[2] == 6 and counts[3] > 0  # unknown: as many clips as one target word
+    silent = ds.x[ds.y == 3]
+    assert np.abs(silent).max() < 0.5  # slices of the background at a random gain
+
+
+@pytest.mark.parametrize(
+    "classes, message",
+    [(("high", "nope"), "no folder for target word"), (None, "at least 2")],
+)
+def test_bad_class_choices_are_refused(tmp_path, classes, message):
+    root = make_clips(tmp_path, tones={"high": 1500.0} if classes is None else TONES)
+    with pytest.raises(DataError, match=message):
+        load_data(str(root), options(audio_classes=classes))
+
+
+def test_broken_clip_is_named(tmp_path):
+    root = make_clips(tmp_path)
+    (root / "low" / "s9_nohash_0.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt ")
+    with pytest.raises(DataError, match="s9_nohash_0.wav"):
+        load_data(str(root), options())
+
+
+def test_non_wav_file_in_a_class_folder_is_refused(tmp_path):
+    root = make_clips(tmp_path)
+    (root / "low" / "notes.txt").write_text("x")
+    with pytest.raises(DataError, match=r"notes.txt is not a \.wav"):
+        load_data(str(root), options())
+
+
+def test_front_end_spec():
+    front = parse_front_end(SMALL, clip_ms=250)
+    assert front.feature_shape == (14, 8, 1) and front.fft_size == 256
+    assert parse_front_end(None).feature_shape == (49, 10, 1)  # MLPerf Tiny KWS default
+    assert parse_front_end("log_mel,mel_bands=32").feature_shape == (49, 32, 1)
+    for spec, message in [("fft", "must start with"), ("mfcc,bands=3", "unknown setting"),
+                          ("mfcc,rate=x", "must be an integer")]:  # fmt: skip
+        with pytest.raises(BadInputError, match=message):
+            parse_front_end(spec)
+
+
+def test_audio_augmentation(tmp_path):
+    from edgecnn.training.data.audioaugment import AudioAugment, _shift
+    from edgecnn.training.data.augment import parse_augment
+    from edgecnn.training.prepare import fit_preprocessing
+
+    ds = load_data(str(make_clips(tmp_path)), options())
+    pre = fit_preprocessing(ds, np.arange(len(ds.x)))
+    spec = parse_augment("timeshift,gain,bgnoise=10,timemask,freqmask", DataKind.AUDIO)
+    rng = np.random.default_rng(0)
+    out = AudioAugment(pre, spec, ds.background)(ds.x[:4], rng)
+    assert out.shape == (4, 14, 8, 1) and np.isfinite(out).all()
+    assert not np.allclose(out, pre.apply(ds.x[:4]))
+    ramp = np.arange(1, 11, dtype=np.float32)[np.newaxis]
+    shifted = _shift(ramp, 0.5, np.random.default_rng(3))
+    assert (shifted == 0).any() and set(shifted[shifted > 0]) <= set(ramp[0])  # no wrap-around
+    with pytest.raises(BadInputError, match="does not apply to audio"):
+        parse_augment("hflip", DataKind.AUDIO)
+    with pytest.raises(BadInputError, match="out of range"):
+        parse_augment("bgnoise=90", DataKind.AUDIO)
+
+
+def test_train_dscnn_on_clips_and_run_int8(tmp_path):
+    from edgecnn.device.runner import Runner
+    from edgecnn.optimize.quantize import quantize
+    from edgecnn.training.train import train
+    from edgecnn.training.trainconfig import TrainConfig
+
+    root = make_clips(tmp_path / "clips", speakers=8)
+    config = TrainConfig.from_options(
+        data=str(root), model="dscnn", epochs=2, width=0.25, clip_ms=250,
+        audio_features=SMALL, augment="timeshift,bgnoise,timemask",
+    )  # fmt: skip
+    result = train(config, out=tmp_path / "run", log=lambda _: None)
+    pre = json.loads((tmp_path / "run" / "preprocessing.json").read_text())
+    assert pre["kind"] == "audio" and pre["input_shape"] == [14, 8, 1]
+    assert pre["audio"]["coefficients"] == 8 and pre["window"] == 2000
+    assert 0 <= result.test_accuracy <= 1
+    made = quantize(tmp_path / "run", modes=["int8"])
+    assert made.variants[0].accuracy == pytest.approx(result.test_accuracy, abs=0.5)
+    with Runner(made.variants[0].path) as runner:
+        clip = np.zeros(2000, dtype=np.float32)
+        probs = runner.predict_raw(clip)
+        assert probs.shape[-1] == 3 and abs(float(probs.sum()) - 1) < 0.05

@@ -5,6 +5,7 @@ never imports TensorFlow. Each submodule registers its verbs on the group in ``b
 """
 
 from edgecnn.cli import (  # noqa: F401 - importing them registers their verbs
+    data,
     device,
     doctor,
     optimize,

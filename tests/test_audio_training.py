@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -123,27 +122,3 @@ def test_audio_augmentation(tmp_path):
         parse_augment("hflip", DataKind.AUDIO)
     with pytest.raises(BadInputError, match="out of range"):
         parse_augment("bgnoise=90", DataKind.AUDIO)
-
-
-def test_train_dscnn_on_clips_and_run_int8(tmp_path):
-    from edgecnn.device.runner import Runner
-    from edgecnn.optimize.quantize import quantize
-    from edgecnn.training.train import train
-    from edgecnn.training.trainconfig import TrainConfig
-
-    root = make_clips(tmp_path / "clips", speakers=8)
-    config = TrainConfig.from_options(
-        data=str(root), model="dscnn", epochs=2, width=0.25, clip_ms=250,
-        audio_features=SMALL, augment="timeshift,bgnoise,timemask",
-    )  # fmt: skip
-    result = train(config, out=tmp_path / "run", log=lambda _: None)
-    pre = json.loads((tmp_path / "run" / "preprocessing.json").read_text())
-    assert pre["kind"] == "audio" and pre["input_shape"] == [14, 8, 1]
-    assert pre["audio"]["coefficients"] == 8 and pre["window"] == 2000
-    assert 0 <= result.test_accuracy <= 1
-    made = quantize(tmp_path / "run", modes=["int8"])
-    assert made.variants[0].accuracy == pytest.approx(result.test_accuracy, abs=0.5)
-    with Runner(made.variants[0].path) as runner:
-        clip = np.zeros(2000, dtype=np.float32)
-        probs = runner.predict_raw(clip)
-        assert probs.shape[-1] == 3 and abs(float(probs.sum()) - 1) < 0.05

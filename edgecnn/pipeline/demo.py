@@ -129,7 +129,9 @@ def replay_test_split(
     n = min(samples, len(arrays.y["test"]))
     replay = _write_replay(folder, arrays, labels, n)
     log(f"demo: replaying {n} held-out test samples through edgecnn run with {variant.name}")
-    summary, replayed = _run_replay(variant, replay, folder / "replay.jsonl", rate_hz, sink, log)
+    summary, replayed = _run_replay(
+        variant, f"replay:{replay}", folder / "replay.jsonl", rate_hz, sink, log
+    )
     return _check_replay(folder, variant, arrays.y["test"][:n], labels, summary, replayed)
 
 
@@ -145,20 +147,20 @@ def _write_replay(folder: Path, arrays, labels: list[str], n: int) -> Path:
 
 def _run_replay(
     variant: VariantReport,
-    replay: Path,
+    source: str,
     seen: Path,
     rate_hz: float,
     sink: str | None,
     log: Callable[[str], None],
 ):
-    """Runs the runtime on the replay file; its summary and the label of each prediction
+    """Runs the runtime on a recorded source; its summary and the label of each prediction
     (read back from the ``seen`` JSON lines it wrote)."""
     from edgecnn.device.loop import RunOptions, run
 
     seen.unlink(missing_ok=True)  # the jsonl sink appends: start from an empty file
     summary = run(
         variant.path,
-        source=f"replay:{replay}",
+        source=source,
         sinks=[s for s in (sink, f"jsonl:{seen}") if s],
         options=RunOptions(rate_hz=rate_hz),
         log=log,

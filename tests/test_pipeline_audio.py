@@ -1,0 +1,35 @@
+"""The pipeline on a folder of WAV clips, then the clips replayed through edgecnn run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn import pipeline
+from edgecnn.core.wav import read_wav
+from edgecnn.pipeline.demo_audio import replay_audio_clips
+from tests.test_audio_training import SMALL, make_clips
+
+
+def test_pipeline_trains_dscnn_on_clips_and_the_runtime_agrees(tmp_path):
+    clips = make_clips(tmp_path / "clips", speakers=10)
+    config = {
+        "data": str(clips), "model": "dscnn", "width": 0.25, "epochs": 3,
+        "clip_ms": 250, "audio_features": SMALL, "augment": "timeshift,bgnoise,timemask",
+        "modes": ["int8"], "boards": ["arduino-nano-33-ble-sense"], "bench_runs": 2,
+    }  # fmt: skip
+    result = pipeline.run(config, out=tmp_path / "pipe", log=lambda _: None)
+    pre = json.loads((Path(result.run_dir) / "preprocessing.json").read_text())
+    assert pre["kind"] == "audio" and pre["input_shape"] == [14, 8, 1]
+    assert pre["audio"]["sample_rate_hz"] == 8000 and pre["window"] == 2000
+
+    check = replay_audio_clips(result, 12, 0.0, None, lambda _: None)
+    assert check.samples >= 3  # every clip of the test split's speakers
+    assert check.same_predictions and check.replay_correct == check.pipeline_correct
+    written = sorted((tmp_path / "pipe" / "replay-clips").rglob("*.wav"))
+    assert len(written) == check.samples
+    audio = read_wav(written[0])
+    assert audio.sample_rate_hz == 8000 and len(audio.samples) == 2000
+    assert np.abs(audio.samples).max() > 0

@@ -317,17 +317,31 @@ def _as_clips(fe: AudioFrontEnd, waveforms: Any) -> np.ndarray:
     return x
 
 
-def _features(fe: AudioFrontEnd, clips: np.ndarray) -> np.ndarray:
-    """(n, clip_samples) -> (n, frames, bins) float32; float64 inside, as the reference."""
+def frame_features(fe: AudioFrontEnd, samples: np.ndarray, count: int) -> np.ndarray:
+    """Features (count, bins) of the first ``count`` frames of a 1-D run of samples.
+
+    The frames of :meth:`AudioFrontEnd.compute`, one by one: a stream whose windows
+    overlap needs only its newest frames computed (the runtime's streaming front end).
+    """
+    need = (count - 1) * fe.hop_samples + fe.frame_samples
+    segment = np.asarray(samples)[np.newaxis, :need]
+    if segment.shape[1] < need:
+        raise BadInputError(f"{count} frames need {need} samples, got {segment.shape[1]}")
+    return _features(fe, segment, count)[0]
+
+
+def _features(fe: AudioFrontEnd, clips: np.ndarray, count: int | None = None) -> np.ndarray:
+    """(n, samples) -> (n, frames, bins) float32; float64 inside, as the reference."""
+    count = fe.frames if count is None else count
     tables = fe.tables()
     lo, hi = _mel_rows(fe)
     x = np.ascontiguousarray(clips, dtype=np.float64)
     if clips.dtype == np.int16:  # scaled chunk by chunk: a big batch is not copied whole
         x /= 32768.0
     frames = np.lib.stride_tricks.sliding_window_view(x, fe.frame_samples, axis=-1)
-    padded = np.zeros((x.shape[0], fe.frames, fe.fft_size))
+    padded = np.zeros((x.shape[0], count, fe.fft_size))
     np.multiply(
-        frames[:, :: fe.hop_samples][:, : fe.frames],
+        frames[:, :: fe.hop_samples][:, :count],
         tables.window,
         out=padded[..., : fe.frame_samples],
     )

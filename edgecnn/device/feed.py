@@ -4,7 +4,8 @@ Same numbers as ``Preprocessing.apply`` then ``TensorInfo.quantize`` (and
 ``TensorInfo.dequantize`` on the way out), with less work per window: 8-bit raw samples
 (camera frames, image files) and 8-bit outputs go through 256-entry tables made by those
 very functions, so every value is what the general path gives, bit for bit; other samples
-take the general path.
+take the general path. Audio windows go through a streaming front end that computes only
+the frames a window adds to the previous one (the same numbers as the whole clip's).
 
 Device side: numpy only.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from edgecnn.core.preprocess import Preprocessing
+from edgecnn.device.audiostream import StreamingFrontEnd
 from edgecnn.device.interpreter import TensorInfo
 
 BYTE_VALUES = np.arange(256, dtype=np.uint8)
@@ -40,9 +42,13 @@ class InputFeed:
         # a faster gather than numpy's (which first widens the indices to intp).
         one_byte = self.table.dtype.itemsize == 1 and not self.per_channel
         self.byte_table = self.table.tobytes() if one_byte else None
+        self.audio = StreamingFrontEnd(pre.audio, hop=pre.hop or 1) if pre.audio else None
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         raw = np.asarray(raw)
+        if self.audio is not None and raw.shape[:1] == self.pre.raw_shape:
+            features = self.audio(raw)  # only the frames a new window adds are computed
+            return self.tensor.quantize(self.pre.transform(features)[np.newaxis])
         if raw.dtype != np.uint8 or raw.shape != self.sample_shape:
             return self.tensor.quantize(self.pre.apply(raw)[np.newaxis])
         if self.byte_table is not None:

@@ -27,7 +27,6 @@ AUDIO_DEMO_CONFIG = {
     "boards": ["rpi-zero-2w", "arduino-nano-33-ble-sense"],
     "budgets": {"max_latency_ms": 500, "max_arena_kb": 128, "max_accuracy_drop": 0.02},
 }
-REPLAY_CLIPS = 120
 
 
 def run_audio_demo_pipeline(

@@ -161,7 +161,9 @@ def export_arduino_command(model, board, out, sketch_name, overwrite, as_json) -
     manifest beside it. The sketch folder OUT/<name>/ holds the model as a C array, a
     resolver with exactly its ops, a tensor arena measured in TFLite Micro plus a margin,
     and a loop that reads comma-separated raw values over serial and prints the top label,
-    its score and the invoke time. Its README.md says which library to install.
+    its score and the invoke time. An audio model's sketch reads one clip of int16 PCM
+    samples per line and carries the model's log-mel/MFCC front end in C++. Its README.md
+    says which library to install.
 
     \b
     Examples:
@@ -185,6 +187,11 @@ def export_arduino_command(model, board, out, sketch_name, overwrite, as_json) -
         f"arena   {result.arena_with_margin_bytes:,} B ({result.arena_bytes:,} B measured "
         f"by TFLite Micro + 10% + 1 KiB); RAM left {result.ram_margin_bytes:,} B"
     )
+    if result.audio_ram_bytes:
+        click.echo(
+            f"audio   {result.audio_ram_bytes:,} B of RAM for the PCM clip, its features and the "
+            "front end (counted in RAM left)"
+        )
     click.echo(f"model   {result.model_bytes:,} B in flash; flash left {flash}")
     click.echo(
         f"next    install the {result.library} library, open "

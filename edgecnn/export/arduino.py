@@ -2,8 +2,10 @@
 
 The sketch registers exactly the model's ops, sizes its tensor arena from a real TFLite Micro
 allocation plus a margin (:func:`arena_with_margin`), preprocesses and quantizes raw values
-as training did, and reads inputs over serial. The folder is built beside its destination
-and renamed into place, so an interrupted export never leaves a half-written sketch.
+as training did, and reads inputs over serial. An audio model's sketch reads clips of int16
+PCM samples and carries the training front end in C++ (:mod:`.audiofrontend_c`). The folder
+is built beside its destination and renamed into place, so an interrupted export never
+leaves a half-written sketch.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn import __version__
+from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import Manifest, load_manifest
 from edgecnn.export.folder import check_destination, install_folder
@@ -46,9 +49,11 @@ class ArduinoExport:
         model_bytes: the .tflite size (flash).
         board: board id.
         library: the Arduino library the sketch builds with.
-        ram_margin_bytes: board RAM minus the sketch's arena.
+        ram_margin_bytes: board RAM minus the sketch's arena and audio buffers.
         flash_margin_bytes: board flash minus the model (None when the flash is unknown);
             the TFLite Micro and Arduino code need flash too.
+        audio_ram_bytes: static RAM beyond the arena for an audio model's PCM clip,
+            features and front-end buffers (0 for other models).
     """
 
     sketch_dir: str
@@ -61,6 +66,7 @@ class ArduinoExport:
     library: str
     ram_margin_bytes: int
     flash_margin_bytes: int | None
+    audio_ram_bytes: int = 0
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
@@ -169,11 +175,11 @@ def _spec(
     labels = _labels(manifest, info)
     prep = manifest.preprocessing or {}
     _check_preprocessing_shape(prep, info)
+    audio = _audio_front_end(prep, info)
     mean, std = _channel_stats(prep, info.input.shape[-1])
     arena = _arena(data, path)  # before the op table: TFLM's own reason is the better one
     methods = resolver_methods(info.ops)
-    _check_fits(arena, len(data), board)
-    return SketchSpec(
+    spec = SketchSpec(
         sketch=sketch,
         model_file=path.name,
         sha256=manifest.sha256,
@@ -196,7 +202,10 @@ def _spec(
         arena_bytes=arena,
         arena_with_margin_bytes=arena_with_margin(arena),
         edgecnn_version=__version__,
+        audio=audio,
     )
+    _check_fits(arena, len(data), board, audio_ram=spec.audio_ram_bytes)
+    return spec
 
 
 def _labels(manifest: Manifest, info: TFLiteInfo) -> tuple[str, ...]:
@@ -216,6 +225,24 @@ def _check_preprocessing_shape(prep: dict, info: TFLiteInfo) -> None:
             f"the manifest's preprocessing is for input shape {tuple(shape)} but the model "
             f"takes {info.input.shape[1:]}"
         )
+
+
+def _audio_front_end(prep: dict, info: TFLiteInfo) -> AudioFrontEnd | None:
+    """The front end of an audio model (None for others); it must fill the model input."""
+    if prep.get("kind") != "audio":
+        return None
+    if not isinstance(prep.get("audio"), dict):
+        raise BadInputError(
+            "the manifest's preprocessing is of kind audio but has no audio front end object; "
+            "re-run edgecnn quantize on the audio training run"
+        )
+    audio = AudioFrontEnd.from_dict(prep["audio"])
+    if audio.feature_shape != info.input.shape[1:]:
+        raise BadInputError(
+            f"the manifest's audio front end gives features of shape {audio.feature_shape} "
+            f"but the model takes {info.input.shape[1:]}; the manifest does not belong to it"
+        )
+    return audio
 
 
 def _number(prep: dict, key: str, default: float) -> float:
@@ -248,12 +275,13 @@ def _arena(data: bytes, path: Path) -> int:
     return micro.arena_bytes
 
 
-def _check_fits(arena: int, model_bytes: int, board: Board) -> None:
-    needed = arena_with_margin(arena)
+def _check_fits(arena: int, model_bytes: int, board: Board, *, audio_ram: int = 0) -> None:
+    needed = arena_with_margin(arena) + audio_ram
     if needed > board.ram_bytes:
+        audio = f" and {audio_ram:,} B of audio clip, features and front end" if audio_ram else ""
         raise BadInputError(
-            f"the tensor arena needs {needed:,} B ({arena:,} B measured by TFLite Micro plus "
-            f"margin) but {board.name} has {board.ram_bytes:,} B of RAM: "
+            f"the tensor arena needs {needed - audio_ram:,} B ({arena:,} B measured by TFLite "
+            f"Micro plus margin){audio} but {board.name} has {board.ram_bytes:,} B of RAM: "
             f"{needed - board.ram_bytes:,} B too much; prune or shrink the model"
         )
     if board.flash_bytes is not None and model_bytes > board.flash_bytes:
@@ -274,6 +302,7 @@ def _result(dest: Path, files: tuple[str, ...], spec: SketchSpec, board: Board) 
         model_bytes=len(spec.model),
         board=board.id,
         library=spec.target.library,
-        ram_margin_bytes=board.ram_bytes - spec.arena_with_margin_bytes,
+        ram_margin_bytes=board.ram_bytes - spec.arena_with_margin_bytes - spec.audio_ram_bytes,
         flash_margin_bytes=flash_margin,
+        audio_ram_bytes=spec.audio_ram_bytes,
     )

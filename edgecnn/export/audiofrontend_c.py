@@ -250,6 +250,25 @@ def sparse_mel(mel: np.ndarray) -> tuple[list[int], list[int], list[int], np.nda
     return first, count, offset, np.asarray(weights)
 
 
+def work_ram_bytes(frontend: AudioFrontEnd) -> int:
+    """RAM of the generated code's static work buffers (FFT, spectrum, log-mel)."""
+    first, count, _, _ = sparse_mel(frontend.tables().mel)
+    return 4 * (frontend.fft_size + _end_bin(first, count) + frontend.mel_bands)
+
+
+def table_flash_bytes(frontend: AudioFrontEnd) -> int:
+    """Flash of the generated code's constant tables (window, twiddles, mel bank, DCT)."""
+    tables = frontend.tables()
+    _, _, _, weights = sparse_mel(tables.mel)
+    dct = 0 if tables.dct is None else tables.dct.size
+    floats = frontend.frame_samples + frontend.fft_size + len(weights) + dct
+    return 4 * (floats + 3 * frontend.mel_bands)  # + first bin, count, offset per band
+
+
+def _end_bin(first: list[int], count: list[int]) -> int:
+    return max(f + c for f, c in zip(first, count, strict=True))
+
+
 def _source_values(fe: AudioFrontEnd, banner: str) -> dict[str, object]:
     tables = fe.tables()
     first, count, offset, weights = sparse_mel(tables.mel)
@@ -261,7 +280,7 @@ def _source_values(fe: AudioFrontEnd, banner: str) -> dict[str, object]:
     return {
         "banner": banner,
         "first_bin": min(first),
-        "end_bin": max(f + c for f, c in zip(first, count, strict=True)),
+        "end_bin": _end_bin(first, count),
         "log_floor": c_float(fe.log_floor),
         "window_fn": fe.window_fn,
         "window": _floats(tables.window),

@@ -7,7 +7,11 @@ One module per part of the sketch, all re-exported here:
 - ``templates_io``: ``model_io.*``, every computation that is not TFLite Micro or Arduino
   (preprocessing, quantization, parsing, top-1), so that edgecnn's tests compile and run it
   on the PC;
-- ``templates_ino``: the ``.ino`` itself (interpreter setup and the serial loop).
+- ``templates_ino``: the ``.ino`` itself (interpreter setup and the serial loop);
+- ``templates_audio``: what an audio model's sketch puts in their placeholders (a PCM line
+  reader, the front end call, its buffers and README texts); other models get the original
+  text, byte for byte;
+- ``templates_readme``: the sketch's README.md.
 """
 
 from edgecnn.export.templates_ino import SKETCH_INO

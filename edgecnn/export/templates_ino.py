@@ -1,4 +1,9 @@
-"""Template of the sketch's ``.ino``: TFLite Micro setup and the serial request loop."""
+"""Template of the sketch's ``.ino``: TFLite Micro setup and the serial request loop.
+
+One template for every model. What a request line holds differs: raw values quantized as
+they arrive (``RAW_REQUEST``), or an audio clip of int16 PCM samples that the front end turns
+into features first (``templates_audio.AUDIO_REQUEST``); those parts are placeholders.
+"""
 
 from string import Template
 
@@ -8,7 +13,7 @@ SKETCH_INO = Template(
     HEADER
     + """\
 // Runs $model_file on $board_name with TensorFlow Lite Micro: send one line of
-// $input_elements comma-separated raw values, get back the top label (see README.md).
+// $request, get back the top label (see README.md).
 #include <Arduino.h>
 #include <$library_header>
 
@@ -17,7 +22,7 @@ SKETCH_INO = Template(
 #include "tensorflow/lite/micro/system_setup.h"
 #include "tensorflow/lite/schema/schema_generated.h"
 
-#include "model_data.h"
+$audio_include#include "model_data.h"
 #include "model_io.h"
 #include "model_ops.h"
 #include "model_settings.h"
@@ -30,7 +35,7 @@ alignas(16) static uint8_t tensor_arena[kTensorArenaSize];
 static tflite::MicroInterpreter* interpreter = nullptr;
 static int8_t* input_data = nullptr;
 static CsvLine csv_line;
-
+$audio_buffers
 static void Fail(const char* message) {
   Serial.print("error: ");
   Serial.println(message);
@@ -80,12 +85,12 @@ void setup() {
   Serial.print(" of ");
   Serial.print(static_cast<unsigned long>(kTensorArenaSize));
   Serial.print(" bytes; send ");
-  Serial.print(kInputElements);
-  Serial.println(" comma-separated values per line");
+  Serial.print($request_count);
+  Serial.println(" $request_unit per line");
 }
 
 static void RunAndPrint() {
-  const unsigned long start = micros();
+$front_end_step  const unsigned long start = micros();
   const TfLiteStatus status = interpreter->Invoke();
   const unsigned long elapsed = micros() - start;
   if (status != kTfLiteOk) {
@@ -98,18 +103,18 @@ static void RunAndPrint() {
   Serial.print(kLabels[top]);
   Serial.print(" score=");
   Serial.print(DequantizeOutput(scores[top]), 4);
-  Serial.print(" invoke_us=");
+$front_end_print  Serial.print(" invoke_us=");
   Serial.println(elapsed);
 }
 
 static void FinishLine() {
   if (csv_line.bad) {
-    Fail("a value is not a number; send numbers separated by commas");
-  } else if (csv_line.values == kInputElements) {
+    Fail("$bad_value");
+  } else if (csv_line.values == $request_count) {
     RunAndPrint();
   } else if (csv_line.values > 0) {  // an empty line is no request: ignore it
     Serial.print("error: expected ");
-    Serial.print(kInputElements);
+    Serial.print($request_count);
     Serial.print(" values, got ");
     Serial.println(csv_line.values);
   }
@@ -120,8 +125,21 @@ void loop() {
   if (interpreter == nullptr) return;  // setup() failed and said why
   while (Serial.available() > 0) {
     const char c = static_cast<char>(Serial.read());
-    if (CsvLineFeed(&csv_line, c, input_data, kInputElements)) FinishLine();
+    if ($line_feed) FinishLine();
   }
 }
 """
 )
+
+# SKETCH_INO's request placeholders for models fed raw values (images, sensor windows):
+# comma-separated values, preprocessed and quantized into the input tensor as they arrive.
+RAW_REQUEST = {
+    "audio_include": "",
+    "audio_buffers": "",
+    "request_count": "kInputElements",
+    "request_unit": "comma-separated values",
+    "front_end_step": "",
+    "front_end_print": "",
+    "bad_value": "a value is not a number; send numbers separated by commas",
+    "line_feed": "CsvLineFeed(&csv_line, c, input_data, kInputElements)",
+}

@@ -41,7 +41,7 @@ void CsvLineReset(CsvLine* line);
 // Feeds one character; each complete value is preprocessed, quantized and stored at
 // out[n] (while n < capacity). Returns true when `c` ends the line.
 bool CsvLineFeed(CsvLine* line, char c, int8_t* out, int capacity);
-
+$audio_io_h
 #endif  // EDGECNN_MODEL_IO_H_
 """
 )
@@ -54,7 +54,7 @@ MODEL_IO_CPP = Template(
 #include <cmath>
 #include <cstdlib>
 
-#include "model_settings.h"
+$audio_include#include "model_settings.h"
 
 float PreprocessValue(float raw, int index) {
   const int channel = index % kChannels;
@@ -120,5 +120,5 @@ bool CsvLineFeed(CsvLine* line, char c, int8_t* out, int capacity) {
   }
   return false;
 }
-"""
+$audio_io_cpp"""
 )

@@ -53,7 +53,7 @@ constexpr int kInputShape[kInputRank] = {$input_shape_list};
 constexpr int kInputElements = $input_elements;
 constexpr float kInputScale = $input_scale;
 constexpr int kInputZeroPoint = $input_zero_point;
-
+$raw_settings
 // Output tensor: one int8 score per class.
 constexpr int kNumClasses = $num_classes;
 constexpr float kOutputScale = $output_scale;

@@ -122,3 +122,42 @@ def test_audio_augmentation(tmp_path):
         parse_augment("hflip", DataKind.AUDIO)
     with pytest.raises(BadInputError, match="out of range"):
         parse_augment("bgnoise=90", DataKind.AUDIO)
+
+
+@pytest.mark.parametrize(
+    "extra, breaks, message",
+    [
+        ([], "empty", "has no samples"),
+        ([], "text", "is not a WAV file"),
+        (["--audio-features", "mfcc,rate=2000"], None, "sample rate"),
+        (["--audio-classes", "high,nope"], None, "no folder for target word"),
+    ],
+)
+def test_train_refuses_bad_audio_in_one_line(tmp_path, extra, breaks, message):
+    from click.testing import CliRunner
+
+    from edgecnn.cli import cli
+
+    root = make_clips(tmp_path / "clips", speakers=3)
+    if breaks == "empty":
+        write_header_only(root / "low" / "s7_nohash_0.wav")
+    elif breaks == "text":
+        (root / "low" / "s8_nohash_0.wav").write_text("not audio")
+    args = ["train", "--data", str(root), "--model", "dscnn", "--clip-ms", "250", "--out",
+            str(tmp_path / "run"), *extra]  # fmt: skip
+    if "--audio-features" not in extra:
+        args += ["--audio-features", SMALL]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], lines
+    assert not (tmp_path / "run").exists()
+
+
+def write_header_only(path: Path) -> None:
+    """A valid 16-bit mono WAV header with no samples."""
+    import struct
+
+    fmt = struct.pack("<HHIIHH", 1, 1, RATE, RATE * 2, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", 0)
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)

@@ -43,6 +43,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench_overhead.py
 	$(BIN)/python benchmarks/runtime_figures.py
 	$(BIN)/python benchmarks/audio_runtime.py
+	$(BIN)/python benchmarks/audio_frontend_graph.py
 	$(BIN)/python benchmarks/mqtt_figures.py
 	$(BIN)/python benchmarks/pipeline_figures.py
 	# About an hour on 2 cores with one split per set; --seeds 3 gives mean and spread.

@@ -56,3 +56,14 @@ def test_input_feed_streams_audio_windows():
         expected = tensor.quantize(pre.apply(clip)[np.newaxis])
         assert np.array_equal(feed(clip[:, np.newaxis]), expected)
     assert feed.audio.reused > 0
+
+
+def test_int16_pcm_is_scaled_like_float_samples():
+    from edgecnn.core.preprocess import DataKind, Preprocessing
+
+    pcm = np.random.default_rng(4).integers(-20000, 20000, 2000).astype(np.int16)
+    pre = Preprocessing(kind=DataKind.AUDIO, input_shape=FRONT.feature_shape, audio=FRONT,
+                        window=2000, hop=128, sample_rate_hz=8000)  # fmt: skip
+    as_float = pcm.astype(np.float32) / 32768
+    assert np.array_equal(pre.apply(pcm), pre.apply(as_float))
+    assert np.array_equal(StreamingFrontEnd(FRONT, hop=128)(pcm), FRONT.compute(as_float))

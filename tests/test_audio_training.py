@@ -98,7 +98,9 @@ def test_front_end_spec():
     assert parse_front_end(None).feature_shape == (49, 10, 1)  # MLPerf Tiny KWS default
     assert parse_front_end("log_mel,mel_bands=32").feature_shape == (49, 32, 1)
     for spec, message in [("fft", "must start with"), ("mfcc,bands=3", "unknown setting"),
-                          ("mfcc,rate=x", "must be an integer")]:  # fmt: skip
+                          ("mfcc,rate=x", "must be an integer"),
+                          ("mfcc,hop_ms=0", "under one sample"),
+                          ("mfcc,window_ms=-5", "under one sample")]:  # fmt: skip
         with pytest.raises(BadInputError, match=message):
             parse_front_end(spec)
 

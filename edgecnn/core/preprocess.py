@@ -88,7 +88,8 @@ class Preprocessing:
 
     def apply(self, raw: np.ndarray) -> np.ndarray:
         """Turns raw samples (one sample or a batch) into float32 model input."""
-        x = np.asarray(raw, dtype=np.float32)
+        # audio keeps its dtype: the front end scales int16 PCM by 1/32768
+        x = np.asarray(raw) if self.audio else np.asarray(raw, dtype=np.float32)
         if self.audio and x.ndim and x.shape[-1] == 1 and x.shape[-2:-1] == self.raw_shape:
             x = x[..., 0]  # a (clip, 1) window of a one-channel stream
         if x.shape[-len(self.raw_shape) :] != self.raw_shape:

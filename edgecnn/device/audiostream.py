@@ -3,7 +3,9 @@
 At run time a window is due every hop (20 ms by default) and overlaps the previous one by
 all but one hop, so all but the newest frames of its features are already known. This
 keeps them (shifted) and computes the rest; a window that does not continue the previous
-one (a new recording, dropped samples) gets all its frames computed. Device side: numpy.
+one (a new recording, dropped samples) gets all its frames computed. The frames are the
+same numbers either way (bit for bit on the development machine; another BLAS may round a
+matrix product's last bit differently). Device side: numpy.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ class StreamingFrontEnd:
 
     def __call__(self, clip: np.ndarray) -> np.ndarray:
         """Features (frames, bins, 1) of one window of ``clip_samples`` samples."""
-        clip = np.asarray(clip, dtype=np.float32).reshape(-1)
+        clip = np.asarray(clip).reshape(-1)
+        if clip.dtype == np.int16:  # PCM, scaled as the front end scales it
+            clip = clip / np.float32(32768.0)
+        clip = clip.astype(np.float32, copy=False)
         if self._continues(clip):
             kept = self.front.frames - self.shift
             features = np.empty_like(self._features)

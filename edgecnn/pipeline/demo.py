@@ -179,7 +179,7 @@ def _check_replay(
     order: np.ndarray | None = None,
 ) -> ReplayCheck:
     """The replay against the pipeline's evaluation of the same samples (``order``: the test
-    indices in the order the replay saw them, when not 0, 1, 2, ...).
+    indices in the order the replay saw them, when not the first ``len(truth)``).
 
     Raises:
         RunFailedError: they disagree on a prediction or on the number correct.
@@ -187,9 +187,8 @@ def _check_replay(
     from edgecnn.pipeline.evaluation import held_out_predictions
 
     n = len(truth)
-    predicted = held_out_predictions(folder, variant.name)[:n]
-    if order is not None:
-        predicted = predicted[order]
+    predicted = held_out_predictions(folder, variant.name)
+    predicted = predicted[:n] if order is None else predicted[order]
     check = ReplayCheck(
         model=variant.path,
         samples=n,

@@ -5,6 +5,7 @@ espeak-ng) with DS-CNN, then held-out clips written as WAV files and replayed th
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,17 +55,21 @@ def replay_audio_clips(
     folder = Path(result.folder)
     run_dir = RunDir(Path(family.run_dir if family else result.run_dir))
     arrays, labels = load_split_arrays(run_dir), load_labels(run_dir)
-    n = min(clips, len(arrays.y["test"]))
-    rate = _model_rate(run_dir)
-    order = _write_clips(folder / "replay-clips", arrays.x["test"][:n], arrays.y["test"][:n],
-                         labels, rate)  # fmt: skip
-    log(f"demo: replaying {n} held-out clips (WAV files) through edgecnn run with {variant.name}")
-    replay = f"dir:{folder / 'replay-clips'}"
-    summary, replayed = _run_replay(variant, replay, folder / "replay.jsonl", rate_hz, sink, log)
-    check = _check_replay(
-        folder, variant, arrays.y["test"][:n][order], labels, summary, replayed, order=order
-    )
-    return check
+    picked = _spread(len(arrays.y["test"]), clips)
+    root = folder / "replay-clips"
+    order = _write_clips(root, arrays.x["test"], arrays.y["test"], picked, labels,
+                         _model_rate(run_dir))  # fmt: skip
+    log(f"demo: replaying {len(order)} held-out clips (WAV files) through edgecnn run with "
+        f"{variant.name}")  # fmt: skip
+    summary, replayed = _run_replay(variant, f"dir:{root}", folder / "replay.jsonl", rate_hz,
+                                    sink, log)  # fmt: skip
+    truth = arrays.y["test"][order]
+    return _check_replay(folder, variant, truth, labels, summary, replayed, order=order)
+
+
+def _spread(total: int, wanted: int) -> np.ndarray:
+    """``wanted`` test indices spread evenly over the split (it is grouped by class)."""
+    return np.unique(np.linspace(0, total - 1, min(wanted, total)).round().astype(np.int64))
 
 
 def _model_rate(run_dir) -> int:
@@ -73,13 +78,15 @@ def _model_rate(run_dir) -> int:
     return int(load_preprocessing(run_dir).audio.sample_rate_hz)
 
 
-def _write_clips(root: Path, x: np.ndarray, y: np.ndarray, labels, rate: int) -> np.ndarray:
-    """``root/<label>/<index>.wav`` for each clip; returns the test indices in the order the
-    runtime reads the files (sorted paths)."""
-    paths = {}
-    for index, (clip, label) in enumerate(zip(x, y, strict=True)):
-        path = root / labels[int(label)] / f"{index:05d}.wav"
+def _write_clips(root: Path, x, y, picked, labels, rate: int) -> np.ndarray:
+    """``root/<label>/<index>.wav`` for each picked clip, in a fresh folder; returns the test
+    indices in the order the runtime reads the files."""
+    if root.exists():
+        shutil.rmtree(root)  # a smaller replay must not find an earlier one's clips
+    index_of = {}
+    for index in picked:
+        path = root / labels[int(y[index])] / f"{index:05d}.wav"
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_wav(path, clip, sample_rate_hz=rate)  # the clips came from 16-bit WAVs: lossless
-        paths[str(path)] = index
-    return np.asarray([paths[p] for p in sorted(paths)], dtype=np.int64)
+        write_wav(path, x[index], sample_rate_hz=rate)  # 16-bit grid clips: lossless
+        index_of[path] = int(index)
+    return np.asarray([index_of[p] for p in sorted(index_of)], dtype=np.int64)

@@ -49,9 +49,11 @@ class AudioOptions:
 
 def has_wav_folders(root: Path) -> bool:
     """True when ``root``'s class folders hold WAV files (an audio data set)."""
-    return any(
-        next(folder.glob("*.wav"), None) is not None for folder in _word_folders(root)
-    )
+    return any(_is_wav(p) for folder in _word_folders(root) for p in folder.iterdir())
+
+
+def _is_wav(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() == ".wav" and not path.name.startswith(".")
 
 
 def load_audio_folder(root: Path, options: AudioOptions) -> RawDataset:
@@ -71,6 +73,8 @@ def load_audio_folder(root: Path, options: AudioOptions) -> RawDataset:
             clips.append(_fit_clip(_read(path, front), front.clip_samples, fitted))
             labels.append(index)
             speakers.append(_speaker(path))
+    # speaker ids only when file names give them; else a stratified split
+    named = any(SPEAKER_MARK in p.stem for paths in picked.values() for p in paths)
     if options.classes is not None:
         count = max(1, len(clips) // max(1, len(options.classes)))
         clips += _silence(background, count, front.clip_samples, rng)
@@ -82,8 +86,8 @@ def load_audio_folder(root: Path, options: AudioOptions) -> RawDataset:
         labels=tuple(names),
         kind=DataKind.AUDIO,
         source=str(root),
-        groups=_group_ids(speakers),
-        info=_info(front, fitted, background, options),
+        groups=_group_ids(speakers) if named else None,
+        info=_info(front, fitted, background, options) | {"speakers": named},
         background=background,
     )
 
@@ -177,7 +181,7 @@ def _background(root: Path, front: AudioFrontEnd) -> np.ndarray | None:
     folder = root / BACKGROUND
     if not folder.is_dir():
         return None
-    parts = [_read(p, front) for p in sorted(folder.glob("*.wav"))]
+    parts = [_read(p, front) for p in sorted(folder.iterdir()) if _is_wav(p)]
     return np.concatenate(parts).astype(np.float32) if parts else None
 
 
@@ -203,5 +207,4 @@ def _info(front, fitted, background, options) -> dict:
         if background is None
         else round(len(background) / front.sample_rate_hz, 2),
         "target_classes": list(options.classes) if options.classes else None,
-        "speakers": True,
     }

@@ -49,29 +49,15 @@ def _value(key: str, text: str, spec: str | None) -> int | float | str:
 
 
 def _front_end(kind: str, settings: dict, clip_ms: int) -> AudioFrontEnd:
-    rate = settings.pop("rate")
     if not isinstance(clip_ms, int) or clip_ms < 1:
         raise BadInputError(f"--clip-ms must be a positive number of milliseconds; got {clip_ms}")
-    frame = _samples(rate, settings.pop("window_ms"))
-    extra = {
-        "fft_size": settings.pop("fft", _next_power_of_two(frame)),
-        "hop_samples": _samples(rate, settings.pop("hop_ms")),
-    }
-    if "coefficients" in settings:
-        extra["coefficients"] = settings.pop("coefficients")
-    return AudioFrontEnd(
-        sample_rate_hz=rate,
-        clip_samples=_samples(rate, clip_ms),
-        frame_samples=frame,
+    if "fft" in settings:
+        settings["fft_size"] = settings.pop("fft")
+    return AudioFrontEnd.from_ms(
+        sample_rate_hz=settings.pop("rate"),
+        clip_ms=clip_ms,
+        window_ms=settings.pop("window_ms"),
+        hop_ms=settings.pop("hop_ms"),
         feature=kind,
-        **extra,
         **settings,
     )
-
-
-def _samples(rate: int, ms: float) -> int:
-    return max(1, int(round(rate * ms / 1000.0)))
-
-
-def _next_power_of_two(n: int) -> int:
-    return 1 << max(0, (n - 1).bit_length())

@@ -19,7 +19,8 @@ demo: $(STAMP)
 # held-out clips replayed through edgecnn run. Installs espeak-ng when run as root.
 demo-audio: $(STAMP)
 	@command -v espeak-ng >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
-	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends espeak-ng)
+	  (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+	   apt-get install -y -qq --no-install-recommends espeak-ng)
 	$(BIN)/edgecnn demo --audio
 
 test: $(STAMP) lint
@@ -42,7 +43,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/prune_latency.py
 	$(BIN)/python benchmarks/bench_overhead.py
 	$(BIN)/python benchmarks/runtime_figures.py
-	$(BIN)/python benchmarks/audio_runtime.py
+	$(BIN)/python benchmarks/audio_runtime.py --model tests/fixtures/kws-dscnn-int8.tflite
 	$(BIN)/python benchmarks/audio_frontend_graph.py
 	$(BIN)/python benchmarks/mqtt_figures.py
 	$(BIN)/python benchmarks/pipeline_figures.py

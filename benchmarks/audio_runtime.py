@@ -9,8 +9,9 @@ Not a test. Two parts, each measured side by side in one run:
 (b) With ``--model`` (an audio model bundle): the real-time factor of
     ``edgecnn run MODEL --source replay:WAV --rate 0`` (audio seconds per wall second; hop
     from the manifest) on ``--wav`` or a generated 60 s recording (tones, chirps and noise),
-    and the per-window cost split into front end (``Preprocessing.apply``), quantize/feed,
-    invoke and the rest (source, ring buffer, decode, post-processing, loop).
+    and the per-window cost split as the runtime does it: front end (the streaming one,
+    with the whole-clip front end beside it), scale + quantize, invoke, and the rest
+    (source, ring buffer, decode, post-processing, loop).
 
 Run: ``.venv/bin/python benchmarks/audio_runtime.py [--model kws-int8.tflite] [--wav F.wav]``.
 """

@@ -33,3 +33,28 @@ def test_pipeline_trains_dscnn_on_clips_and_the_runtime_agrees(tmp_path):
     audio = read_wav(written[0])
     assert audio.sample_rate_hz == 8000 and len(audio.samples) == 2000
     assert np.abs(audio.samples).max() > 0
+
+
+def test_demo_audio_flag_runs_the_keyword_demo_and_replays_as_fast_as_possible(monkeypatch):
+    from click.testing import CliRunner
+
+    from edgecnn.cli import cli
+    from edgecnn.pipeline import demo_audio
+    from edgecnn.pipeline.demo import ReplayCheck
+
+    class Result:
+        def to_dict(self):
+            return {"family": "dscnn"}
+
+    calls = {}
+    monkeypatch.setattr(demo_audio, "run_audio_demo_pipeline", lambda out: Result())
+
+    def replay(result, clips, rate_hz, sink, log):
+        calls.update(clips=clips, rate_hz=rate_hz, sink=sink)
+        return ReplayCheck("m.tflite", clips, 5, 5, True, 0.1)
+
+    monkeypatch.setattr(demo_audio, "replay_audio_clips", replay)
+    out = CliRunner().invoke(cli, ["demo", "--audio", "--samples", "7", "--json"])
+    assert out.exit_code == 0, out.output
+    assert calls == {"clips": 7, "rate_hz": 0.0, "sink": None}
+    assert json.loads(out.output)["replay"]["same_predictions"] is True

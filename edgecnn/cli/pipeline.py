@@ -178,6 +178,17 @@ def _print_families(result) -> None:
         click.echo(f"family       {f.name}: {keras}; {text}{mark}")
 
 
+def _demo_steps(audio: bool):
+    """The demo's pipeline and replay functions, and its replay pace (samples/s)."""
+    if audio:
+        from edgecnn.pipeline import demo_audio
+
+        return demo_audio.run_audio_demo_pipeline, demo_audio.replay_audio_clips, 0.0
+    from edgecnn.pipeline import demo as demos
+
+    return demos.run_demo_pipeline, demos.replay_demo_model, 20.0
+
+
 def _misses_text(misses) -> str:
     if not misses:
         return "  meets all"
@@ -221,21 +232,14 @@ def demo(out, samples: int, rate: float | None, audio: bool, as_json: bool) -> N
     from edgecnn.core.console import to_stderr
     from edgecnn.pipeline import demo as demos
 
-    sink = None if as_json else "text"
-    if audio:
-        from edgecnn.pipeline import demo_audio
-
-        result = demo_audio.run_audio_demo_pipeline(out=out)
-    else:
-        result = demos.run_demo_pipeline(out=out)
+    run_pipeline, replay, default_rate = _demo_steps(audio)
+    result = run_pipeline(out=out)
     if not as_json:
         _print_pipeline(result, False)
         click.echo()
-    if audio:
-        check = demo_audio.replay_audio_clips(result, samples, rate or 0.0, sink, to_stderr)
-    else:
-        check = demos.replay_demo_model(result, samples, 20.0 if rate is None else rate, sink,
-                                        to_stderr)  # fmt: skip
+    sink = None if as_json else "text"
+    pace = default_rate if rate is None else rate
+    check = replay(result, samples, pace, sink, to_stderr)
     if as_json:
         _print_json(demos.DemoResult(result, check).to_dict())
         return

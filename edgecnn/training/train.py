@@ -132,6 +132,32 @@ def _resume(run: RunDir, log) -> tuple[TrainConfig, PreparedData, dict]:
     return config, load_prepared(run, record["data"]), state
 
 
+def _train_batches(config: TrainConfig, prepared: PreparedData, *, first_epoch: int):
+    """The training split, balanced as asked, in seeded batches (augmented per batch)."""
+    augment = parse_augment(config.augment, prepared.preprocessing.kind)
+    to_input = _audio_input(prepared, augment)
+    x_train, y_train = resample(
+        prepared.arrays.x["train"] if to_input else prepared.inputs("train"),
+        prepared.arrays.y["train"],
+        config.balance,
+        seed=config.seed,
+    )
+    weights = (
+        class_weights(y_train, prepared.num_classes) if config.balance == Balance.WEIGHTS else None
+    )
+    return TrainBatches(
+        x_train,
+        y_train,
+        to_input=to_input,
+        batch_size=config.batch_size,
+        augment=augment,
+        seed=config.seed,
+        first_epoch=first_epoch,
+        class_weight=weights,
+        one_hot=prepared.num_classes if config.label_smoothing else None,
+    )
+
+
 def _audio_input(prepared: PreparedData, augment):
     """Audio with augmentation: raw clips are augmented, then become features, per batch."""
     if prepared.preprocessing.audio is None or not augment:
@@ -147,28 +173,7 @@ def _fit(run, config, prepared, state, devices, extra_callbacks):
     accel.set_mixed_precision(config.mixed_precision)
     with accel.strategy_scope(devices):
         model = _model_for(run, config, prepared, state, plan)
-    augment = parse_augment(config.augment, prepared.preprocessing.kind)
-    to_input = _audio_input(prepared, augment)
-    x_train, y_train = resample(
-        prepared.arrays.x["train"] if to_input else prepared.inputs("train"),
-        prepared.arrays.y["train"],
-        config.balance,
-        seed=config.seed,
-    )
-    weights = (
-        class_weights(y_train, prepared.num_classes) if config.balance == Balance.WEIGHTS else None
-    )
-    batches = TrainBatches(
-        x_train,
-        y_train,
-        to_input=to_input,
-        batch_size=config.batch_size,
-        augment=augment,
-        seed=config.seed,
-        first_epoch=state["epoch"],
-        class_weight=weights,
-        one_hot=prepared.num_classes if config.label_smoothing else None,
-    )
+    batches = _train_batches(config, prepared, first_epoch=state["epoch"])
     callbacks = [
         RunCheckpoint(run, patience=plan.patience, state=state),
         StderrProgress(epochs=plan.epochs, steps=len(batches)),

@@ -177,7 +177,12 @@ def export_arduino_command(model, board, out, sketch_name, overwrite, as_json) -
     )
     if as_json:
         _print_json(result.to_dict())
-        return
+    else:
+        _print_export(result)
+
+
+def _print_export(result) -> None:
+    """What ``export arduino`` wrote, for people."""
     flash = (
         f"{result.flash_margin_bytes:,} B" if result.flash_margin_bytes is not None else "unknown"
     )

@@ -14,38 +14,39 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
+from edgecnn.core.audiosettings import (
+    MAX_RATE_HZ,
+    MIN_RATE_HZ,
+    FeatureKind,
+    SpectrumKind,
+    WindowFn,
+    check_keys,
+    is_number,
+    validate,
+)
 from edgecnn.core.errors import BadInputError
 
-MIN_RATE_HZ, MAX_RATE_HZ = 4000, 48000
+__all__ = [
+    "MAX_RATE_HZ",
+    "MIN_RATE_HZ",
+    "AudioFrontEnd",
+    "FeatureKind",
+    "FrontEndTables",
+    "SpectrumKind",
+    "WindowFn",
+    "dct_matrix",
+    "frame_features",
+    "mel_matrix",
+]
+
 # FFT points per chunk of compute(): 2**21 (83 one-second clips at the defaults, ~16 MiB of
 # float64 frames and as much spectrum) bounds memory for any batch; larger chunks measured
 # slower (out of cache), smaller ones pay numpy's per-call overhead.
 _CHUNK_FFT_POINTS = 1 << 21
-
-
-class FeatureKind(StrEnum):
-    """What the front end outputs per frame."""
-
-    MFCC = "mfcc"
-    LOG_MEL = "log_mel"
-
-
-class SpectrumKind(StrEnum):
-    """What the mel filter bank weighs: the STFT magnitude or its square."""
-
-    MAGNITUDE = "magnitude"
-    POWER = "power"
-
-
-class WindowFn(StrEnum):
-    """The analysis window (periodic, as ``tf.signal``)."""
-
-    HANN = "hann"
 
 
 @dataclass(frozen=True)
@@ -61,19 +62,6 @@ class FrontEndTables:
     window: np.ndarray
     mel: np.ndarray
     dct: np.ndarray | None
-
-
-_INT_FIELDS = (
-    "sample_rate_hz",
-    "clip_samples",
-    "frame_samples",
-    "hop_samples",
-    "fft_size",
-    "mel_bands",
-    "coefficients",
-)
-_FLOAT_FIELDS = ("lower_hz", "upper_hz", "log_floor")
-_CHOICES = {"feature": FeatureKind, "spectrum": SpectrumKind, "window_fn": WindowFn}
 
 
 @dataclass(frozen=True)
@@ -111,10 +99,7 @@ class AudioFrontEnd:
     window_fn: str = "hann"
 
     def __post_init__(self) -> None:
-        _check_types(self)
-        for name, enum in _CHOICES.items():  # plain str: equal, hashable, JSON-ready
-            object.__setattr__(self, name, str(enum(getattr(self, name))))
-        _check_ranges(self)
+        validate(self)
 
     @property
     def frames(self) -> int:
@@ -165,12 +150,7 @@ class AudioFrontEnd:
         Raises:
             BadInputError: not a mapping, unknown keys, or a bad value.
         """
-        if not isinstance(data, dict):
-            raise BadInputError(f"audio front end must be a JSON object, got {data!r:.40}")
-        known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise BadInputError(f"audio front end has unknown keys {unknown}; known: {known}")
+        check_keys(cls, data)
         return cls(**data)
 
     @classmethod
@@ -180,7 +160,7 @@ class AudioFrontEnd:
         """A front end from durations; fft_size defaults to the next power of two."""
         sizes = {}
         for name, ms in (("clip", clip_ms), ("window", window_ms), ("hop", hop_ms)):
-            finite = _is_number(ms) and math.isfinite(ms)
+            finite = is_number(ms) and math.isfinite(ms)
             samples = round(float(ms) * sample_rate_hz / 1000) if finite else 0
             if samples < 1:
                 raise BadInputError(
@@ -196,63 +176,6 @@ class AudioFrontEnd:
             hop_samples=sizes["hop"],
             **rest,
         )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _check_types(fe: AudioFrontEnd) -> None:
-    for name in _INT_FIELDS:
-        value = getattr(fe, name)
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-            raise BadInputError(f"audio {name} must be an integer, got {value!r}")
-        object.__setattr__(fe, name, int(value))
-    for name in _FLOAT_FIELDS:
-        value = getattr(fe, name)
-        if not _is_number(value) or not math.isfinite(value):
-            raise BadInputError(f"audio {name} must be a finite number, got {value!r}")
-        object.__setattr__(fe, name, float(value))
-    for name, enum in _CHOICES.items():
-        value = getattr(fe, name)
-        if value not in [str(v) for v in enum]:
-            raise BadInputError(
-                f"audio {name} {value!r} is unknown; known: {', '.join(str(v) for v in enum)}"
-            )
-
-
-def _check_ranges(fe: AudioFrontEnd) -> None:
-    rate, nyquist = fe.sample_rate_hz, fe.sample_rate_hz / 2
-    problems = [
-        (
-            not MIN_RATE_HZ <= rate <= MAX_RATE_HZ,
-            f"sample rate {rate} Hz is outside {MIN_RATE_HZ}..{MAX_RATE_HZ} Hz",
-        ),
-        (fe.frame_samples < 2, f"frame_samples {fe.frame_samples} must be at least 2"),
-        (fe.hop_samples < 1, f"hop_samples {fe.hop_samples} must be at least 1"),
-        (
-            fe.clip_samples < fe.frame_samples,
-            f"clip_samples {fe.clip_samples} is shorter than frame_samples {fe.frame_samples}",
-        ),
-        (
-            fe.fft_size < fe.frame_samples or fe.fft_size & (fe.fft_size - 1),
-            f"fft_size {fe.fft_size} must be a power of two >= frame_samples {fe.frame_samples}",
-        ),
-        (fe.mel_bands < 1, f"mel_bands {fe.mel_bands} must be at least 1"),
-        (
-            not 1 <= fe.coefficients <= fe.mel_bands,
-            f"coefficients {fe.coefficients} must be within 1..mel_bands ({fe.mel_bands})",
-        ),
-        (
-            not 0 <= fe.lower_hz < fe.upper_hz <= nyquist,
-            f"mel edges {fe.lower_hz:g}..{fe.upper_hz:g} Hz must satisfy "
-            f"0 <= lower_hz < upper_hz <= {nyquist:g} (half the sample rate)",
-        ),
-        (fe.log_floor <= 0, f"log_floor {fe.log_floor:g} must be positive"),
-    ]
-    for bad, message in problems:
-        if bad:
-            raise BadInputError(f"audio front end: {message}")
 
 
 def _hz_to_mel(hz: np.ndarray | float) -> np.ndarray:

@@ -9,11 +9,13 @@ import json
 import os
 import shutil
 
+import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from edgecnn.cli import cli
+from edgecnn.cli.options import word_list
 from edgecnn.core.errors import BadInputError, MissingDependencyError
 from edgecnn.core.wav import read_wav
 from edgecnn.training.data import keywords as kw
@@ -137,10 +139,11 @@ def test_an_interrupted_run_leaves_no_set_behind(espeak, tmp_path, monkeypatch):
         ({"words": "yes"}, "list of words"),
         ({"words": ("yes", "no", "yes")}, "more than once: yes"),
         ({"words": ("yes",), "unknown_words": ("yes",)}, "more than once: yes"),
-        ({"speakers": 1}, "at least 2"),
+        ({"speakers": 2}, "at least 3"),
         ({"sample_rate_hz": 7999}, "outside 8000..48000"),
         ({"sample_rate_hz": 48001}, "outside 8000..48000"),
-        ({"clip_ms": 99}, "at least 100 ms"),
+        ({"clip_ms": 99}, "outside 100..10000 ms"),
+        ({"clip_ms": 10001}, "outside 100..10000 ms"),  # longer than the noise recordings
         ({"workers": 0}, "workers"),
     ],
 )
@@ -170,23 +173,65 @@ def test_missing_espeak_names_the_package(tmp_path, monkeypatch):
 
 def test_cli_writes_a_set_and_a_summary(espeak, tmp_path):
     out = tmp_path / "kw"
-    args = ["data", "keywords", "--out", str(out), "--words", "Yes,no", "--unknown-words", "",
-            "--speakers", "2", "--no-noise", "--rate", "8000", "--clip-ms", "500"]
+    args = ["data", "keywords", "--out", str(out), "--words", "yes,no", "--unknown-words", "",
+            "--speakers", "3", "--no-noise", "--rate", "8000", "--clip-ms", "500"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("wrote 4 clips (2 words + 0 unknown, 2 speakers, 8000 Hz")
+    assert result.output.startswith("wrote 6 clips (2 words + 0 unknown, 3 speakers, 8000 Hz")
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["_background_noise_", "no",
                                                                    "yes"]
-    assert read_wav(out / "no" / "spk001_nohash_0.wav").samples.shape == (4000,)
+    assert read_wav(out / "no" / "spk002_nohash_0.wav").samples.shape == (4000,)
     result = CliRunner().invoke(cli, [*args[:3], str(tmp_path / "j"), *args[4:], "--json"])
-    assert json.loads(result.output)["clips"] == 4
+    assert json.loads(result.output)["clips"] == 6
 
 
-def test_cli_bad_input_exits_2_with_one_line(tmp_path):
-    result = CliRunner().invoke(
-        cli, ["data", "keywords", "--out", str(tmp_path / "o"), "--speakers", "1"]
-    )
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--speakers", "2"], "speakers must be at least 3 (train, validation and test), got 2"),
+        (["--words", "Yes,no"], "words: 'Yes' is not a word; use lowercase a-z (and ' or -)"),
+        (["--clip-ms", "12000"], "clip length 12000 ms is outside 100..10000 ms"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, line):
+    result = CliRunner().invoke(cli, ["data", "keywords", "--out", str(tmp_path / "o"), *args])
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
-        "edgecnn: error: speakers must be at least 2 (train and test), got 1"
-    ]
+    assert result.output.strip().splitlines() == [f"edgecnn: error: {line}"]
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_refuses_repeated_or_empty_words(tmp_path):
+    for words in ("yes,no,yes", "yes,,no"):
+        result = CliRunner().invoke(
+            cli, ["data", "keywords", "--out", str(tmp_path / "o"), "--words", words]
+        )
+        assert result.exit_code == 2 and "distinct comma-separated words" in result.output
+
+
+def test_word_list_keeps_case_and_refuses_repeats():
+    assert word_list(None, None, " Yes,no ,Cat") == ("Yes", "no", "Cat")
+    assert word_list(None, None, None) is None
+    for bad in ("", "a,,b", "a,b,a"):
+        with pytest.raises(click.BadParameter, match="distinct comma-separated words"):
+            word_list(None, None, bad)
+
+
+def test_the_longest_clip_takes_a_whole_noise_recording(espeak, tmp_path):
+    info = kw.generate_keywords(tmp_path / "long", words=("go",), unknown_words=(), speakers=3,
+                                sample_rate_hz=8000, clip_ms=kw.MAX_CLIP_MS)
+    assert info.clips == 3
+    assert read_wav(tmp_path / "long" / "go" / "spk000_nohash_0.wav").samples.shape == (80000,)
+
+
+def test_a_cached_set_is_used_without_espeak(espeak, tmp_path, monkeypatch):
+    made = kw.ensure_keywords(cache_dir=tmp_path / "cache", **TINY)
+    (tmp_path / "cache" / "keywords-0000notaset").mkdir()  # no keywords.json: skipped
+    monkeypatch.setenv("PATH", str(tmp_path))  # no espeak-ng on it
+    with pytest.raises(MissingDependencyError):
+        espeak_version()
+    assert kw.ensure_keywords(cache_dir=tmp_path / "cache", **TINY) == made
+    for other in ({"seed": 1}, {"speakers": 4}, {"noise": False}, {"unknown_words": ()}):
+        with pytest.raises(MissingDependencyError, match="apt-get install espeak-ng"):
+            kw.ensure_keywords(cache_dir=tmp_path / "cache", **(TINY | other))
+    with pytest.raises(MissingDependencyError):
+        kw.ensure_keywords(cache_dir=tmp_path / "empty", **TINY)

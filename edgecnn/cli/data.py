@@ -5,14 +5,12 @@ from __future__ import annotations
 import click
 
 from edgecnn.cli.base import _echo_result, cli
-from edgecnn.cli.options import json_option, out_folder_option, shown_option
+from edgecnn.cli.options import json_option, out_folder_option, shown_option, word_list
 
 
-def _word_list(ctx, param, value):
-    """``a,b,c`` -> ("a", "b", "c"); None stays None (the library's default)."""
-    if value is None:
-        return None
-    return tuple(word.strip().lower() for word in value.split(","))
+def _unknown_words(ctx, param, value: str | None) -> tuple[str, ...] | None:
+    """As :func:`word_list`, and an empty string for no unknown words."""
+    return () if value == "" else word_list(ctx, param, value)
 
 
 @cli.group()
@@ -28,20 +26,21 @@ def data() -> None:
 @data.command("keywords")
 @out_folder_option("New folder for the set.", required=True)
 @click.option(
-    "--words", callback=_word_list, help="Target words, comma-separated [yes,no,up,down,left,"
-    "right,on,off,stop,go].",
+    "--words", callback=word_list, help="Target words, comma-separated, lowercase a-z "
+    "[yes,no,up,down,left,right,on,off,stop,go].",
 )
 @click.option(
-    "--unknown-words", callback=_word_list,
+    "--unknown-words", callback=_unknown_words,
     help="Other words, for an _unknown_ class [cat,dog,bird,bed,tree,house,happy,wow,marvin,"
     "sheila]; an empty string for none.",
 )
 @click.option(
-    "--speakers", type=int, help="espeak-ng voice/variant/speed/pitch combinations [100]."
+    "--speakers", type=int, help="espeak-ng voice/variant/speed/pitch combinations, at least 3 "
+    "(each speaker goes whole to train, validation or test) [100].",
 )
 @shown_option("--seed", type=int, default=0)
 @shown_option("--rate", "sample_rate_hz", type=int, default=16000, help="Sample rate in Hz.")
-@shown_option("--clip-ms", type=int, default=1000, help="Clip length in milliseconds.")
+@shown_option("--clip-ms", type=int, default=1000, help="Clip length in milliseconds, 100..10000.")
 @click.option("--no-noise", is_flag=True, help="Clean clips (background noise files are still "
               "written to _background_noise_).")
 @shown_option("--workers", type=click.IntRange(min=1), default=2, help="espeak-ng processes.")
@@ -64,8 +63,6 @@ def keywords(out, words, unknown_words, speakers, no_noise, as_json, **opts) -> 
     from edgecnn.training.data.keywords import generate_keywords
 
     given = {"words": words, "unknown_words": unknown_words, "speakers": speakers}
-    if unknown_words == ("",):
-        given["unknown_words"] = ()
     options = {k: v for k, v in given.items() if v is not None}
     result = generate_keywords(Path(out), noise=not no_noise, **options, **opts)
     _echo_result(result, as_json, _print_summary)

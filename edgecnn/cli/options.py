@@ -48,3 +48,16 @@ def out_folder_option(help_text: str, *, required: bool = False) -> Decorator:
     return click.option(
         "--out", type=click.Path(file_okay=False), required=required, help=help_text
     )
+
+
+def word_list(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """Click callback: ``yes,no,up`` -> ("yes", "no", "up"), case kept (folder names are
+    case-sensitive); the words must be distinct and non-empty. None stays None (the default)."""
+    if value is None:
+        return None
+    words = tuple(w.strip() for w in value.split(","))
+    if not all(words) or len(set(words)) != len(words):
+        raise click.BadParameter(f"{value!r} must be distinct comma-separated words")
+    return words

@@ -13,6 +13,7 @@ from edgecnn.cli.options import (
     json_option,
     out_folder_option,
     shown_option,
+    word_list,
 )
 from edgecnn.core.errors import BadInputError
 
@@ -60,16 +61,6 @@ def summary(model: str, input_shape, num_classes, as_json: bool) -> None:
 
 
 BALANCE_CHOICES = ["none", "weights", "oversample", "undersample", "smote"]
-
-
-def _word_list(ctx, param, value: str | None) -> tuple[str, ...] | None:
-    """``yes,no,up`` -> ("yes", "no", "up"); names must be distinct and non-empty."""
-    if value is None:
-        return None
-    words = tuple(w.strip() for w in value.split(","))
-    if not all(words) or len(set(words)) != len(words):
-        raise click.BadParameter(f"{value!r} must be distinct comma-separated words")
-    return words
 
 
 @cli.command()
@@ -128,7 +119,7 @@ def _word_list(ctx, param, value: str | None) -> tuple[str, ...] | None:
 )
 @click.option(
     "--audio-classes",
-    callback=_word_list,
+    callback=word_list,
     help="Target words, e.g. yes,no,up,down; other words become _unknown_, and a _silence_ "
     "class is added [every word folder is a class].",
 )

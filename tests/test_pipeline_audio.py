@@ -58,3 +58,23 @@ def test_demo_audio_flag_runs_the_keyword_demo_and_replays_as_fast_as_possible(m
     assert out.exit_code == 0, out.output
     assert calls == {"clips": 7, "rate_hz": 0.0, "sink": None}
     assert json.loads(out.output)["replay"]["same_predictions"] is True
+
+
+def test_audio_keys_in_flags_and_config():
+    import pytest
+
+    from edgecnn.cli.pipeline import _pipeline_overrides
+    from edgecnn.core.errors import BadInputError
+    from edgecnn.pipeline.config import parse_config, parse_flags
+
+    flags = {"data": "clips/", "audio_classes": ("yes,no",), "clip_ms": 500,
+             "audio_features": "log_mel"}  # fmt: skip
+    config = parse_flags(_pipeline_overrides(flags))
+    assert (config.audio_classes, config.clip_ms, config.audio_features) == (
+        ("yes", "no"), 500, "log_mel"
+    )
+    assert config.to_dict()["audio_classes"] == ["yes", "no"]
+    for bad, message in [({"audio_classes": ["yes", "yes"]}, "distinct"),
+                         ({"clip_ms": 0}, "at least 1")]:  # fmt: skip
+        with pytest.raises(BadInputError, match=message):
+            parse_config({"data": "clips/", **bad})

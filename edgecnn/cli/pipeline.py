@@ -18,7 +18,9 @@ from edgecnn.core.errors import BadInputError
     type=click.Path(dir_okay=False),
     help="edgecnn.toml with the keys below (flags override it).",
 )
-@click.option("--data", help="Data source: folder, .npz, .csv or builtin:digits.")
+@click.option(
+    "--data", help="Data source: folder (images or .wav clips), .npz, .csv or a builtin:."
+)
 @click.option(
     "--model",
     "models",
@@ -49,6 +51,11 @@ from edgecnn.core.errors import BadInputError
 @click.option("--window", type=int, help="Samples per window, sensor CSV [128].")
 @click.option("--hop", type=int, help="Samples between windows [window/2].")
 @click.option("--label-column", help="The CSV label column [label].")
+@click.option("--clip-ms", type=int, help="Audio clip length in ms [1000].")
+@click.option(
+    "--audio-classes", multiple=True, help="Target words, e.g. yes,no [every word folder]."
+)
+@click.option("--audio-features", help="Audio front end, as for edgecnn train [mfcc].")
 @click.option("--batch-size", type=int, help="Training batch size [32].")
 @click.option("--width", type=float, help="Width multiplier [the family's default].")
 @click.option("--patience", type=int, help="Epochs without improvement before stopping [auto].")

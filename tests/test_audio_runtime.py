@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,7 +20,8 @@ from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError, MissingDependencyError
 from edgecnn.core.preprocess import DataKind, Preprocessing
 from edgecnn.core.wav import read_wav, write_wav
-from edgecnn.device.io.audio import Microphone, WavReplay
+from edgecnn.device.io import base
+from edgecnn.device.io.audio import Microphone, WavReplay, wav_files_in_order
 from edgecnn.device.io.base import Item
 from edgecnn.device.io.retry import Backoff
 from edgecnn.device.io.sources import open_source
@@ -147,12 +149,44 @@ def test_long_wav_gives_a_window_every_hop_and_pacing_options(bundle, tmp_path):
     assert open_source(f"replay:{wav}?rate=16000", pre, rate_hz=0).rate_hz == 16000
     with pytest.raises(BadInputError, match="rate='fast'"):
         open_source(f"replay:{wav}?rate=fast", pre)
-    started = time.monotonic()
-    list(open_source(f"replay:{wav}?rate=80000", pre))  # 24000 samples: 0.3 s
-    assert 0.25 < time.monotonic() - started < 2.0
     resampled = tmp_path / "16k.wav"  # another rate: resampled to the model's
     write_wav(resampled, np.zeros(32000), sample_rate_hz=16000)
     assert len(WavReplay(resampled, pre, rate_hz=0).samples) == 16000
+
+
+class FakeClock:
+    """A monotonic clock that a stop flag's ``wait`` advances: pacing without real time."""
+
+    def __init__(self) -> None:
+        self.now, self.waits = 100.0, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wait(self, delay: float) -> bool:
+        self.waits.append(delay)
+        self.now += delay
+        return False
+
+    def is_set(self) -> bool:
+        return False
+
+
+def test_replay_is_paced_at_the_rate_asked(bundle, tmp_path, monkeypatch):
+    wav = tmp_path / "paced.wav"
+    write_wav(wav, tone(0.3, 440), sample_rate_hz=RATE)  # 2400 samples: 10 blocks, 0.03 s
+    pre = Runner(bundle).preprocessing
+    clock = FakeClock()
+    monkeypatch.setattr(base, "time", SimpleNamespace(monotonic=clock.monotonic))
+    source = open_source(f"replay:{wav}?rate=80000", pre)
+    source.stop = clock
+    blocks = list(source)
+    assert len(blocks) == len(clock.waits) == 10  # one wait per block, each one hop long
+    assert clock.waits == pytest.approx([HOP / 80000] * 10)
+    monkeypatch.undo()  # real time: never faster than asked (a loaded machine is only slower)
+    started = time.monotonic()
+    list(open_source(f"replay:{wav}?rate=80000", pre))
+    assert time.monotonic() - started >= 0.9 * 10 * HOP / 80000
 
 
 def test_wav_refused_by_a_sensor_model_and_bad_wav(tmp_path):
@@ -220,6 +254,15 @@ def test_dir_of_labelled_clips_gives_the_accuracy(bundle, tmp_path):
     assert summary.p50_feed_ms > 0 and summary.to_dict()["p99_feed_ms"] >= summary.p50_feed_ms
 
 
+def test_wav_files_in_order_is_the_folder_sources_order(tmp_path):
+    for name in ("b/2.wav", "a/9.WAV", "a/10.wav", "_background_noise_/n.wav", "top.Wav",
+                 "a/notes.txt", "a/x.wav/inner.wav"):  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    got = [p.relative_to(tmp_path).as_posix() for p in wav_files_in_order(tmp_path)]
+    assert got == ["a/10.wav", "a/9.WAV", "a/x.wav/inner.wav", "b/2.wav", "top.Wav"]
+
+
 def fake_arecord(folder: Path, body: str) -> Path:
     folder.mkdir(exist_ok=True)
     script = folder / "arecord"
@@ -258,6 +301,60 @@ def test_mic_reads_arecord_and_counts_a_busy_device(bundle, tmp_path, pcm, monke
     monkeypatch.setitem(Microphone.__init__.__kwdefaults__, "backoff", Backoff(first=0.01))
     summary = run(str(bundle), source="mic:hw:7,0?rate=8000", sinks=(), log=lambda _: None)
     assert summary.windows == 1 + (len(expected) - WINDOW) // HOP and summary.sensor_errors == 1
+
+
+# What arecord prints here for `-D hw:9`, `-D nosuch` and `-D plughw:CARD=Nope`.
+MISSING = {
+    "hw:9": "ALSA lib confmisc.c:165:(snd_config_get_card) Cannot get card index for 9\n"
+            "arecord: main:831: audio open error: No such file or directory",
+    "nosuch": "ALSA lib pcm.c:2666:(snd_pcm_open_noupdate) Unknown PCM nosuch\n"
+              "arecord: main:831: audio open error: No such file or directory",
+    "plughw:CARD=Nope": "ALSA lib confmisc.c:165:(snd_config_get_card) Cannot get card index "
+                        "for Nope\narecord: main:831: audio open error: No such device",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("device", sorted(MISSING))
+def test_missing_mic_is_bad_input_in_one_line(bundle, tmp_path, monkeypatch, device):
+    said = MISSING[device].replace("\n", "' >&2\necho '")
+    bin_dir = fake_arecord(tmp_path / "bin", f"echo '{said}' >&2\nexit 1")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    slept = []
+    backoff = Backoff(sleep=slept.append, max_failures=2)  # the old retry-forever fails
+    mic = Microphone(device, Runner(bundle).preprocessing, backoff=backoff)
+    with pytest.raises(BadInputError, match=f"microphone {device} not found .*arecord -l"):
+        list(mic)
+    assert mic.stats.errors == 0 and slept == []  # refused at once, not retried
+    result = CliRunner().invoke(cli, ["run", str(bundle), "--source", f"mic:{device}"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and device in lines[0] and "arecord -l" in lines[0]
+
+
+def test_mic_that_vanishes_after_working_is_retried(bundle, tmp_path, pcm, monkeypatch):
+    raw, expected = pcm
+    runs = tmp_path / "runs"  # 1: audio then unplugged; 2: not back yet; 3: back
+    script = (f"echo x >> {runs}; n=$(wc -l < {runs})\n"
+              f"if [ $n -eq 1 ]; then cat {raw}; "
+              "echo 'arecord: pcm_read:2221: read error: No such device' >&2; exit 1; fi\n"
+              f"if [ $n -eq 2 ]; then echo '{MISSING['hw:9']}' >&2; exit 1; fi\n"
+              f"exec cat {raw}")  # fmt: skip
+    bin_dir = fake_arecord(tmp_path / "bin", script)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    slept = []
+    mic = Microphone("hw:9", Runner(bundle).preprocessing, backoff=Backoff(sleep=slept.append))
+    items = list(mic)
+    assert mic.stats.errors == 2 and slept == [0.5, 1.0]
+    assert sum(item.new_recording for item in items) == 2
+    got = np.concatenate([item.values[:, 0] for item in items])
+    assert np.array_equal(got, np.concatenate([expected, expected]))
+
+
+@pytest.mark.skipif(shutil.which("arecord") is None, reason="no arecord here")
+def test_real_arecord_on_a_device_that_does_not_exist(bundle):
+    mic = Microphone("edgecnn-no-such-pcm", Runner(bundle).preprocessing)
+    with pytest.raises(BadInputError, match="microphone edgecnn-no-such-pcm not found"):
+        list(mic)
 
 
 def test_mic_errors_in_one_line(bundle, tmp_path, monkeypatch):

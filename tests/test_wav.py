@@ -120,12 +120,16 @@ def test_rf64_uses_the_ds64_data_size(tmp_path):
 
 
 PCM = fmt()
+RF64 = riff(chunk(b"ds64", struct.pack("<QQQI", 0, 2, 1, 0)), PCM,
+            chunk(b"data", b"\0\0", size=0xFFFFFFFF), magic=b"RF64")
 BAD_FILES = {
     "text": (b"hello, not audio at all", "not a WAV file"),
     "avi": (b"RIFF\x04\x00\x00\x00AVI ", "not a WAV file"),
     "empty": (b"", "not a WAV file"),
     "cut data": (riff(PCM, chunk(b"data", b"\0" * 100))[:-40], "truncated: data chunk declares"),
     "cut fmt": (riff(PCM)[:-6], "fmt chunk is cut short"),
+    "cut ds64 size": (RF64[:30], "ds64 chunk is cut short"),  # inside the 8-byte data size
+    "cut ds64 tail": (RF64[:40], "ds64 chunk is cut short"),
     "no fmt": (riff(chunk(b"data", b"\0\0")), "no fmt chunk"),
     "no data": (riff(PCM, chunk(b"LIST", b"INFO")), "no data chunk"),
     "zero samples": (riff(PCM, chunk(b"data", b"")), "no samples"),

@@ -27,6 +27,9 @@ _SUPPORTED = "supported: PCM 8/16/24/32-bit and float 32/64-bit"
 # about 2 GiB (0x7fffff00..0x80000000), ffmpeg and sox 0xffffffff. Such a data chunk runs to
 # the end of the file; a smaller size that the file falls short of means the file was cut.
 _STREAMING_SIZE = 0x7FFFFF00
+# The Speech Commands folder of long noise recordings: training mixes it in, and a folder
+# of clips replayed on the device skips it (it holds no labelled clips).
+BACKGROUND_NOISE_FOLDER = "_background_noise_"
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,6 +114,8 @@ def _parse_chunks(data: bytes, path) -> tuple[_Format, bytes]:
                 raise BadInputError(f"{path} is truncated: its fmt chunk is cut short")
             fmt = _read_fmt(data[body : body + size], path)
         elif cid == b"ds64" and size >= 16:
+            if body + size > len(data):
+                raise BadInputError(f"{path} is truncated: its ds64 chunk is cut short")
             ds64_size = struct.unpack_from("<Q", data, body + 8)[0]
         pos = body + size + (size & 1)  # chunks are padded to an even size
     if fmt is None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from edgecnn import pipeline
 from edgecnn.core.wav import write_wav
+from edgecnn.device.io.audio import wav_files_in_order
 from edgecnn.pipeline.demo import ReplayCheck, _check_replay, _run_replay
 from edgecnn.pipeline.result import PipelineResult, VariantReport
 
@@ -89,4 +90,4 @@ def _write_clips(root: Path, x, y, picked, labels, rate: int) -> np.ndarray:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_wav(path, x[index], sample_rate_hz=rate)  # 16-bit grid clips: lossless
         index_of[path] = int(index)
-    return np.asarray([index_of[p] for p in sorted(index_of)], dtype=np.int64)
+    return np.asarray([index_of[p] for p in wav_files_in_order(root)], dtype=np.int64)

@@ -24,14 +24,18 @@ import numpy as np
 
 from edgecnn.core.errors import BadInputError, MissingDependencyError
 from edgecnn.core.preprocess import Preprocessing
-from edgecnn.core.wav import read_wav
+from edgecnn.core.wav import BACKGROUND_NOISE_FOLDER, read_wav
 from edgecnn.device.io.base import STOP_POLL_S, Item, Paced, Source
 from edgecnn.device.io.retry import DEFAULT_BACKOFF, Backoff, Retry
 
 log = logging.getLogger(__name__)
 
-BACKGROUND = "_background_noise_"  # long noise recordings of a Speech Commands folder
 ARECORD_HINT = "sudo apt-get install alsa-utils"
+# What arecord (ALSA) says when the device named does not exist: "audio open error: No such
+# file or directory" (hw:9, an unknown PCM name), "No such device" (plughw:CARD=Nope), with
+# "Unknown PCM x" or "Cannot get card index for 9" / "cannot find card '0'" before it.
+MISSING_DEVICE = ("no such file or directory", "no such device", "unknown pcm",
+                  "cannot get card index", "cannot find card")  # fmt: skip
 STOP_WAIT_S = 1.0  # how long a stopped arecord may take to exit before it is killed
 
 
@@ -88,13 +92,29 @@ class WavReplay(Source):
             yield Item(block, False, block=True)
 
 
+def wav_files_in_order(root: Path) -> list[Path]:
+    """The .wav files (any case) under ``root`` in the order ``dir:`` reads them.
+
+    Sorted by path, ``_background_noise_`` skipped: what the runtime replays, so a demo
+    that lists a folder this way pairs each file with the runtime's result for it.
+    """
+    root = Path(root)
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() == ".wav"
+        and p.is_file()
+        and BACKGROUND_NOISE_FOLDER not in p.relative_to(root).parts
+    )
+
+
 class WavFolder(Source):
     """WAV clips in class sub-folders; each file is one recording, labelled by its folder.
 
-    Files directly in the folder have no label; ``_background_noise_`` is skipped. A file
-    that cannot be read is dropped and counted; one shorter than a window is padded with
-    zeros to one window, so a clip one window long (or shorter) gives exactly one window.
-    Read as fast as possible unless a rate is given.
+    Files directly in the folder have no label; ``_background_noise_`` is skipped; the order
+    is :func:`wav_files_in_order`'s. A file that cannot be read is dropped and counted; one
+    shorter than a window is padded with zeros to one window, so a clip one window long (or
+    shorter) gives exactly one window. Read as fast as possible unless a rate is given.
     """
 
     recorded = True
@@ -104,13 +124,7 @@ class WavFolder(Source):
         self.rate = front_rate(pre, f"folder {root} is read as WAV clips")
         if not root.is_dir():
             raise BadInputError(f"audio folder {root} does not exist")
-        self.files = sorted(
-            p
-            for p in root.rglob("*")
-            if p.suffix.lower() == ".wav"
-            and p.is_file()
-            and BACKGROUND not in p.relative_to(root).parts
-        )
+        self.files = wav_files_in_order(root)
         if not self.files:
             raise BadInputError(
                 f"audio folder {root} holds no .wav files; expected class sub-folders of clips"
@@ -137,9 +151,11 @@ class WavFolder(Source):
 class Microphone(Source):
     """Live mono 16-bit audio from an ALSA device, read from ``arecord``'s stdout.
 
-    A device that is busy, missing or fails (arecord exits non-zero) is retried with a
-    bounded backoff and counted in ``stats.errors``; after each restart the ring buffer
-    starts afresh (``new_recording``). A stop request kills arecord at once.
+    A device missing from the start (a wrong name) is bad input: one line, no retry. A
+    device that is busy or fails (arecord exits non-zero), or that vanishes after having
+    delivered audio (a USB microphone unplugged), is retried with a bounded backoff and
+    counted in ``stats.errors``; after each restart the ring buffer starts afresh
+    (``new_recording``). A stop request kills arecord at once.
 
     Args:
         device: the ALSA device, e.g. ``default``, ``hw:1,0`` or ``plughw:CARD=Mic``.
@@ -182,6 +198,7 @@ class Microphone(Source):
 
     def __iter__(self) -> Iterator[Item]:
         retry = Retry(self.backoff, self, f"microphone {self.device}")
+        delivered = False  # once the device has worked, its vanishing is retried
         while not self.stop.is_set():
             with tempfile.TemporaryFile() as errors:  # a file: a pipe could fill and block it
                 try:
@@ -190,7 +207,9 @@ class Microphone(Source):
                     retry.failed(exc)
                     continue
                 try:
-                    yield from self._blocks(proc, retry)
+                    for item in self._blocks(proc, retry):
+                        delivered = True
+                        yield item
                 finally:
                     _end(proc)
                 if self.stop.is_set():
@@ -198,7 +217,14 @@ class Microphone(Source):
                 if proc.returncode == 0:  # arecord ended on its own: the stream is over
                     log.warning("microphone %s: arecord ended", self.device)
                     return
-                retry.failed(OSError(_why(proc.returncode, errors)))
+                said = _stderr(errors)
+                if not delivered and _missing(said):
+                    raise BadInputError(
+                        f"microphone {self.device} not found ({_last_line(said)}); list the "
+                        "capture devices with `arecord -l` and pass one, e.g. mic:plughw:1,0"
+                    )
+                retry.failed(OSError(f"arecord exited with code {proc.returncode}: "
+                                     f"{_last_line(said)}"))
 
     def _blocks(self, proc: subprocess.Popen, retry: Retry) -> Iterator[Item]:
         """Blocks of whole samples until arecord's stdout closes or a stop request."""
@@ -238,12 +264,22 @@ def _end(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _why(code: int, errors) -> str:
-    """arecord's exit code and the last line it wrote on stderr."""
+def _stderr(errors) -> str:
+    """All arecord wrote on stderr."""
     errors.seek(0)
-    lines = [line.strip() for line in errors.read().decode(errors="replace").splitlines()]
-    said = next((line for line in reversed(lines) if line), "no message")
-    return f"arecord exited with code {code}: {said}"
+    return errors.read().decode(errors="replace")
+
+
+def _last_line(text: str) -> str:
+    """The last non-empty line (arecord's own verdict after ALSA's details)."""
+    lines = [line.strip() for line in text.splitlines()]
+    return next((line for line in reversed(lines) if line), "no message")
+
+
+def _missing(said: str) -> bool:
+    """Whether arecord's stderr says the device does not exist (busy is not missing)."""
+    text = said.lower()
+    return "busy" not in text and any(mark in text for mark in MISSING_DEVICE)
 
 
 def open_audio(

@@ -18,10 +18,10 @@ import numpy as np
 from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError, DataError
 from edgecnn.core.preprocess import DataKind
+from edgecnn.core.wav import BACKGROUND_NOISE_FOLDER as BACKGROUND
 from edgecnn.core.wav import read_wav
 from edgecnn.training.data.dataset import RawDataset
 
-BACKGROUND = "_background_noise_"
 SILENCE = "_silence_"
 UNKNOWN = "_unknown_"
 SPEAKER_MARK = "_nohash_"

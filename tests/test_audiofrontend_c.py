@@ -19,9 +19,7 @@ stays within that of the log-mel; int8 input steps of a KWS model are ~0.1..1.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -35,6 +33,7 @@ from edgecnn.export.audiofrontend_c import (
     render_audio_frontend,
     sparse_mel,
 )
+from tests.test_export_arduino import gpp
 
 TOLERANCE = 1e-3
 PURE_TONE_TOLERANCE = 5e-2
@@ -64,18 +63,6 @@ int main() {
   return 0;
 }
 """
-
-
-def gpp() -> str:
-    """The host g++; skips without one (fails instead with EDGECNN_REQUIRE_GPP=1, as in CI)."""
-    compiler = shutil.which("g++")
-    if compiler is None:
-        reason = "g++ is not installed; the generated front end cannot be compiled here"
-        if os.environ.get("EDGECNN_REQUIRE_GPP") == "1":
-            pytest.fail(f"EDGECNN_REQUIRE_GPP=1 but {reason}")
-        print(reason)
-        pytest.skip(reason)
-    return compiler
 
 
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:

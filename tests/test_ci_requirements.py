@@ -26,6 +26,11 @@ def test_ci_installs_gpp_when_missing():
     assert re.search(r"command -v g\+\+ .*\|\| missing\+=\(g\+\+\)", CI)
 
 
+def test_ci_installs_the_audio_tools_when_missing():
+    assert re.search(r"command -v espeak-ng .*\|\| missing\+=\(espeak-ng\)", CI)
+    assert re.search(r"command -v arecord .*\|\| missing\+=\(alsa-utils\)", CI)
+
+
 def run_compile_test(tmp_path, **env):
     """One sketch-compile test of test_export_arduino with no g++ on PATH."""
     empty = tmp_path / "bin"

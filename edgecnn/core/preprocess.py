@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class DataKind(StrEnum):
-    """What a sample is: an image, a window of sensor samples, or a plain array."""
+    """What a sample is: an image, a window of sensor samples, an audio clip or an array."""
 
     IMAGE = "image"
     SENSOR = "sensor"

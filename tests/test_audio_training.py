@@ -163,3 +163,12 @@ def write_header_only(path: Path) -> None:
     fmt = struct.pack("<HHIIHH", 1, 1, RATE, RATE * 2, 2, 16)
     body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", 0)
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+
+
+def test_silence_follows_the_speakers_into_every_split(tmp_path):
+    ds = load_data(str(make_clips(tmp_path, speakers=10)), options(audio_classes=("high",)))
+    split = split_dataset(ds, seed=3)
+    silence = ds.labels.index(SILENCE)
+    for part in (split.train, split.val, split.test):
+        assert (ds.y[part] == silence).any()
+    assert len(np.unique(ds.groups)) == 10  # the speakers only

@@ -79,7 +79,9 @@ def load_audio_folder(root: Path, options: AudioOptions) -> RawDataset:
         count = max(1, len(clips) // max(1, len(options.classes)))
         clips += _silence(background, count, front.clip_samples, rng)
         labels += [names.index(SILENCE)] * count
-        speakers += [f"{SILENCE}{i}" for i in range(count)]
+        # silence has no speaker: dealt round the speakers, each split gets its share
+        voices = sorted(set(speakers))
+        speakers += [voices[i % len(voices)] for i in range(count)]
     return RawDataset(
         x=_on_16_bit_grid(np.stack(clips)),
         y=np.asarray(labels, dtype=np.int64),

@@ -67,3 +67,15 @@ def write_with(path: str | os.PathLike, writer: Callable[[Path], Any]) -> None:
 def read_json(path: str | os.PathLike) -> Any:
     """Reads a JSON file."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def cache_root(explicit: str | os.PathLike | None = None) -> Path:
+    """edgecnn's cache folder: ``explicit``, ``$EDGECNN_CACHE`` or ``$XDG_CACHE_HOME/edgecnn``.
+
+    ``$XDG_CACHE_HOME`` defaults to ``~/.cache``.
+    """
+    if explicit is not None:
+        return Path(explicit)
+    if os.environ.get("EDGECNN_CACHE"):
+        return Path(os.environ["EDGECNN_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edgecnn"

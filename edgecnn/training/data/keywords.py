@@ -176,7 +176,7 @@ def ensure_keywords(*, cache_dir: Path | None = None, workers: int = 2, **option
     Without espeak-ng, a complete cached set with the same options (made by any espeak-ng
     version) is used; MissingDependencyError when there is none.
     """
-    opts, root = KeywordOptions(**options), _cache_root(cache_dir)
+    opts, root = KeywordOptions(**options), fileio.cache_root(cache_dir)
     try:
         version = espeak_version()
     except MissingDependencyError:
@@ -208,14 +208,6 @@ def _cached_set(root: Path, opts: KeywordOptions) -> Path | None:
         if isinstance(record, dict) and {k: record.get(k) for k in want} == want:
             return folder
     return None
-
-
-def _cache_root(cache_dir: Path | None) -> Path:
-    if cache_dir is not None:
-        return Path(cache_dir)
-    if os.environ.get("EDGECNN_CACHE"):
-        return Path(os.environ["EDGECNN_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edgecnn"
 
 
 def _write_set(root: Path, opts: KeywordOptions, version: str, workers: int) -> int:

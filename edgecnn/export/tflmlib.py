@@ -1,0 +1,243 @@
+"""Builds the TensorFlow Lite Micro library (with CMSIS-NN) for a Cortex-M4F, once.
+
+The sources are a standalone TFLM tree as TFLM's ``create_tflm_tree.py`` makes it for
+``TARGET=cortex_m_generic OPTIMIZED_KERNEL_DIR=cmsis_nn`` (a folder, or that folder packed
+as ``.tgz``), found through ``EDGECNN_TFLM_DIR`` or the project's shared vendor copy. The
+``libtflm.a`` is cached under ``<cache>/tflm/<key>/``, the key being the hash of the tree,
+the flags and the compiler version, so a rebuild happens only when one of them changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgecnn.core.errors import BadInputError, RunFailedError
+from edgecnn.core.fileio import cache_root
+from edgecnn.export.toolchain import ArmToolchain
+
+TFLM_ENV = "EDGECNN_TFLM_DIR"
+TREE_ARCHIVE = "tflm-tree-cortex-m-cmsis-nn.tgz"
+VENDOR_PARTS = ("shared", "vendor", "tflm")
+
+CPU_FLAGS = ("-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-mthumb")
+# The firmware must be compiled with the same TF_LITE_* defines as the library.
+DEFINES = (
+    "TF_LITE_STATIC_MEMORY",
+    "TF_LITE_MCU_DEBUG_LOG",
+    "CMSIS_NN",
+    "ARMCM4",
+    'CMSIS_DEVICE_ARM_CORTEX_M_XX_HEADER_FILE="ARMCM4.h"',
+    "KERNELS_OPTIMIZED_FOR_SPEED",
+)
+COMMON_FLAGS = (*CPU_FLAGS, "-O2", "-ffunction-sections", "-fdata-sections", "-fno-common")
+CXX_FLAGS = ("-std=c++17", "-fno-rtti", "-fno-exceptions", "-fno-threadsafe-statics",
+             "-fno-use-cxa-atexit")
+C_FLAGS = ("-std=c11",)
+INCLUDE_DIRS = (
+    ".",
+    "third_party/flatbuffers/include",
+    "third_party/gemmlowp",
+    "third_party/ruy",
+    "third_party/cmsis/CMSIS/Core/Include",
+    "third_party/cmsis/Cortex_DFP/Device/ARMCM4/Include",
+    "third_party/cmsis_nn",
+    "third_party/cmsis_nn/Include",
+)
+# Library sources: the interpreter, kernels and CMSIS-NN. Tests, test helpers and the signal
+# library (the audio front end is edgecnn's own C++) stay out.
+SOURCE_ROOTS = ("tensorflow", "third_party/cmsis_nn/Source")
+EXCLUDED_NAMES = ("test_helpers.cc", "test_helper_custom_ops.cc", "mock_micro_graph.cc")
+
+
+@dataclass(frozen=True)
+class TflmLibrary:
+    """A built TFLM library and what a firmware needs to compile against it.
+
+    Attributes:
+        archive: ``libtflm.a``.
+        tree: the TFLM source tree (its headers).
+        key: the cache key (hash of tree, flags and compiler).
+        cached: True when the archive was already built.
+        build_seconds: the time the build took (0 when cached).
+    """
+
+    archive: Path
+    tree: Path
+    key: str
+    cached: bool
+    build_seconds: float
+
+    @property
+    def include_flags(self) -> list[str]:
+        return [f"-I{self.tree / d}" for d in INCLUDE_DIRS]
+
+    @property
+    def define_flags(self) -> list[str]:
+        return [f"-D{d}" for d in DEFINES]
+
+
+def find_tflm_source(explicit: str | os.PathLike | None = None) -> Path:
+    """The TFLM tree or archive: ``explicit``, ``$EDGECNN_TFLM_DIR``, or the vendor copy.
+
+    The vendor copy is ``shared/vendor/tflm`` in a folder above the project checkout.
+
+    Raises:
+        BadInputError: nothing found, or the path holds no TFLM tree.
+    """
+    given = explicit or os.environ.get(TFLM_ENV)
+    if given:
+        return _tree_or_archive(Path(given))
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent.joinpath(*VENDOR_PARTS)
+        if candidate.is_dir():
+            return _tree_or_archive(candidate)
+    raise BadInputError(
+        f"no TensorFlow Lite Micro source tree found; set {TFLM_ENV} to a tree made by TFLM's "
+        "create_tflm_tree.py (TARGET=cortex_m_generic OPTIMIZED_KERNEL_DIR=cmsis_nn) or to "
+        f"{TREE_ARCHIVE}"
+    )
+
+
+def _tree_or_archive(path: Path) -> Path:
+    for candidate in (path, path / TREE_ARCHIVE, path / "tflm_tree"):
+        if candidate.is_file() and candidate.name.endswith((".tgz", ".tar.gz")):
+            return candidate
+        if (candidate / "tensorflow" / "lite" / "micro" / "micro_interpreter.h").is_file():
+            return candidate
+    raise BadInputError(
+        f"{path} holds no TensorFlow Lite Micro tree (tensorflow/lite/micro/"
+        f"micro_interpreter.h) and no {TREE_ARCHIVE}; set {TFLM_ENV} to one"
+    )
+
+
+def build_library(
+    toolchain: ArmToolchain, *, source: Path | None = None, jobs: int | None = None
+) -> TflmLibrary:
+    """The cached ``libtflm.a`` for ``source``, built first when not cached.
+
+    Raises:
+        BadInputError: no TFLM tree.
+        RunFailedError: a source file did not compile (the compiler's first error).
+    """
+    source = source or find_tflm_source()
+    key = _cache_key(source, toolchain)
+    folder = cache_root() / "tflm" / key
+    archive = folder / "libtflm.a"
+    if archive.is_file():
+        return TflmLibrary(archive, _tree_in(folder, source), key, True, 0.0)
+    start = time.monotonic()
+    folder.mkdir(parents=True, exist_ok=True)
+    tree = unpacked_tree(source, folder)
+    _compile_all(toolchain, tree, archive, jobs=jobs or os.cpu_count() or 1)
+    return TflmLibrary(archive, tree, key, False, round(time.monotonic() - start, 1))
+
+
+def cached_archive(source: Path, toolchain: ArmToolchain) -> Path | None:
+    """The cached ``libtflm.a`` for ``source`` and this compiler, or None (not built yet)."""
+    archive = cache_root() / "tflm" / _cache_key(source, toolchain) / "libtflm.a"
+    return archive if archive.is_file() else None
+
+
+def compile_flags(*, cxx: bool) -> list[str]:
+    """The compiler flags of the library (and of every firmware linked with it)."""
+    return [*COMMON_FLAGS, *(CXX_FLAGS if cxx else C_FLAGS)]
+
+
+def _cache_key(source: Path, toolchain: ArmToolchain) -> str:
+    digest = hashlib.sha256()
+    if source.is_file():
+        digest.update(source.read_bytes())
+    else:
+        for path in sorted(p for p in source.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(source)).encode() + b"\0" + path.read_bytes())
+    recipe = (*COMMON_FLAGS, *CXX_FLAGS, *C_FLAGS, *DEFINES, *INCLUDE_DIRS, *SOURCE_ROOTS,
+              *EXCLUDED_NAMES, toolchain.version)
+    digest.update("\0".join(recipe).encode())
+    return digest.hexdigest()[:16]
+
+
+def _tree_in(folder: Path, source: Path) -> Path:
+    return folder / "tflm_tree" if source.is_file() else source
+
+
+def unpacked_tree(source: Path, folder: Path) -> Path:
+    """The TFLM tree: ``source`` itself, or the archive unpacked into ``folder/tflm_tree``."""
+    if source.is_dir():
+        return source
+    folder.mkdir(parents=True, exist_ok=True)
+    tree = folder / "tflm_tree"
+    if tree.is_dir():
+        return tree
+    staging = Path(tempfile.mkdtemp(prefix=".unpack.", dir=folder))
+    try:
+        with tarfile.open(source) as archive:
+            archive.extractall(staging, filter="data")
+        os.rename(_single_top(staging, source), tree)
+    except (OSError, tarfile.TarError) as exc:
+        raise BadInputError(f"cannot unpack {source}: {exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return tree
+
+
+def _single_top(staging: Path, source: Path) -> Path:
+    entries = list(staging.iterdir())
+    if len(entries) == 1 and entries[0].is_dir():
+        return entries[0]
+    raise BadInputError(f"{source} should hold one top folder (tflm_tree/), not {len(entries)}")
+
+
+def library_sources(tree: Path) -> list[Path]:
+    """The .cc and .c files the library is made of."""
+    found = []
+    for root in SOURCE_ROOTS:
+        for path in sorted((tree / root).rglob("*")):
+            if path.suffix in (".cc", ".c") and path.name not in EXCLUDED_NAMES:
+                found.append(path)
+    return [p for p in found if not p.name.endswith(("_test.cc", "_test.c"))]
+
+
+def _compile_all(toolchain: ArmToolchain, tree: Path, archive: Path, *, jobs: int) -> None:
+    objects_dir = Path(tempfile.mkdtemp(prefix=".objects.", dir=archive.parent))
+    try:
+        sources = library_sources(tree)
+        objects = [objects_dir / f"{i:04d}_{s.stem}.o" for i, s in enumerate(sources)]
+        base = [f"-I{tree / d}" for d in INCLUDE_DIRS] + [f"-D{d}" for d in DEFINES]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            failures = list(pool.map(
+                lambda src, obj: _compile_one(toolchain, base, src, obj), sources, objects
+            ))
+        failed = [f for f in failures if f]
+        if failed:
+            raise RunFailedError(f"TFLite Micro did not compile: {failed[0]}")
+        temp = archive.with_suffix(".a.tmp")
+        _run([toolchain.ar, "rcs", str(temp), *map(str, objects)], "archiving libtflm.a")
+        os.replace(temp, archive)
+    finally:
+        shutil.rmtree(objects_dir, ignore_errors=True)
+
+
+def _compile_one(toolchain: ArmToolchain, base: list[str], source: Path, obj: Path) -> str:
+    cxx = source.suffix == ".cc"
+    compiler = toolchain.cxx if cxx else toolchain.cc
+    cmd = [compiler, *compile_flags(cxx=cxx), *base, "-c", str(source), "-o", str(obj)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode == 0:
+        return ""
+    errors = [line for line in done.stderr.splitlines() if "error" in line]
+    return f"{source.name}: {(errors or done.stderr.splitlines() or ['no output'])[0]}"
+
+
+def _run(cmd: list[str], what: str) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RunFailedError(f"{what} failed: {done.stderr.strip().splitlines()[-1:]}")

@@ -97,19 +97,33 @@ def export_arduino(
             manifest, a model TFLite Micro cannot allocate or register, an arena larger than
             the board's RAM, a model larger than its flash, or an existing sketch folder.
     """
-    target_board = _mcu_board(board)
+    target_board = mcu_board(board)
     path = Path(model_path)
     sketch = _sketch_name(sketch_name, path)
     dest = Path(out) / sketch
     check_destination(dest, overwrite=overwrite)
+    spec = sketch_spec(path, sketch, target_board)
+    files = render_files(spec)
+    install_folder(files, dest, overwrite=overwrite)
+    return _result(dest, tuple(sorted(files)), spec, target_board)
+
+
+def sketch_spec(path: Path, sketch: str, board: Board) -> SketchSpec:
+    """Everything the generated sources say, from a checked int8 model and its manifest.
+
+    Raises:
+        BadInputError: see :func:`export_arduino`.
+    """
     data = _read_model_file(path)
     info = read_tflite(data, name=str(path))
     manifest = load_manifest(path)
     _require_int8(info, manifest, path)
-    spec = _spec(sketch, path, data, info, manifest, target_board)
-    files = render_files(spec)
-    install_folder(files, dest, overwrite=overwrite)
-    return _result(dest, tuple(sorted(files)), spec, target_board)
+    return _spec(sketch, path, data, info, manifest, board)
+
+
+def sketch_name(name: str | None, model_path: str | os.PathLike) -> str:
+    """``name`` checked, or one made from the model file's stem."""
+    return _sketch_name(name, Path(model_path))
 
 
 def arena_with_margin(arena_bytes: int) -> int:
@@ -122,7 +136,8 @@ def arena_with_margin(arena_bytes: int) -> int:
     return -(-padded // ARENA_ALIGNMENT) * ARENA_ALIGNMENT
 
 
-def _mcu_board(board_id: str) -> Board:
+def mcu_board(board_id: str) -> Board:
+    """The board ``board_id``, which must be a microcontroller."""
     board = get_board(board_id)
     if not board.is_mcu:
         mcus = ", ".join(b.id for b in list_boards() if b.is_mcu)

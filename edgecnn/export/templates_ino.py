@@ -27,6 +27,16 @@ $audio_include#include "model_data.h"
 #include "model_ops.h"
 #include "model_settings.h"
 
+// edgecnn export firmware compiles this same file for bare metal (firmware.h): it counts
+// each op's time and reports the int8 input and raw scores. In the Arduino IDE all are off.
+#ifdef EDGECNN_FIRMWARE
+#include "firmware.h"
+#else
+static tflite::MicroProfilerInterface* const kProfiler = nullptr;
+#define EDGECNN_REPORT_INPUT(input)
+#define EDGECNN_REPORT_SCORES(scores)
+#endif
+
 constexpr unsigned long kBaudRate = 115200;
 constexpr unsigned long kSerialWaitMs = 4000;
 
@@ -58,7 +68,7 @@ static bool StartInterpreter() {
     return false;
   }
   static tflite::MicroInterpreter static_interpreter(model, resolver, tensor_arena,
-                                                     kTensorArenaSize);
+                                                     kTensorArenaSize, nullptr, kProfiler);
   if (static_interpreter.AllocateTensors() != kTfLiteOk) {
     Fail("AllocateTensors failed; raise kTensorArenaSize in model_settings.h");
     return false;
@@ -90,7 +100,8 @@ void setup() {
 }
 
 static void RunAndPrint() {
-$front_end_step  const unsigned long start = micros();
+$front_end_step  EDGECNN_REPORT_INPUT(input_data);  // before Invoke(), which may reuse its memory
+  const unsigned long start = micros();
   const TfLiteStatus status = interpreter->Invoke();
   const unsigned long elapsed = micros() - start;
   if (status != kTfLiteOk) {
@@ -98,6 +109,7 @@ $front_end_step  const unsigned long start = micros();
     return;
   }
   const int8_t* scores = interpreter->output(0)->data.int8;
+  EDGECNN_REPORT_SCORES(scores);
   const int top = TopClass(scores, kNumClasses);
   Serial.print("label=");
   Serial.print(kLabels[top]);

@@ -1,0 +1,198 @@
+"""Builds an exported firmware and runs it on QEMU's emulated Cortex-M4 (``mps2-an386``).
+
+The run feeds request lines on the semihosting console and reads back what the firmware
+prints: the arena TFLite Micro really used, and per request the int8 input tensor, the raw
+int8 scores and every op's ticks. Under ``-icount shift=0`` QEMU executes one instruction
+per nanosecond of virtual time, so ticks of the 25 MHz SysTick convert to executed
+instructions (40 each), exact and repeatable from run to run.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn.core.errors import BadInputError, RunFailedError
+from edgecnn.export.tflmlib import TflmLibrary
+from edgecnn.export.toolchain import ArmToolchain, find_qemu
+
+ICOUNT_SHIFT = 0
+INSTRUCTIONS_PER_SECOND = 1e9 / 2**ICOUNT_SHIFT  # virtual time under -icount
+BUILD_TIMEOUT_S = 600
+RUN_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class FirmwareImage:
+    """A linked firmware and its sections (``arm-none-eabi-size``).
+
+    Attributes:
+        elf: the linked firmware.
+        text, data, bss: section bytes; flash holds text + data, RAM data + bss.
+        build_seconds: the firmware's own build time (the library was built before).
+    """
+
+    elf: Path
+    text: int
+    data: int
+    bss: int
+    build_seconds: float
+
+    @property
+    def flash_bytes(self) -> int:
+        return self.text + self.data
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.data + self.bss
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return dict(self.__dict__) | {
+            "elf": str(self.elf), "flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes
+        }
+
+
+@dataclass(frozen=True)
+class Inference:
+    """What the firmware printed for one request."""
+
+    input: np.ndarray
+    scores: np.ndarray
+    label: str
+    op_ticks: tuple[tuple[str, int], ...]
+
+    @property
+    def ticks(self) -> int:
+        return sum(t for _, t in self.op_ticks)
+
+
+@dataclass(frozen=True)
+class EmulatorRun:
+    """One QEMU run of a firmware over some requests."""
+
+    arena_used_bytes: int
+    arena_bytes: int
+    ticks_per_second: int
+    inferences: tuple[Inference, ...]
+    seconds: float
+    errors: tuple[str, ...] = field(default=())
+
+    def instructions(self, ticks: int) -> int:
+        """Executed instructions of ``ticks`` SysTick ticks."""
+        return round(ticks * INSTRUCTIONS_PER_SECOND / self.ticks_per_second)
+
+
+def build_firmware(
+    folder: str | Path, library: TflmLibrary, toolchain: ArmToolchain, *, board_name: str = ""
+) -> FirmwareImage:
+    """Runs the firmware folder's Makefile against ``library``; sizes the ELF.
+
+    Raises:
+        BadInputError: the firmware does not fit the flash or RAM of the linker script.
+        RunFailedError: it did not compile or link for another reason.
+    """
+    folder = Path(folder)
+    start = time.monotonic()
+    cmd = ["make", "-s", "-C", str(folder), "-j2", f"TFLM_TREE={library.tree}",
+           f"TFLM_LIB={library.archive}"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+    if done.returncode != 0:
+        _remove_outputs(folder)
+        _raise_build_failure(done.stderr, board_name or folder.name)
+    elf = folder / "firmware.elf"
+    sizes = subprocess.run([toolchain.size, str(elf)], capture_output=True, text=True, check=True)
+    text, data, bss = (int(v) for v in sizes.stdout.splitlines()[1].split()[:3])
+    return FirmwareImage(elf, text, data, bss, round(time.monotonic() - start, 1))
+
+
+def _remove_outputs(folder: Path) -> None:
+    """Removes what a failed build left (objects, a partial ELF, the map)."""
+    shutil.rmtree(folder / "build", ignore_errors=True)
+    for name in ("firmware.elf", "firmware.map"):
+        (folder / name).unlink(missing_ok=True)
+
+
+def _raise_build_failure(stderr: str, where: str) -> None:
+    overflow = re.search(r"region `(\w+)' overflowed by (\d+) bytes", stderr)
+    if overflow:
+        memory, extra = overflow[1], int(overflow[2])
+        raise BadInputError(
+            f"the firmware does not fit {where}: {memory.lower()} overflowed by {extra:,} B; "
+            "prune or shrink the model"
+        )
+    if "no room left for the stack" in stderr:
+        raise BadInputError(
+            f"the firmware does not fit {where}: no RAM left for the stack; prune or shrink "
+            "the model"
+        )
+    errors = [line for line in stderr.splitlines() if "error" in line.lower()]
+    raise RunFailedError(f"the firmware did not build: {(errors or ['no output'])[0].strip()}")
+
+
+def run_firmware(elf: str | Path, requests: list[str]) -> EmulatorRun:
+    """Runs ``elf`` in QEMU with one request per line; parses what it printed.
+
+    Raises:
+        RunFailedError: QEMU failed, timed out, or the firmware said it could not start.
+    """
+    cmd = [
+        find_qemu(), "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
+        # Semihosting on the host's own stdin and stdout: routed through a -chardev,
+        # QEMU 7.2 gave the firmware no input at all.
+        "-semihosting-config", "enable=on,target=native",
+        "-icount", f"shift={ICOUNT_SHIFT}", "-kernel", str(elf),
+    ]
+    start = time.monotonic()
+    text = "".join(line + "\n" for line in requests)
+    try:
+        done = subprocess.run(cmd, input=text, capture_output=True, text=True,
+                              timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise RunFailedError(f"the firmware did not finish within {RUN_TIMEOUT_S} s") from None
+    run = parse_output(done.stdout, seconds=time.monotonic() - start)
+    if done.returncode != 0 or run.errors:
+        why = (run.errors or (done.stderr.strip().splitlines() or ["no output"])[-1:])[0]
+        raise RunFailedError(f"the firmware failed in QEMU (exit {done.returncode}): {why}")
+    return run
+
+
+def parse_output(stdout: str, *, seconds: float = 0.0) -> EmulatorRun:
+    """The firmware's printed lines as an :class:`EmulatorRun`."""
+    values: dict[str, int] = {}
+    inferences, errors, pending = [], [], {}
+    ops: list[tuple[str, int]] = []
+    for line in stdout.splitlines():
+        if line.startswith("ticks_per_second="):
+            values["tps"] = int(line.split("=", 1)[1])
+        elif line.startswith("ready: arena used "):
+            used, size = re.findall(r"\d+", line)[:2]
+            values |= {"used": int(used), "size": int(size)}
+        elif line.startswith("input="):
+            pending = {"input": np.frombuffer(bytes.fromhex(line[6:]), dtype=np.int8)}
+            ops = []
+        elif line.startswith("scores="):
+            pending["scores"] = np.array([int(v) for v in line[7:].split(",")], dtype=np.int8)
+        elif line.startswith("op="):
+            found = re.match(r"op=\d+ (\S+) ticks=(\d+)", line)
+            ops.append((found[1], int(found[2])))
+        elif line.startswith("label=") and "scores" in pending:
+            label = line.split()[0][6:]
+            inferences.append(Inference(pending["input"], pending["scores"], label, tuple(ops)))
+            pending = {}
+        elif line.startswith("error:"):
+            errors.append(line[6:].strip())
+    return EmulatorRun(
+        arena_used_bytes=values.get("used", 0),
+        arena_bytes=values.get("size", 0),
+        ticks_per_second=values.get("tps", 0),
+        inferences=tuple(inferences),
+        seconds=round(seconds, 2),
+        errors=tuple(errors),
+    )

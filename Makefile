@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo demo-audio test lint bench clean test-pi
+.PHONY: demo demo-audio test lint bench clean test-pi test-mcu
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ test: $(STAMP) lint
 
 # ruff, then the layer contracts of pyproject.toml ([tool.importlinter], DESIGN.md's one rule).
 lint: $(STAMP)
-	$(BIN)/ruff check edgecnn tests benchmarks calibration pi
+	$(BIN)/ruff check edgecnn tests benchmarks calibration pi mcu
 	$(BIN)/lint-imports --no-cache
 
 # The bench extra (aeon) is installed for the benchmarks only: make test does not need it.
@@ -55,6 +55,12 @@ bench: $(BENCH_STAMP)
 # Raspberry Pi image"). Needs root, qemu-user-static and the registries; takes minutes.
 test-pi: $(STAMP)
 	bash pi/test-pi.sh
+
+# TFLite Micro firmware on an emulated Cortex-M4 (README: "Testing on an emulated
+# microcontroller"). Needs gcc-arm-none-eabi and qemu-system-arm; the first run builds the
+# TFLite Micro library (minutes), later runs reuse it.
+test-mcu: $(STAMP)
+	$(BIN)/python mcu/test_mcu.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -146,15 +146,15 @@ def make_resnet8(folder: Path) -> Path:
 def format_table(results) -> str:
     head = (f"{'model':<18} {'ok':<3} {'out vs TFLM':>13} {'out vs LiteRT':>16} "
             f"{'input vs host':>16} {'top-1':>6} {'arena used/alloc/est':>22} "
-            f"{'flash ELF/est':>16} {'RAM':>8} {'instr/invoke':>13}")
+            f"{'flash ELF/TFLM+model/est':>25} {'RAM':>8} {'instr/invoke':>13}")
     lines = [head, "-" * len(head)]
     for r in results:
         arena = f"{r.arena_used_bytes}/{r.arena_allocated_bytes}/{r.arena_estimate_bytes}"
-        flash = f"{r.flash_bytes}/{r.flash_estimate_bytes}"
+        flash = f"{r.flash_bytes}/{r.flash_tflm_model_bytes}/{r.flash_estimate_bytes}"
         lines.append(
             f"{r.name:<18} {'yes' if r.ok else 'NO':<3} {str(r.output_vs_tflm):>13} "
             f"{str(r.output_vs_litert):>16} {str(r.input_vs_host):>16} "
-            f"{r.top1_same:>3}/{r.requests:<2} {arena:>22} {flash:>16} {r.ram_bytes:>8} "
+            f"{r.top1_same:>3}/{r.requests:<2} {arena:>22} {flash:>25} {r.ram_bytes:>8} "
             f"{r.instructions:>13,}"
         )
     return "\n".join(lines)

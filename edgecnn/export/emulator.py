@@ -22,6 +22,7 @@ from edgecnn.core.errors import BadInputError, RunFailedError
 from edgecnn.export.tflmlib import TflmLibrary
 from edgecnn.export.toolchain import ArmToolchain, find_qemu
 
+RAM_ORIGIN = 0x20000000  # mps2-an386: code and constants below, data, bss and stack above
 ICOUNT_SHIFT = 0
 INSTRUCTIONS_PER_SECOND = 1e9 / 2**ICOUNT_SHIFT  # virtual time under -icount
 BUILD_TIMEOUT_S = 600
@@ -36,6 +37,8 @@ class FirmwareImage:
         elf: the linked firmware.
         text, data, bss: section bytes; flash holds text + data, RAM data + bss.
         build_seconds: the firmware's own build time (the library was built before).
+        tflm_bytes: flash taken by TFLite Micro and CMSIS-NN (from the link map).
+        model_bytes: flash taken by the model array (from the link map).
     """
 
     elf: Path
@@ -43,6 +46,8 @@ class FirmwareImage:
     data: int
     bss: int
     build_seconds: float
+    tflm_bytes: int = 0
+    model_bytes: int = 0
 
     @property
     def flash_bytes(self) -> int:
@@ -109,7 +114,40 @@ def build_firmware(
     elf = folder / "firmware.elf"
     sizes = subprocess.run([toolchain.size, str(elf)], capture_output=True, text=True, check=True)
     text, data, bss = (int(v) for v in sizes.stdout.splitlines()[1].split()[:3])
-    return FirmwareImage(elf, text, data, bss, round(time.monotonic() - start, 1))
+    shares = flash_by_object(folder / "firmware.map")
+    return FirmwareImage(
+        elf, text, data, bss, round(time.monotonic() - start, 1),
+        tflm_bytes=sum(n for obj, n in shares.items() if library.archive.name in obj),
+        model_bytes=sum(n for obj, n in shares.items() if "model_data" in obj),
+    )
+
+
+# An input section line of a GNU ld map: " .text.name  0xADDRESS  0xSIZE  object" (the name
+# may stand alone on the line before when it is long).
+_MAP_SECTION = re.compile(r"^ (\.\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+)")
+_MAP_NAME_ONLY = re.compile(r"^ (\.\S+)\s*$")
+FLASH_SECTIONS = (".text", ".rodata", ".data")  # .ARM.exidx entries merge to a few bytes
+
+
+def flash_by_object(map_path: Path) -> dict[str, int]:
+    """Flash bytes each object file (``lib.a(member.o)`` or ``build/x.o``) takes in the image."""
+    text = map_path.read_text(encoding="utf-8", errors="replace")
+    memory_map = text.split("Linker script and memory map", 1)[-1]
+    sizes: dict[str, int] = {}
+    pending = None
+    for line in memory_map.splitlines():
+        alone = _MAP_NAME_ONLY.match(line)
+        if alone:
+            pending = alone[1]
+            continue
+        found = _MAP_SECTION.match(line)
+        section, pending = (found[1] or pending) if found else None, None
+        if found and section and section.startswith(FLASH_SECTIONS):
+            size = int(found[3], 16)
+            in_ram = int(found[2], 16) >= RAM_ORIGIN and not section.startswith(".data")
+            if size and not in_ram:
+                sizes[found[4]] = sizes.get(found[4], 0) + size
+    return sizes
 
 
 def _remove_outputs(folder: Path) -> None:

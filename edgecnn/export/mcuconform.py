@@ -56,6 +56,9 @@ class Conformance:
         output_vs_tflm: raw scores vs tflite-micro's Python interpreter on the same input.
         output_vs_litert: raw scores vs LiteRT (default kernels) on the same input.
         top1_same: requests whose top class matches tflite-micro's.
+        flash_bytes: the ELF's text + data.
+        flash_tflm_model_bytes: the part of it that is TFLite Micro, CMSIS-NN and the model
+            (what the estimate's flash figure counts; the rest is startup, C library and I/O).
         instructions: executed instructions per invoke (median over requests).
         op_instructions: per op (tag, instructions) of the first request.
     """
@@ -70,6 +73,7 @@ class Conformance:
     arena_allocated_bytes: int
     arena_estimate_bytes: int
     flash_bytes: int
+    flash_tflm_model_bytes: int
     flash_estimate_bytes: int
     ram_bytes: int
     instructions: int
@@ -118,6 +122,7 @@ def check_model(
         arena_allocated_bytes=run.arena_bytes,
         arena_estimate_bytes=board_estimate.arena_bytes or 0,
         flash_bytes=image.flash_bytes,
+        flash_tflm_model_bytes=image.tflm_bytes + image.model_bytes,
         flash_estimate_bytes=board_estimate.flash_bytes or 0,
         ram_bytes=image.ram_bytes,
         instructions=median_instructions(run),

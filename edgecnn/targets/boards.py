@@ -79,6 +79,10 @@ class Board:
     flash_bytes: int | None
     measured: tuple[Measurement, ...]
     path: str
+    # What stands in for the core when firmware runs without the board (``[emulation]``):
+    # e.g. "qemu-system-arm -M mps2-an386 (Cortex-M4F)"; None when nothing does.
+    emulated_by: str | None = None
+    emulation_note: str = ""
 
     @property
     def is_mcu(self) -> bool:
@@ -191,6 +195,7 @@ def load_board_file(path: Path) -> Board:
         raise BadInputError(f"board file {path}: not valid TOML: {exc}") from None
     read = _Reader(path, data)
     cpu, memory = read.table("cpu"), read.table("memory")
+    emulation = read.table("emulation", default={})
     board = Board(
         id=read.get("id", str),
         name=read.get("name", str),
@@ -205,6 +210,8 @@ def load_board_file(path: Path) -> Board:
         flash_bytes=_kib(memory.positive("flash_kib", float, default=None)),
         measured=tuple(_measurement(read, i, m) for i, m in enumerate(read.array("measured"))),
         path=str(path),
+        emulated_by=emulation.get("by", str, default=None),
+        emulation_note=emulation.get("note", str, default=""),
     )
     if board.id != path.stem:
         raise BadInputError(
@@ -277,8 +284,8 @@ class _Reader:
             choices = ", ".join(e.value for e in enum)
             raise BadInputError(f"{self._where(key)} is {value!r}; use {choices}") from None
 
-    def table(self, key: str) -> _Reader:
-        return self.sub(key, self.get(key, dict))
+    def table(self, key: str, default: Any = _MISSING) -> _Reader:
+        return self.sub(key, self.get(key, dict, default=default))
 
     def array(self, key: str) -> list:
         return self.get(key, list, default=[])

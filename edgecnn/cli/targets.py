@@ -50,8 +50,13 @@ def boards(ctx: click.Context, as_json: bool) -> None:
 @boards.command()
 @click.option("--rebuild", is_flag=True, help="Rebuild the reference graphs (a minute or two).")
 @click.option("--dry-run", is_flag=True, help="Report only; do not store the coefficients.")
+@click.option(
+    "--emulate",
+    is_flag=True,
+    help="Count the reference graphs' instructions on the emulated Cortex-M4F (QEMU; minutes).",
+)
 @json_option(JSON_TABLE_HELP)
-def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
+def calibrate(rebuild: bool, dry_run: bool, emulate: bool, as_json: bool) -> None:
     """Refit the latency cost model to the boards' published measurements.
 
     Prints each [[measured]] point against the fitted estimate and against a fit that left
@@ -66,7 +71,7 @@ def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
     """
     from edgecnn.targets.calibrate.boardfit import calibrate as run_calibrate
 
-    report = run_calibrate(rebuild=rebuild, write=not dry_run)
+    report = run_calibrate(rebuild=rebuild, write=not dry_run, emulate=emulate)
     data = report.to_dict()
     if as_json:
         _print_json(data)
@@ -87,10 +92,39 @@ def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
                 f"median abs error {family}: {values['fitted']:.1%} fitted, "
                 f"{values['leave_one_out']:.1%} leave-one-out"
             )
+    _print_instruction_model(report)
     for line in report.skipped:
         click.echo(f"skipped {line}")
     if not dry_run:
         click.echo(f"stored {report.path} (estimates use it; delete it for the shipped fit)")
+
+
+def _emulated(model: str):
+    """The model's instructions counted on the emulated Cortex-M4F."""
+    from edgecnn.export.emulate import count_instructions
+    from edgecnn.targets.estimate import Emulated
+
+    count = count_instructions(model)
+    return Emulated(count.instructions, count.ops)
+
+
+def _print_instruction_model(report) -> None:
+    """The instruction x CPI model beside the MAC model, on the points it covers."""
+    for p in report.points:
+        if p.instr_loo_ms is not None:
+            click.echo(
+                f"instructions {p.board:<27}{p.instructions:>12,}{p.instr_fitted_ms:>8.1f}ms"
+                f"{p.instr_ape(loo=False):>6.0%}{p.instr_loo_ms:>8.1f}ms"
+                f"{p.instr_ape(loo=True):>6.0%}  {p.model}"
+            )
+    both = report.instruction_comparison()
+    if both:
+        click.echo(
+            f"median abs error on the {both['points']} emulated points: MACs "
+            f"{both['mac_fitted']:.1%} fitted, {both['mac_leave_one_out']:.1%} leave-one-out; "
+            f"instructions {both['instructions_fitted']:.1%} fitted, "
+            f"{both['instructions_leave_one_out']:.1%} leave-one-out"
+        )
 
 
 @cli.command()
@@ -101,8 +135,14 @@ def calibrate(rebuild: bool, dry_run: bool, as_json: bool) -> None:
 @click.option(
     "--input-shape", callback=_shape, help="Size a dynamic-input model, e.g. 224x224x3."
 )
+@click.option(
+    "--emulate",
+    is_flag=True,
+    help="Count the model's instructions on the emulated Cortex-M4F (QEMU) for Cortex-M4F "
+    "boards' latency.",
+)
 @json_option(JSON_TABLE_HELP)
-def estimate(model, boards_, threads, show_ops, input_shape, as_json) -> None:
+def estimate(model, boards_, threads, show_ops, input_shape, emulate, as_json) -> None:
     """Estimate latency, memory and fit of a .tflite on target boards, offline.
 
     Latency comes from each board's cost model, op by op; on microcontrollers the tensor
@@ -115,10 +155,14 @@ def estimate(model, boards_, threads, show_ops, input_shape, as_json) -> None:
       edgecnn estimate runs/digits/model-int8.tflite --board rpi-zero-2w --board rpi-pico
       edgecnn estimate model-int8.tflite --board arduino-nano-33-ble-sense --ops --json
       edgecnn estimate mobilenet-fp32.tflite --board rpi-4b --input-shape 224x224x3
+      edgecnn estimate model-int8.tflite --board nucleo-l4r5zi --emulate
     """
     from edgecnn.targets.estimate import estimate as run_estimate
 
-    rows = run_estimate(model, boards=list(boards_), threads=threads, input_shape=input_shape)
+    emulated = _emulated(model) if emulate else None
+    rows = run_estimate(
+        model, boards=list(boards_), threads=threads, input_shape=input_shape, emulated=emulated
+    )
     if as_json:
         _print_json([r.to_dict() for r in rows])
         return
@@ -202,3 +246,53 @@ def _print_export(result) -> None:
         f"next    install the {result.library} library, open "
         f"{Path(result.sketch_dir).name}.ino (see its README.md)"
     )
+
+
+@export.command("firmware")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--board", required=True, help="Cortex-M4F board id (see `edgecnn boards`).")
+@out_folder_option("Folder to write the firmware folder into.", required=True)
+@click.option("--name", help="Firmware folder name [the model's stem].")
+@click.option("--overwrite", is_flag=True, help="Replace an existing firmware folder.")
+@click.option(
+    "--build", is_flag=True, help="Also build it (arm-none-eabi-gcc; TFLite Micro is cached)."
+)
+@json_option()
+def export_firmware_command(model, board, out, name, overwrite, build, as_json) -> None:
+    """Write a bare-metal firmware (Arm GCC, no Arduino) that runs an int8 MODEL.
+
+    The folder OUT/<name>/ holds the Arduino sketch's files unchanged (the same generator)
+    plus a small Arduino shim, main(), and a Makefile, startup code and linker script for
+    QEMU's mps2-an386 (a Cortex-M4 with FPU) limited to the board's flash and RAM. For a
+    real board, keep the sources and bring its startup code, linker script and the four
+    functions of platform.h (README.md). --build compiles TensorFlow Lite Micro with
+    CMSIS-NN once (cached; minutes) and links firmware.elf.
+
+    \b
+    Examples:
+      edgecnn export firmware runs/kws/model-int8.tflite --board nucleo-l4r5zi --out fw
+      edgecnn export firmware model-int8.tflite --board arduino-nano-33-ble-sense --out fw --build
+    """
+    from edgecnn.export.firmware import build_exported, export_firmware
+
+    result = export_firmware(model, board=board, out=out, name=name, overwrite=overwrite)
+    image = build_exported(result) if build else None
+    if as_json:
+        _print_json(result.to_dict() | {"image": image and image.to_dict()})
+        return
+    click.echo(f"firmware  {result.folder} ({len(result.files)} files)")
+    click.echo(
+        f"arena     {result.arena_with_margin_bytes:,} B ({result.arena_bytes:,} B measured by "
+        f"TFLite Micro + margin); limits {result.flash_limit_bytes:,} B flash, "
+        f"{result.ram_limit_bytes:,} B RAM"
+    )
+    if image:
+        click.echo(
+            f"built     {image.elf}: {image.flash_bytes:,} B flash (text+data), "
+            f"{image.ram_bytes:,} B RAM (data+bss)"
+        )
+    else:
+        click.echo(
+            "next      add --build to compile it (TFLite Micro is built once and cached), or "
+            "make TFLM_TREE=... TFLM_LIB=... in that folder (see its README.md)"
+        )

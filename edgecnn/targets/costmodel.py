@@ -3,6 +3,9 @@
     cycles(op) = macs_dense / E + depthwise_factor * macs_depthwise / E + op_overhead
     latency    = sum(cycles) / clock / thread_speedup
 
+or, for a microcontroller whose model was run on the emulated Cortex-M4F (``--emulate``),
+``latency = instructions x CPI / clock`` (:func:`instruction_latency_ms`).
+
 ``E`` (MACs per cycle) belongs to a *group*: the CPU core and dtype on Linux boards
 (XNNPACK, measured at 4 threads), the kernel library, core and dtype on microcontrollers.
 ``depthwise_factor`` and ``op_overhead`` are shared by each family (linux, mcu). Fitted
@@ -64,6 +67,10 @@ class Coefficients:
     groups: dict[str, float]
     families: dict[str, dict[str, float]]
     fitted_from: dict[str, list[str]] = field(default_factory=dict)  # group -> board ids
+    # Cycles per emulated instruction (see instruction_latency_ms), group -> value, and the
+    # boards each was fitted on; groups without a published point have none.
+    cpi: dict[str, float] = field(default_factory=dict)
+    cpi_fitted_from: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
@@ -71,6 +78,8 @@ class Coefficients:
             "groups": dict(sorted(self.groups.items())),
             "families": self.families,
             "fitted_from": dict(sorted(self.fitted_from.items())),
+            "cpi": dict(sorted(self.cpi.items())),
+            "cpi_fitted_from": dict(sorted(self.cpi_fitted_from.items())),
         }
 
     @classmethod
@@ -80,6 +89,8 @@ class Coefficients:
             groups=dict(data["groups"]),
             families=dict(data["families"]),
             fitted_from=dict(data.get("fitted_from", {})),
+            cpi=dict(data.get("cpi", {})),
+            cpi_fitted_from=dict(data.get("cpi_fitted_from", {})),
         )
 
     def basis(self, group: str) -> str:
@@ -130,7 +141,7 @@ def read_cost_model(path: Path) -> dict:
 
 
 def _check(c: Coefficients) -> None:
-    values = [*c.groups.values()]
+    values = [*c.groups.values(), *c.cpi.values()]
     for family in FAMILY_PRIORS:
         values += [c.families[family][k] for k in FAMILY_PRIORS[family]]
     if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in values):
@@ -204,3 +215,18 @@ def resolve(board, dtype, coefficients, threads, kernels) -> tuple[str, float, d
         used = min(threads or board.cores, board.cores)
         scale = thread_speedup(PUBLISHED_THREADS) / thread_speedup(used)
     return key, coefficients.groups[key], family, scale
+
+
+def instruction_latency_ms(
+    instructions: int, board: Board, coefficients: Coefficients, *, kernels: str | None = None
+) -> float | None:
+    """Latency from executed instructions (counted on the emulated Cortex-M4F) x CPI.
+
+    ``cycles = instructions x CPI``: CPI (cycles per instruction) is fitted per group to the
+    published latencies of the reference graphs, whose instructions were counted the same
+    way. None when the board's group has no CPI (no published point to fit it on).
+    """
+    cpi = coefficients.cpi.get(group_key(board, "int8", kernels))
+    if cpi is None or not board.is_mcu:
+        return None
+    return 1000.0 * instructions * cpi / (board.clock_mhz * 1e6)

@@ -8,6 +8,7 @@ the same group, or priors only.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,14 @@ from pathlib import Path
 from edgecnn.core.errors import BadInputError
 from edgecnn.targets.boardcheck import check_on_boards, kernel_code_bytes
 from edgecnn.targets.boards import Board, get_board
-from edgecnn.targets.costmodel import Coefficients, load_coefficients, op_cycles, resolve
+from edgecnn.targets.costmodel import (
+    Coefficients,
+    group_key,
+    instruction_latency_ms,
+    load_coefficients,
+    op_cycles,
+    resolve,
+)
 from edgecnn.targets.graph import GraphCost, read_graph
 
 
@@ -69,11 +77,15 @@ def estimate(
     threads: int | None = None,
     coefficients: Coefficients | None = None,
     input_shape: tuple[int, ...] | None = None,
+    emulated: Emulated | None = None,
 ) -> list[BoardEstimate]:
     """Estimates ``model_path`` on each board id.
 
     Args:
         input_shape: the sizes (without the batch) to estimate a dynamic-input model at.
+        emulated: the model's instructions counted on the emulated Cortex-M4F
+            (``edgecnn.export.emulate``); microcontrollers of a group with a fitted CPI
+            then get ``instructions x CPI`` instead of the MAC model.
 
     Raises:
         BadInputError: no boards, an unknown board, a missing or invalid .tflite, a dynamic
@@ -91,10 +103,52 @@ def estimate(
     graph = read_graph(data, input_shape=input_shape)
     coefficients = coefficients or load_coefficients()
     checks = check_on_boards(data, mode=graph.dtype, boards=targets, graph=graph)
-    return [
+    rows = [
         _on_board(graph, board, check, coefficients, threads)
         for board, check in zip(targets, checks, strict=True)
     ]
+    if emulated is None:
+        return rows
+    return [_from_instructions(row, board, emulated, coefficients)
+            for row, board in zip(rows, targets, strict=True)]
+
+
+@dataclass(frozen=True)
+class Emulated:
+    """Instructions of one invoke counted on the emulated Cortex-M4F (CMSIS-NN kernels).
+
+    Attributes:
+        instructions: the whole invoke.
+        ops: (op name, instructions) per op in execution order.
+    """
+
+    instructions: int
+    ops: tuple[tuple[str, int], ...]
+
+
+def _from_instructions(row: BoardEstimate, board: Board, emulated: Emulated, coefficients):
+    """``row`` with latency from instructions x CPI when the board's group has a CPI."""
+    total = instruction_latency_ms(emulated.instructions, board, coefficients)
+    if total is None:
+        return row
+    if len(emulated.ops) == len(row.ops):
+        ops = tuple(
+            dataclasses.replace(op, latency_ms=round(
+                instruction_latency_ms(count, board, coefficients), 4))
+            for op, (_, count) in zip(row.ops, emulated.ops, strict=True)
+        )
+    else:  # not one profile event per graph op: keep the MAC split, scaled to the total
+        scale = total / max(sum(o.latency_ms for o in row.ops), 1e-12)
+        ops = tuple(dataclasses.replace(op, latency_ms=round(op.latency_ms * scale, 4))
+                    for op in row.ops)
+    group = group_key(board, "int8")
+    boards = ", ".join(coefficients.cpi_fitted_from.get(group, [])) or "no board"
+    return dataclasses.replace(
+        row,
+        latency_ms=round(total, 4),
+        ops=ops,
+        basis=f"{emulated.instructions:,} emulated instructions x CPI fitted on {boards}",
+    )
 
 
 def _on_board(graph: GraphCost, board: Board, check, coefficients, threads) -> BoardEstimate:

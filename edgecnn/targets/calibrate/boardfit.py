@@ -8,6 +8,7 @@ none keep their prior. Every point's error is reported, in the fit and left out 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from edgecnn.targets.costmodel import (
     Coefficients,
     cost_model_path,
     group_key,
+    instruction_latency_ms,
     latency_ms,
     read_cost_model,
     user_cost_model_path,
@@ -45,6 +47,18 @@ class Point:
     def family(self) -> str:
         return "mcu" if self.board.is_mcu else "linux"
 
+    @property
+    def instructions(self) -> int | None:
+        """Emulated instructions per invoke of this point's graph in its group, if counted."""
+        return (self.features.get("instructions") or {}).get(self.group)
+
+    def predict_from_instructions(self, coefficients: Coefficients) -> float | None:
+        if self.instructions is None:
+            return None
+        return instruction_latency_ms(
+            self.instructions, self.board, coefficients, kernels=self.measurement.kernels
+        )
+
     def predict(self, coefficients: Coefficients) -> float:
         return latency_ms(
             self.features,
@@ -67,6 +81,9 @@ class PointError:
     measured_ms: float
     fitted_ms: float
     loo_ms: float
+    instructions: int | None = None
+    instr_fitted_ms: float | None = None
+    instr_loo_ms: float | None = None
 
     @property
     def fitted_ape(self) -> float:
@@ -76,11 +93,22 @@ class PointError:
     def loo_ape(self) -> float:
         return abs(self.loo_ms - self.measured_ms) / self.measured_ms
 
+    def instr_ape(self, *, loo: bool) -> float | None:
+        """The instruction model's error (None without an instruction count or CPI)."""
+        value = self.instr_loo_ms if loo else self.instr_fitted_ms
+        return None if value is None else abs(value - self.measured_ms) / self.measured_ms
+
     def to_dict(self) -> dict:
         return dict(self.__dict__) | {
             "fitted_ape": round(self.fitted_ape, 4),
             "loo_ape": round(self.loo_ape, 4),
+            "instr_fitted_ape": _rounded(self.instr_ape(loo=False)),
+            "instr_loo_ape": _rounded(self.instr_ape(loo=True)),
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 @dataclass(frozen=True)
@@ -101,8 +129,26 @@ class CalibrationReport:
         ]
         return float(np.median(errors)) if errors else None
 
+    def instruction_comparison(self) -> dict | None:
+        """Median errors of the MAC and the instruction model on the points both cover."""
+        both = [p for p in self.points if p.instr_loo_ms is not None]
+        if not both:
+            return None
+
+        def median(values) -> float:
+            return float(np.median(list(values)))
+
+        return {
+            "points": len(both),
+            "mac_fitted": median(p.fitted_ape for p in both),
+            "mac_leave_one_out": median(p.loo_ape for p in both),
+            "instructions_fitted": median(p.instr_ape(loo=False) for p in both),
+            "instructions_leave_one_out": median(p.instr_ape(loo=True) for p in both),
+        }
+
     def to_dict(self) -> dict:
         return {
+            "instruction_model": self.instruction_comparison(),
             "coefficients": self.coefficients.to_dict(),
             "points": [p.to_dict() for p in self.points],
             "skipped": list(self.skipped),
@@ -117,7 +163,9 @@ class CalibrationReport:
         }
 
 
-def calibrate(*, rebuild: bool = False, write: bool = True) -> CalibrationReport:
+def calibrate(
+    *, rebuild: bool = False, write: bool = True, emulate: bool = False
+) -> CalibrationReport:
     """Refits the cost model from the boards' ``[[measured]]`` points.
 
     Args:
@@ -126,11 +174,18 @@ def calibrate(*, rebuild: bool = False, write: bool = True) -> CalibrationReport
         write: store the fitted coefficients in the user folder (``cost-model.json`` in
             EDGECNN_BOARDS or the platform's config folder), never in the installed package;
             estimates read them from there.
+        emulate: count the instructions of the reference graphs on the emulated Cortex-M4F
+            (needs TensorFlow, the Arm toolchain and QEMU; minutes) instead of using the
+            stored counts.
     """
     boards = list_boards()  # first: a broken EDGECNN_BOARDS is reported before any work
     features = {} if rebuild else _stored_features()
     points, skipped = collect_points(boards, features)
-    coefficients = fit(points)
+    if emulate:
+        from edgecnn.targets.calibrate.emulated import count_reference_instructions
+
+        count_reference_instructions(points, features)
+    coefficients = with_cpi(fit(points), points)
     errors = tuple(_point_error(p, coefficients, points) for p in points)
     target = user_cost_model_path()
     if write:
@@ -204,9 +259,32 @@ def _with(base: Coefficients, names: list[tuple], values: np.ndarray) -> Coeffic
     return Coefficients(groups, families)
 
 
+def with_cpi(coefficients: Coefficients, points: list[Point]) -> Coefficients:
+    """``coefficients`` with a CPI per group that has points with instruction counts.
+
+    CPI is the geometric mean of measured cycles / counted instructions over the group's
+    points: the least-squares fit of log latency with one coefficient.
+    """
+    logs: dict[str, list[float]] = {}
+    sources: dict[str, set[str]] = {}
+    for p in points:
+        if p.instructions:
+            cycles = p.measurement.latency_ms / 1000 * p.board.clock_mhz * 1e6
+            logs.setdefault(p.group, []).append(math.log(cycles / p.instructions))
+            sources.setdefault(p.group, set()).add(p.board.id)
+    return dataclasses.replace(
+        coefficients,
+        cpi={g: math.exp(sum(v) / len(v)) for g, v in logs.items()},
+        cpi_fitted_from={g: sorted(b) for g, b in sources.items()},
+    )
+
+
 def _point_error(point: Point, coefficients: Coefficients, points: list[Point]) -> PointError:
     others = [p for p in points if p is not point]
     m = point.measurement
+    left_out = with_cpi(coefficients, others)
+    instr_fitted = point.predict_from_instructions(coefficients)
+    instr_loo = point.predict_from_instructions(left_out)
     return PointError(
         board=point.board.id,
         family=point.family,
@@ -216,4 +294,7 @@ def _point_error(point: Point, coefficients: Coefficients, points: list[Point]) 
         measured_ms=m.latency_ms,
         fitted_ms=round(point.predict(coefficients), 3),
         loo_ms=round(point.predict(fit(others)), 3),
+        instructions=point.instructions,
+        instr_fitted_ms=None if instr_fitted is None else round(instr_fitted, 3),
+        instr_loo_ms=None if instr_loo is None else round(instr_loo, 3),
     )

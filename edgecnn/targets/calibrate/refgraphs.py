@@ -43,10 +43,39 @@ REFERENCE_GRAPHS: dict[str, Callable[[], object]] = {
 
 def graph_features(name: str, dtype: str) -> dict:
     """Builds a reference graph, converts it to ``dtype`` (fp32 or int8), counts its costs."""
+    return read_graph(graph_tflite(name, dtype)).features()
+
+
+def graph_tflite(name: str, dtype: str) -> bytes:
+    """A reference graph converted to ``dtype`` (fp32 or int8, with int8 input and output)."""
     if name not in REFERENCE_GRAPHS:
         raise BadInputError(f"unknown reference graph {name!r}; known: {sorted(REFERENCE_GRAPHS)}")
     model = REFERENCE_GRAPHS[name]()
     mode = Mode.INT8 if dtype == "int8" else Mode.FP32
     shape = (CALIBRATION_SAMPLES, *model.input_shape[1:])
     calibration = np.random.default_rng(0).random(shape, dtype=np.float32)
-    return read_graph(convert(model, mode, calibration=calibration)).features()
+    _spread_logits(model, calibration)
+    return convert(model, mode, calibration=calibration)
+
+
+LOGIT_STD = 4.0
+
+
+def _spread_logits(model, calibration: np.ndarray) -> None:
+    """Scales the last Dense layer so the logits spread like a trained model's.
+
+    Untrained, the logits on random inputs are nearly equal; their int8 scale is then so
+    small that TFLite Micro's SOFTMAX refuses it (it aborts computing its multiplier). The
+    graph, its ops and MACs are unchanged.
+    """
+    keras = tfdeps.keras()
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    if not dense:
+        return
+    last = dense[-1]
+    features = keras.Model(model.input, last.input)(calibration, training=False)
+    kernel, bias = last.get_weights()
+    logits = np.asarray(features) @ kernel + bias
+    spread = float(np.std(logits))
+    if spread > 0:
+        last.set_weights([kernel * (LOGIT_STD / spread), bias * (LOGIT_STD / spread)])

@@ -1,0 +1,132 @@
+"""Counts the instructions one inference executes on the emulated Cortex-M4F.
+
+``edgecnn estimate --emulate`` and ``edgecnn boards calibrate --emulate`` use it: the
+model's firmware (:mod:`edgecnn.export.firmware`) runs a few seeded inputs in QEMU and
+TFLite Micro's per-op profile events give the instructions of each op. A model without an
+edgecnn manifest (a reference graph) gets a neutral one: counting covers ``Invoke()``
+only, which preprocessing does not touch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgecnn import __version__
+from edgecnn.core.manifest import Manifest, manifest_path, sha256_of, write_manifest
+from edgecnn.export import tflmlib, toolchain
+from edgecnn.export.emulator import build_firmware, run_firmware
+from edgecnn.export.firmware import export_firmware, firmware_board
+from edgecnn.export.tflite_info import read_tflite
+
+DEFAULT_BOARD = "nucleo-l4r5zi"
+COUNT_REQUESTS = 2
+
+
+@dataclass(frozen=True)
+class InstructionCount:
+    """Executed instructions of one inference on the emulated Cortex-M4F (CMSIS-NN).
+
+    Attributes:
+        instructions: per invoke (the median over the requests; they agree within a
+            SysTick tick, 40 instructions, per op).
+        ops: (op tag, instructions) in execution order.
+        library_seconds: the TFLM library build (0 when cached).
+    """
+
+    model: str
+    board: str
+    kernels: str
+    instructions: int
+    ops: tuple[tuple[str, int], ...]
+    arena_used_bytes: int
+    flash_bytes: int
+    ram_bytes: int
+    library_seconds: float
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict."""
+        return dict(self.__dict__) | {"ops": [list(op) for op in self.ops]}
+
+
+def count_instructions(
+    model_path: str | os.PathLike, *, board: str = DEFAULT_BOARD, requests: int = COUNT_REQUESTS
+) -> InstructionCount:
+    """Builds the model's firmware, runs it in QEMU, returns the instructions per invoke.
+
+    Raises:
+        BadInputError: a missing toolchain or QEMU (one line each), a model the firmware
+            export refuses (float, ops TFLM lacks, too large for the board).
+        RunFailedError: the build or the emulated run failed.
+    """
+    target = firmware_board(board)
+    tools = toolchain.find_toolchain(qemu=True)
+    library = tflmlib.build_library(tools)
+    with tempfile.TemporaryDirectory(prefix="edgecnn-emulate.") as tmp:
+        model = _with_manifest(Path(model_path), Path(tmp))
+        export = export_firmware(model, board=target.id, out=Path(tmp) / "fw", name="model")
+        image = build_firmware(export.folder, library, tools, board_name=target.name)
+        run = run_firmware(image.elf, _seeded_requests(model, requests))
+    ticks = int(np.median([i.ticks for i in run.inferences]))
+    return InstructionCount(
+        model=str(model_path),
+        board=target.id,
+        kernels=target.kernels,
+        instructions=run.instructions(ticks),
+        ops=tuple((tag, run.instructions(t)) for tag, t in run.inferences[0].op_ticks),
+        arena_used_bytes=run.arena_used_bytes,
+        flash_bytes=image.flash_bytes,
+        ram_bytes=image.ram_bytes,
+        library_seconds=library.build_seconds,
+    )
+
+
+def _with_manifest(model: Path, tmp: Path) -> Path:
+    """``model`` when it has a manifest, else a copy in ``tmp`` with a neutral one."""
+    if manifest_path(model).is_file():
+        return model
+    copy = tmp / "model.tflite"
+    try:
+        shutil.copyfile(model, copy)
+    except OSError as exc:
+        from edgecnn.core.errors import BadInputError
+
+        raise BadInputError(f"cannot read model {model}: {exc.strerror}") from None
+    info = read_tflite(copy.read_bytes(), name=str(model))
+    classes = math.prod(info.output.shape[1:])
+    write_manifest(copy, Manifest(
+        labels=[str(k) for k in range(classes)],
+        input=info.input.to_dict(),
+        output=info.output.to_dict(),
+        preprocessing={},
+        variant={"mode": info.input.dtype},
+        source_model=str(model),
+        metrics={},
+        sha256=sha256_of(copy),
+        size_bytes=copy.stat().st_size,
+        versions={"edgecnn": __version__},
+    ))
+    return copy
+
+
+def _seeded_requests(model: Path, count: int) -> list[str]:
+    """``count`` request lines of seeded values: PCM noise for audio models, else 0..1."""
+    from edgecnn.core.manifest import load_manifest
+    from edgecnn.export.mcuconform import request_line
+
+    prep = load_manifest(model).preprocessing or {}
+    rng = np.random.default_rng(0)
+    if prep.get("kind") == "audio":
+        from edgecnn.core.audiofeatures import AudioFrontEnd
+
+        samples = AudioFrontEnd.from_dict(prep["audio"]).clip_samples
+        return [request_line(rng.integers(-3000, 3000, samples, dtype=np.int16))
+                for _ in range(count)]
+    size = math.prod(read_tflite(model.read_bytes(), name=str(model)).input.shape[1:])
+    return [request_line(rng.random(size, dtype=np.float32)) for _ in range(count)]

@@ -152,3 +152,46 @@ def test_cli_estimate_json():
         assert key in rows[0]
     bad = CliRunner().invoke(cli, ["estimate", str(INT8), "--board", "nope"])
     assert bad.exit_code == 2 and "unknown board" in bad.stderr
+
+
+def test_memory_bound_ops_are_costed_by_the_bytes_they_move():
+    import dataclasses
+
+    from edgecnn.targets.costmodel import load_coefficients, op_cycles
+    from edgecnn.targets.graph import read_graph
+
+    graph = read_graph(FIXTURES / "digits-lenet5-int8.tflite")
+    pools = [op for op in graph.ops if op.name == "MAX_POOL_2D"]
+    assert pools and all(op.kind == "memory" for op in pools)
+    assert graph.features()["memory_bytes"] == sum(op.activation_bytes for op in pools) > 0
+
+    linux = {"depthwise_factor": 3.0, "op_overhead_cycles": 100.0, "bytes_per_cycle": 2.0}
+    mcu = {"depthwise_factor": 3.0, "op_overhead_cycles": 100.0}
+    assert op_cycles("memory", 0, efficiency=1.0, family=linux, moved_bytes=1000) == 600.0
+    assert op_cycles("memory", 0, efficiency=1.0, family=mcu, moved_bytes=1000) == 100.0
+    assert op_cycles("dense", 10, efficiency=1.0, family=linux, moved_bytes=1000) == 110.0
+
+    base = load_coefficients()
+    families = {k: dict(v) for k, v in base.families.items()}
+    families["linux"]["bytes_per_cycle"] = 1e30
+    without = dataclasses.replace(base, families=families)
+    board = get_board("rpi-4b")
+    gained = (estimate(FIXTURES / "digits-lenet5-int8.tflite", boards=["rpi-4b"])[0].latency_ms
+              - estimate(FIXTURES / "digits-lenet5-int8.tflite", boards=["rpi-4b"],
+                         coefficients=without)[0].latency_ms)
+    expected_cycles = graph.features()["memory_bytes"] / base.families["linux"]["bytes_per_cycle"]
+    from edgecnn.targets.costmodel import PUBLISHED_THREADS, thread_speedup
+
+    scale = thread_speedup(PUBLISHED_THREADS) / thread_speedup(board.cores)
+    assert gained == pytest.approx(1000 * expected_cycles / (board.clock_mhz * 1e6) * scale,
+                                   rel=0.02, abs=2e-4)
+
+
+def test_a_refit_stored_before_bytes_per_cycle_keeps_its_prior():
+    from edgecnn.targets.costmodel import FAMILY_PRIORS, Coefficients
+
+    old = Coefficients.priors().to_dict()
+    del old["families"]["linux"]["bytes_per_cycle"]
+    loaded = Coefficients.from_dict(old)
+    assert loaded.families["linux"]["bytes_per_cycle"] == FAMILY_PRIORS["linux"]["bytes_per_cycle"]
+    assert "bytes_per_cycle" not in loaded.families["mcu"]

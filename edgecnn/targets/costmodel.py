@@ -1,6 +1,7 @@
 """Latency cost model: graph counts and board coefficients in, milliseconds out.
 
     cycles(op) = macs_dense / E + depthwise_factor * macs_depthwise / E + op_overhead
+                 [+ bytes moved / bytes_per_cycle, for memory-bound ops on Linux boards]
     latency    = sum(cycles) / clock / thread_speedup
 
 or, for a microcontroller whose model was run on the emulated Cortex-M4F (``--emulate``),
@@ -54,8 +55,12 @@ GROUP_PRIORS: dict[str, float] = {
     "reference:Xtensa LX7 + PIE|float32": 0.02,
 }
 # Depthwise convs reach 2-5x lower MAC/cycle than dense ones; per-op overhead in cycles.
+# bytes_per_cycle: what element-wise, activation and pooling ops (graph.MEMORY_BOUND_OPS)
+# read and write per cycle on a Cortex-A with XNNPACK. The prior (1 byte per cycle) is a
+# guess the fit can move; the published points (MobileNet v1/v2) hold few such ops.
+# Microcontroller kernels are compute-bound: no such term.
 FAMILY_PRIORS: dict[str, dict[str, float]] = {
-    "linux": {"depthwise_factor": 3.0, "op_overhead_cycles": 20000.0},
+    "linux": {"depthwise_factor": 3.0, "op_overhead_cycles": 20000.0, "bytes_per_cycle": 1.0},
     "mcu": {"depthwise_factor": 3.0, "op_overhead_cycles": 2000.0},
 }
 
@@ -87,7 +92,11 @@ class Coefficients:
         """The inverse of :meth:`to_dict`."""
         return cls(
             groups=dict(data["groups"]),
-            families=dict(data["families"]),
+            # a refit stored before a family gained a coefficient keeps that one's prior
+            families={
+                name: FAMILY_PRIORS.get(name, {}) | dict(values)
+                for name, values in data["families"].items()
+            },
             fitted_from=dict(data.get("fitted_from", {})),
             cpi=dict(data.get("cpi", {})),
             cpi_fitted_from=dict(data.get("cpi_fitted_from", {})),
@@ -178,10 +187,16 @@ def thread_speedup(threads: int) -> float:
     return 1.0 / ((1 - PARALLEL_FRACTION) + PARALLEL_FRACTION / max(threads, 1))
 
 
-def op_cycles(kind: str, macs: int, *, efficiency: float, family: dict[str, float]) -> float:
-    """Cycles of one op."""
+def op_cycles(
+    kind: str, macs: int, *, efficiency: float, family: dict[str, float], moved_bytes: int = 0
+) -> float:
+    """Cycles of one op; ``moved_bytes`` (its inputs and outputs) counts for memory-bound ops
+    in a family that costs them."""
     weight = family["depthwise_factor"] if kind == "depthwise" else 1.0
-    return weight * macs / efficiency + family["op_overhead_cycles"]
+    cycles = weight * macs / efficiency + family["op_overhead_cycles"]
+    if kind == "memory" and "bytes_per_cycle" in family:
+        cycles += moved_bytes / family["bytes_per_cycle"]
+    return cycles
 
 
 def latency_ms(
@@ -197,6 +212,8 @@ def latency_ms(
     cycles = (
         features["dense_macs"] + family["depthwise_factor"] * features["depthwise_macs"]
     ) / efficiency + family["op_overhead_cycles"] * features["ops"]
+    if "bytes_per_cycle" in family:
+        cycles += features.get("memory_bytes", 0) / family["bytes_per_cycle"]
     return 1000.0 * cycles / (board.clock_mhz * 1e6) * scale
 
 

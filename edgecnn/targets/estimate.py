@@ -167,7 +167,8 @@ def _on_board(graph: GraphCost, board: Board, check, coefficients, threads) -> B
             round(
                 1000
                 * seconds_per_cycle
-                * op_cycles(op.kind, op.macs, efficiency=efficiency, family=family),
+                * op_cycles(op.kind, op.macs, efficiency=efficiency, family=family,
+                            moved_bytes=op.activation_bytes),
                 4,
             ),
         )

@@ -20,6 +20,14 @@ from edgecnn.device.opgraph import OpDetails, read_ops
 
 DENSE_OPS = {"CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL", "TRANSPOSE_CONV"}
 DEPTHWISE_OPS = {"DEPTHWISE_CONV_2D"}
+# Element-wise, activation, pooling and copying ops: on a Cortex-A their time goes with the
+# bytes they read and write, not with MACs (squeeze-excite and hard-swish are made of them).
+MEMORY_BOUND_OPS = {
+    "ADD", "SUB", "MUL", "DIV", "SQUARED_DIFFERENCE", "MAXIMUM", "MINIMUM",
+    "HARD_SWISH", "LOGISTIC", "TANH", "RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "PRELU",
+    "MEAN", "SUM", "AVERAGE_POOL_2D", "MAX_POOL_2D", "CONCATENATION", "PAD", "PADV2",
+    "QUANTIZE", "DEQUANTIZE",
+}
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,8 @@ class OpCost:
     Attributes:
         index: position in execution order.
         name: builtin op name, e.g. ``CONV_2D``.
-        kind: ``dense`` (conv/fully connected), ``depthwise`` or ``other``.
+        kind: ``dense`` (conv/fully connected), ``depthwise``, ``memory`` (element-wise,
+            activation, pooling, concatenation: costed by bytes moved) or ``other``.
         dtype: activation dtype of its first input (int8, float32, int16, ...).
         macs: multiply-accumulates.
         activation_bytes: bytes of its non-constant inputs and outputs.
@@ -67,8 +76,13 @@ class GraphCost:
         """Total multiply-accumulates."""
         return sum(op.macs for op in self.ops)
 
+    @property
+    def memory_bound_bytes(self) -> int:
+        """Bytes read and written by the memory-bound ops (see ``MEMORY_BOUND_OPS``)."""
+        return sum(op.activation_bytes for op in self.ops if op.kind == "memory")
+
     def macs_of(self, kind: str) -> int:
-        """MACs of ops of one kind (dense, depthwise, other)."""
+        """MACs of ops of one kind (dense, depthwise, memory, other)."""
         return sum(op.macs for op in self.ops if op.kind == kind)
 
     @property
@@ -86,6 +100,7 @@ class GraphCost:
             "depthwise_macs": self.macs_of("depthwise"),
             "ops": len(self.ops),
             "activation_bytes": sum(o.activation_bytes for o in self.ops),
+            "memory_bytes": self.memory_bound_bytes,
             "dtype": self.dtype,
         }
 
@@ -142,7 +157,7 @@ def _op_cost(index: int, op: OpDetails, tensors: dict, constant: set[int]) -> Op
     inputs = [tensors[i] for i in op.inputs if i >= 0]
     outputs = [tensors[i] for i in op.outputs]
     name = op.op_name
-    kind = "dense" if name in DENSE_OPS else "depthwise" if name in DEPTHWISE_OPS else "other"
+    kind = _kind(name)
     moving = [t for t in inputs if t["index"] not in constant] + outputs
     first = moving[0] if moving else (inputs or outputs)[0]
     return OpCost(
@@ -154,6 +169,14 @@ def _op_cost(index: int, op: OpDetails, tensors: dict, constant: set[int]) -> Op
         activation_bytes=sum(_nbytes(t) for t in moving),
         weight_bytes=sum(_nbytes(t) for t in inputs if t["index"] in constant),
     )
+
+
+def _kind(name: str) -> str:
+    if name in DENSE_OPS:
+        return "dense"
+    if name in DEPTHWISE_OPS:
+        return "depthwise"
+    return "memory" if name in MEMORY_BOUND_OPS else "other"
 
 
 def _macs(name: str, inputs: list[dict], outputs: list[dict]) -> int:

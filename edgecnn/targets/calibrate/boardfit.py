@@ -19,6 +19,7 @@ from edgecnn.core.errors import BadInputError, RunFailedError
 from edgecnn.targets.boards import Board, Measurement, list_boards
 from edgecnn.targets.costmodel import (
     COST_MODEL_PATH,
+    FAMILY_PRIORS,
     Coefficients,
     cost_model_path,
     group_key,
@@ -226,7 +227,7 @@ def fit(points: list[Point], base: Coefficients | None = None) -> Coefficients:
     groups = sorted({p.group for p in points})
     families = sorted({p.family for p in points})
     names = [("g", g, None) for g in groups] + [
-        ("f", f, k) for f in families for k in ("depthwise_factor", "op_overhead_cycles")
+        ("f", f, k) for f in families for k in FAMILY_PRIORS[f]
     ]
     prior = np.log([_value(base, n) for n in names])
 

@@ -238,7 +238,8 @@ def test_linker_overflow_is_one_line_naming_the_memory_and_bytes():
     stderr = ("ld: firmware.elf section `.bss' will not fit in region `RAM'\n"
               "ld: region `RAM' overflowed by 123456 bytes\ncollect2: error: ld returned 1")
     with pytest.raises(BadInputError, match="ram overflowed by 123,456 B") as raised:
-        _raise_build_failure(stderr, "ST NUCLEO-L4R5ZI")
+        _raise_build_failure(stderr, "ST NUCLEO-L4R5ZI", (2_097_152, 655_360))
+    assert "limit 655,360 B" in str(raised.value)
     assert "\n" not in str(raised.value)
 
 
@@ -405,3 +406,23 @@ def test_flash_by_object_reads_the_link_map(tmp_path):
         "build/model_data.cpp.o": 0x800,
         "/cache/libtflm.a(0050_conv.o)": 0x8,  # initialised data is stored in flash
     }
+
+
+def test_a_firmware_too_large_for_the_board_names_the_bytes_and_leaves_nothing(
+    tmp_path, monkeypatch
+):
+    from edgecnn.export.firmware import build_exported
+
+    found, why = _cached_library()
+    if found is None:
+        pytest.skip(why)
+    boards = tmp_path / "boards"
+    boards.mkdir()
+    nucleo = Path(get_board(NUCLEO).path).read_text()
+    tiny = nucleo.split("[[measured]]")[0].replace(f'id = "{NUCLEO}"', 'id = "tiny-m4f"')
+    (boards / "tiny-m4f.toml").write_text(tiny.replace("ram_kib = 640", "ram_kib = 20"))
+    monkeypatch.setenv("EDGECNN_BOARDS", str(boards))
+    export = export_firmware(INT8, board="tiny-m4f", out=tmp_path / "fw")
+    with pytest.raises(BadInputError, match=r"ram overflowed by [\d,]+ B \(limit 20,480 B"):
+        build_exported(export)
+    assert not Path(export.folder).exists()

@@ -264,7 +264,7 @@ def export_firmware_command(model, board, out, name, overwrite, build, as_json) 
     The folder OUT/<name>/ holds the Arduino sketch's files unchanged (the same generator)
     plus a small Arduino shim, main(), and a Makefile, startup code and linker script for
     QEMU's mps2-an386 (a Cortex-M4 with FPU) limited to the board's flash and RAM. For a
-    real board, keep the sources and bring its startup code, linker script and the four
+    real board, keep the sources and bring its startup code, linker script and the six
     functions of platform.h (README.md). --build compiles TensorFlow Lite Micro with
     CMSIS-NN once (cached; minutes) and links firmware.elf.
 

@@ -71,7 +71,8 @@ def count_instructions(
     with tempfile.TemporaryDirectory(prefix="edgecnn-emulate.") as tmp:
         model = _with_manifest(Path(model_path), Path(tmp))
         export = export_firmware(model, board=target.id, out=Path(tmp) / "fw", name="model")
-        image = build_firmware(export.folder, library, tools, board_name=target.name)
+        image = build_firmware(export.folder, library, tools, board_name=target.name,
+                               limits=(export.flash_limit_bytes, export.ram_limit_bytes))
         run = run_firmware(image.elf, _seeded_requests(model, requests))
     ticks = int(np.median([i.ticks for i in run.inferences]))
     return InstructionCount(

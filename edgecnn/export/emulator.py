@@ -95,9 +95,18 @@ class EmulatorRun:
 
 
 def build_firmware(
-    folder: str | Path, library: TflmLibrary, toolchain: ArmToolchain, *, board_name: str = ""
+    folder: str | Path,
+    library: TflmLibrary,
+    toolchain: ArmToolchain,
+    *,
+    board_name: str = "",
+    limits: tuple[int, int] | None = None,
 ) -> FirmwareImage:
     """Runs the firmware folder's Makefile against ``library``; sizes the ELF.
+
+    Args:
+        limits: the linker script's flash and RAM bytes, named in the error when it does
+            not fit.
 
     Raises:
         BadInputError: the firmware does not fit the flash or RAM of the linker script.
@@ -110,7 +119,7 @@ def build_firmware(
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
     if done.returncode != 0:
         _remove_outputs(folder)
-        _raise_build_failure(done.stderr, board_name or folder.name)
+        _raise_build_failure(done.stderr, board_name or folder.name, limits)
     elf = folder / "firmware.elf"
     sizes = subprocess.run([toolchain.size, str(elf)], capture_output=True, text=True, check=True)
     text, data, bss = (int(v) for v in sizes.stdout.splitlines()[1].split()[:3])
@@ -157,18 +166,17 @@ def _remove_outputs(folder: Path) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
-def _raise_build_failure(stderr: str, where: str) -> None:
+def _raise_build_failure(stderr: str, where: str, limits: tuple[int, int] | None = None) -> None:
     overflow = re.search(r"region `(\w+)' overflowed by (\d+) bytes", stderr)
     if overflow:
-        memory, extra = overflow[1], int(overflow[2])
+        memory, extra = overflow[1].lower(), int(overflow[2])
+        limit = ""
+        if limits:
+            size = limits[0] if memory == "flash" else limits[1]
+            limit = f" (limit {size:,} B" + (", stack included)" if memory == "ram" else ")")
         raise BadInputError(
-            f"the firmware does not fit {where}: {memory.lower()} overflowed by {extra:,} B; "
+            f"the firmware does not fit {where}: {memory} overflowed by {extra:,} B{limit}; "
             "prune or shrink the model"
-        )
-    if "no room left for the stack" in stderr:
-        raise BadInputError(
-            f"the firmware does not fit {where}: no RAM left for the stack; prune or shrink "
-            "the model"
         )
     errors = [line for line in stderr.splitlines() if "error" in line.lower()]
     raise RunFailedError(f"the firmware did not build: {(errors or ['no output'])[0].strip()}")

@@ -107,7 +107,8 @@ def build_exported(export: FirmwareExport):
     tools = toolchain.find_toolchain()
     library = tflmlib.build_library(tools)
     try:
-        return build_firmware(export.folder, library, tools, board_name=export.board)
+        return build_firmware(export.folder, library, tools, board_name=export.board,
+                              limits=(export.flash_limit_bytes, export.ram_limit_bytes))
     except EdgecnnError:
         shutil.rmtree(export.folder, ignore_errors=True)
         raise

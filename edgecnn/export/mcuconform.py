@@ -103,7 +103,8 @@ def check_model(
     """Exports, builds and runs the firmware of one int8 model; compares with the host."""
     path = Path(model_path)
     export = export_firmware(path, board=board, out=work, overwrite=True)
-    image = build_firmware(export.folder, library, toolchain, board_name=board)
+    image = build_firmware(export.folder, library, toolchain, board_name=board,
+                           limits=(export.flash_limit_bytes, export.ram_limit_bytes))
     run = run_firmware(image.elf, [request_line(raw) for raw in raw_inputs])
     host = host_inputs(path, raw_inputs)
     got_inputs = [i.input for i in run.inferences]

@@ -2,10 +2,10 @@
 
 ``edgecnn export firmware`` writes the Arduino sketch's files unchanged (the ``.ino`` is
 compiled as C++) and adds a small ``Arduino.h`` (``Serial``, ``millis``, ``micros``) over
-four platform hooks (``platform.h``), ``firmware.cpp`` with ``main()``, a per-op tick
+six platform hooks (``platform.h``), ``firmware.cpp`` with ``main()``, a per-op tick
 counter and the raw-score report, and one implemented platform: QEMU's ``mps2-an386``
 (a Cortex-M4 with FPU; semihosting for I/O, SysTick for time). A real board needs its own
-startup, linker script and the four hooks (README.md).
+startup, linker script and the six hooks (README.md).
 """
 
 from string import Template
@@ -65,8 +65,8 @@ extern FirmwareSerial Serial;
 
 PLATFORM_H = """\
 // What a board must provide to run the firmware: character I/O, a tick counter and exit.
-// platform_mps2_an386.c implements them for QEMU's mps2-an386; write the same four (plus
-// PlatformInit) over a UART and a timer for a real board.
+// platform_mps2_an386.c implements them for QEMU's mps2-an386; write the same six
+// over a UART and a timer for a real board.
 #ifndef EDGECNN_PLATFORM_H_
 #define EDGECNN_PLATFORM_H_
 
@@ -464,8 +464,13 @@ SECTIONS
     __bss_end = .;
   } > RAM
   end = .;
+  /* Reserves room for the stack (which grows down from the top of RAM), so a firmware
+     without it fails to link, saying by how many bytes RAM overflowed. */
+  .stack (NOLOAD) : ALIGN(8)
+  {
+    . = . + $stack_bytes;
+  } > RAM
   __stack_top = ORIGIN(RAM) + LENGTH(RAM);
-  ASSERT(__stack_top - end >= $stack_bytes, "RAM: no room left for the stack")
 }
 """)
 

@@ -31,6 +31,12 @@ def test_ci_installs_the_audio_tools_when_missing():
     assert re.search(r"command -v arecord .*\|\| missing\+=\(alsa-utils\)", CI)
 
 
+def test_ci_installs_the_arm_toolchain_when_missing():
+    for package in ("gcc-arm-none-eabi", "libnewlib-arm-none-eabi",
+                    "libstdc++-arm-none-eabi-newlib", "binutils-arm-none-eabi"):
+        assert re.search(rf"missing\+=\(.*{re.escape(package)}", CI, re.S), package
+
+
 def run_compile_test(tmp_path, **env):
     """One sketch-compile test of test_export_arduino with no g++ on PATH."""
     empty = tmp_path / "bin"

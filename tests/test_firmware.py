@@ -170,7 +170,7 @@ def test_test_mcu_exits_2_naming_what_is_missing(monkeypatch, capsys):
 
 
 @pytest.mark.skipif(
-    shutil.which("arm-none-eabi-g++") is None and not os.environ.get("EDGECNN_REQUIRE_ARM_GCC"),
+    shutil.which("arm-none-eabi-g++") is None and os.environ.get("EDGECNN_REQUIRE_ARMGCC") != "1",
     reason="arm-none-eabi-g++ not installed (apt-get install gcc-arm-none-eabi "
            "libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib)",
 )
@@ -180,8 +180,11 @@ def test_firmware_sources_compile_for_the_cortex_m4f(model, tmp_path):
     from edgecnn.export import tflmlib
 
     missing = toolchain.missing_tools(qemu=False)
-    assert not missing, missing
-    source = tflmlib.find_tflm_source()
+    assert not missing, f"EDGECNN_REQUIRE_ARMGCC=1 but {missing}"
+    try:
+        source = tflmlib.find_tflm_source()
+    except BadInputError as exc:  # the vendored tree is not beside this checkout
+        pytest.skip(str(exc))
     tree = tflmlib.unpacked_tree(source, tmp_path / "tree")
     result = export_firmware(model, board=NUCLEO, out=tmp_path / "fw")
     makefile_objects = ["build/" + name + ".o" for name in result.files

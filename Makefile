@@ -46,6 +46,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/audio_runtime.py --model tests/fixtures/kws-dscnn-int8.tflite
 	$(BIN)/python benchmarks/audio_frontend_graph.py
 	$(BIN)/python benchmarks/mqtt_figures.py
+	$(BIN)/python benchmarks/memory_bound_ops.py
 	$(BIN)/python benchmarks/pipeline_figures.py
 	# About an hour on 2 cores with one split per set; --seeds 3 gives mean and spread.
 	$(BIN)/python benchmarks/timeseries_figures.py --seeds 1

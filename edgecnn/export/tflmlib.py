@@ -2,7 +2,8 @@
 
 The sources are a standalone TFLM tree as TFLM's ``create_tflm_tree.py`` makes it for
 ``TARGET=cortex_m_generic OPTIMIZED_KERNEL_DIR=cmsis_nn`` (a folder, or that folder packed
-as ``.tgz``), found through ``EDGECNN_TFLM_DIR`` or the project's shared vendor copy. The
+as ``.tgz``), found through ``EDGECNN_TFLM_DIR``, else the copy in the checkout's
+``third_party/tflm/``. The
 ``libtflm.a`` is cached under ``<cache>/tflm/<key>/``, the key being the hash of the tree,
 the flags and the compiler version, so a rebuild happens only when one of them changes.
 """
@@ -26,7 +27,8 @@ from edgecnn.export.toolchain import ArmToolchain
 
 TFLM_ENV = "EDGECNN_TFLM_DIR"
 TREE_ARCHIVE = "tflm-tree-cortex-m-cmsis-nn.tgz"
-VENDOR_PARTS = ("shared", "vendor", "tflm")
+# Where a copy may lie above the package: the checkout's own, then the team's shared one.
+VENDOR_PARTS = (("third_party", "tflm"), ("shared", "vendor", "tflm"))
 
 CPU_FLAGS = ("-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-mthumb")
 # The firmware must be compiled with the same TF_LITE_* defines as the library.
@@ -86,9 +88,10 @@ class TflmLibrary:
 
 
 def find_tflm_source(explicit: str | os.PathLike | None = None) -> Path:
-    """The TFLM tree or archive: ``explicit``, ``$EDGECNN_TFLM_DIR``, or the vendor copy.
+    """The TFLM tree or archive: ``explicit``, ``$EDGECNN_TFLM_DIR``, or a vendored copy.
 
-    The vendor copy is ``shared/vendor/tflm`` in a folder above the project checkout.
+    The vendored copy is the checkout's ``third_party/tflm`` (or ``shared/vendor/tflm`` in a
+    folder above it); an installed wheel has none, so it needs the setting.
 
     Raises:
         BadInputError: nothing found, or the path holds no TFLM tree.
@@ -97,9 +100,10 @@ def find_tflm_source(explicit: str | os.PathLike | None = None) -> Path:
     if given:
         return _tree_or_archive(Path(given))
     for parent in Path(__file__).resolve().parents:
-        candidate = parent.joinpath(*VENDOR_PARTS)
-        if candidate.is_dir():
-            return _tree_or_archive(candidate)
+        for parts in VENDOR_PARTS:
+            candidate = parent.joinpath(*parts)
+            if candidate.is_dir():
+                return _tree_or_archive(candidate)
     raise BadInputError(
         f"no TensorFlow Lite Micro source tree found; set {TFLM_ENV} to a tree made by TFLM's "
         "create_tflm_tree.py (TARGET=cortex_m_generic OPTIMIZED_KERNEL_DIR=cmsis_nn) or to "

@@ -443,3 +443,15 @@ def test_a_firmware_too_large_for_the_board_names_the_bytes_and_leaves_nothing(
     with pytest.raises(BadInputError, match=r"ram overflowed by [\d,]+ B \(limit 20,480 B"):
         build_exported(export)
     assert not Path(export.folder).exists()
+
+
+def test_emulate_without_an_emulated_board_is_refused_before_any_work():
+    from click.testing import CliRunner
+
+    from edgecnn.cli import cli
+
+    done = CliRunner().invoke(cli, ["estimate", str(INT8), "--board", "rpi-4b",
+                                    "--board", "esp32-s3", "--emulate"])
+    assert done.exit_code == 2
+    assert "none of rpi-4b, esp32-s3 has an emulated core" in done.stderr
+    assert NUCLEO in done.stderr

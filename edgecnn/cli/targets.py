@@ -99,15 +99,6 @@ def calibrate(rebuild: bool, dry_run: bool, emulate: bool, as_json: bool) -> Non
         click.echo(f"stored {report.path} (estimates use it; delete it for the shipped fit)")
 
 
-def _emulated(model: str):
-    """The model's instructions counted on the emulated Cortex-M4F."""
-    from edgecnn.export.emulate import count_instructions
-    from edgecnn.targets.estimate import Emulated
-
-    count = count_instructions(model)
-    return Emulated(count.instructions, count.ops)
-
-
 def _print_instruction_model(report) -> None:
     """The instruction x CPI model beside the MAC model, on the points it covers."""
     for p in report.points:
@@ -159,7 +150,12 @@ def estimate(model, boards_, threads, show_ops, input_shape, emulate, as_json) -
     """
     from edgecnn.targets.estimate import estimate as run_estimate
 
-    emulated = _emulated(model) if emulate else None
+    if emulate:
+        from edgecnn.export.emulate import emulated_for
+
+        emulated = emulated_for(model, list(boards_))
+    else:
+        emulated = None
     rows = run_estimate(
         model, boards=list(boards_), threads=threads, input_shape=input_shape, emulated=emulated
     )

@@ -88,6 +88,27 @@ def count_instructions(
     )
 
 
+def emulated_for(model_path: str | os.PathLike, boards: list[str]):
+    """The model's instruction count as :class:`edgecnn.targets.estimate.Emulated`.
+
+    Raises:
+        BadInputError: none of ``boards`` has an emulated core (so counting would change
+            nothing), plus what :func:`count_instructions` raises.
+    """
+    from edgecnn.core.errors import BadInputError
+    from edgecnn.targets.boards import get_board, list_boards
+    from edgecnn.targets.estimate import Emulated
+
+    if not any(get_board(b).emulated_by for b in boards):
+        covered = ", ".join(b.id for b in list_boards() if b.emulated_by)
+        raise BadInputError(
+            f"--emulate: none of {', '.join(boards)} has an emulated core; it applies to "
+            f"{covered}"
+        )
+    count = count_instructions(model_path)
+    return Emulated(count.instructions, count.ops)
+
+
 def _with_manifest(model: Path, tmp: Path) -> Path:
     """``model`` when it has a manifest, else a copy in ``tmp`` with a neutral one."""
     if manifest_path(model).is_file():

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from edgecnn.core.console import to_stderr
 from edgecnn.core.errors import BadInputError, RunFailedError
 from edgecnn.core.fileio import cache_root
 from edgecnn.export.toolchain import ArmToolchain
@@ -141,7 +142,12 @@ def build_library(
     start = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
     tree = unpacked_tree(source, folder)
-    _compile_all(toolchain, tree, archive, jobs=jobs or os.cpu_count() or 1)
+    jobs = jobs or os.cpu_count() or 1
+    to_stderr(
+        f"building TensorFlow Lite Micro + CMSIS-NN for Cortex-M4F once "
+        f"({len(library_sources(tree))} files, {jobs} at a time; minutes) into {folder}"
+    )
+    _compile_all(toolchain, tree, archive, jobs=jobs)
     return TflmLibrary(archive, tree, key, False, round(time.monotonic() - start, 1))
 
 

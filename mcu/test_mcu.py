@@ -1,6 +1,8 @@
 """``make test-mcu``: real TFLite Micro firmware on an emulated Cortex-M4, checked value by value.
 
 Usage (from the repository root): ``.venv/bin/python mcu/test_mcu.py [--models a,b] [--work DIR]``
+or, for a model of your own, ``mcu/test_mcu.py --bundle RUN/model-int8.tflite --run RUN``
+(the first ``--requests`` samples of that training run's test split; 0 = all of them).
 
 Builds TFLite Micro + CMSIS-NN for a Cortex-M4F once (cached), then for each int8 model of
 the kit (digits ``lenet5``, IMU ``cnn1d`` and keyword ``dscnn`` from tests/fixtures, and a
@@ -31,12 +33,20 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(KIT), help=f"subset of {','.join(KIT)}")
     parser.add_argument("--work", type=Path, help="keep the firmware folders here")
-    parser.add_argument("--requests", type=int, default=REQUESTS, help="inputs per model")
+    parser.add_argument("--requests", type=int, default=REQUESTS,
+                        help="inputs per model (0 with --run: the whole test split)")
+    parser.add_argument("--bundle", type=Path, help="an int8 .tflite with its manifest, instead "
+                        "of the kit")
+    parser.add_argument("--run", type=Path, help="with --bundle: the training run whose test "
+                        "split gives the inputs")
     args = parser.parse_args(argv)
     names = [n for n in args.models.split(",") if n]
     unknown = sorted(set(names) - set(KIT))
     if unknown:
         print(f"unknown kit model(s) {unknown}; choose from {','.join(KIT)}", file=sys.stderr)
+        return 2
+    if (args.bundle is None) != (args.run is None):
+        print("--bundle and --run go together", file=sys.stderr)
         return 2
 
     from edgecnn.core.errors import EdgecnnError
@@ -55,7 +65,14 @@ def main(argv: list[str]) -> int:
     state = "cached" if library.cached else f"built in {library.build_seconds:.0f} s"
     print(f"TFLite Micro + CMSIS-NN for Cortex-M4F: {library.archive} ({state})", flush=True)
     work = args.work or Path(tempfile.mkdtemp(prefix="edgecnn-test-mcu."))
-    results = [_check(name, work, library, tools, args.requests) for name in names]
+    try:
+        if args.bundle:
+            results = [_check_bundle(args.bundle, args.run, work, library, tools, args.requests)]
+        else:
+            results = [_check(name, work, library, tools, args.requests) for name in names]
+    except EdgecnnError as exc:
+        print(exc, file=sys.stderr)
+        return exc.exit_code
     print(format_table(results))
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
@@ -71,6 +88,32 @@ def _check(name: str, work: Path, library, tools, requests: int):
     print(f"{name}: {'agrees' if result.ok else 'DIFFERS'} "
           f"({result.build_seconds:.1f} s build, {result.run_seconds:.1f} s in QEMU)", flush=True)
     return result
+
+
+def _check_bundle(model: Path, run: Path, work: Path, library, tools, requests: int):
+    from edgecnn.export.mcuconform import check_model
+
+    raw = run_inputs(model, run, requests)
+    result = check_model(model, raw, board=BOARD, work=work / "firmware", library=library,
+                         toolchain=tools)
+    print(f"{model}: {'agrees' if result.ok else 'DIFFERS'} on {len(raw)} test samples of {run} "
+          f"({result.build_seconds:.1f} s build, {result.run_seconds:.1f} s in QEMU)", flush=True)
+    return result
+
+
+def run_inputs(model: Path, run: Path, count: int) -> list[np.ndarray]:
+    """The first ``count`` raw test samples of a training run, as the firmware reads them.
+
+    Audio clips (floats on the 16-bit grid) become the int16 PCM the sketch expects.
+    """
+    from edgecnn.core.manifest import load_manifest
+    from edgecnn.training.rundir import RunDir, load_split_arrays
+
+    x = load_split_arrays(RunDir(run)).x["test"]
+    x = x[:count] if count > 0 else x
+    if (load_manifest(model).preprocessing or {}).get("kind") == "audio":
+        x = np.clip(np.round(np.asarray(x, np.float64) * 32768), -32768, 32767).astype(np.int16)
+    return list(x)
 
 
 def kit_model(name: str, folder: Path, count: int) -> tuple[Path, list[np.ndarray]]:

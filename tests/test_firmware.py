@@ -184,6 +184,8 @@ def test_test_mcu_exits_2_naming_what_is_missing(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "apt-get install qemu-system-arm" in err
     assert script.main(["--models", "nope"]) == 2
+    assert script.main(["--bundle", str(INT8)]) == 2  # --bundle without --run
+    assert "--bundle and --run go together" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(

@@ -48,6 +48,10 @@ def main(argv: list[str]) -> int:
     if (args.bundle is None) != (args.run is None):
         print("--bundle and --run go together", file=sys.stderr)
         return 2
+    if args.requests < (0 if args.run else 1):
+        print(f"--requests must be at least 1 (0 = all, with --run), not {args.requests}",
+              file=sys.stderr)
+        return 2
 
     from edgecnn.core.errors import EdgecnnError
     from edgecnn.export import tflmlib, toolchain

@@ -221,9 +221,11 @@ PRINTED = """\
 ticks_per_second=25000000
 ready: arena used 2720 of 4352 bytes; send 64 values per line
 input=80ff017f
+invoke_ticks=130
 scores=-128,5,127
 op=0 CONV_2D ticks=100
 op=1 FULLY_CONNECTED ticks=20
+tflm: a message of TFLite Micro
 label=b score=0.9961 invoke_us=4
 input=00000000
 scores=1,2,3
@@ -241,8 +243,9 @@ def test_parse_output_reads_arena_inputs_scores_and_op_ticks():
     assert first.input.tolist() == [-128, -1, 1, 127]
     assert first.scores.tolist() == [-128, 5, 127]
     assert first.op_ticks == (("CONV_2D", 100), ("FULLY_CONNECTED", 20))
-    assert first.label == "b" and first.ticks == 120
-    assert run.inferences[1].ticks == 121
+    assert first.label == "b" and first.ticks == 130  # the whole invoke, not just its ops
+    assert run.inferences[1].ticks == 121  # without invoke_ticks: the ops' sum
+    assert run.log == ("a message of TFLite Micro",)
     assert run.instructions(120) == 4800  # 40 instructions per 25 MHz tick at 1 GHz
     assert run.errors == ()
 
@@ -393,6 +396,8 @@ def test_digits_firmware_in_qemu_equals_tflite_micro(tmp_path):
     assert result.output_vs_tflm.differing == 0 and result.input_vs_host.differing == 0
     assert 0 < result.arena_used_bytes <= result.arena_allocated_bytes
     assert result.instructions > 100_000
+    # the whole invoke holds its ops and the interpreter's work between them
+    assert result.instructions >= sum(n for _, n in result.op_instructions)
     assert [tag for tag, _ in result.op_instructions][:2] == ["CONV_2D", "MAX_POOL_2D"]
 
 
@@ -457,3 +462,34 @@ def test_emulate_without_an_emulated_board_is_refused_before_any_work():
     assert done.exit_code == 2
     assert "none of rpi-4b, esp32-s3 has an emulated core" in done.stderr
     assert NUCLEO in done.stderr
+
+
+def test_a_refit_from_an_older_edgecnn_gets_the_newer_counts(tmp_path, monkeypatch):
+    from edgecnn.core import fileio
+    from edgecnn.targets.calibrate.boardfit import _instruction_counts_only, _stored_features
+    from edgecnn.targets.costmodel import COST_MODEL_PATH, Coefficients
+
+    shipped = json.loads(COST_MODEL_PATH.read_text())["features"]
+    old = {g: {d: {k: v for k, v in c.items() if k not in ("memory_bytes", "instructions")}
+               for d, c in by_dtype.items()} for g, by_dtype in shipped.items()}
+    fileio.write_json(tmp_path / "cost-model.json",
+                      {"features": old, "coefficients": Coefficients.priors().to_dict()})
+    monkeypatch.setenv("EDGECNN_BOARDS", str(tmp_path))
+    merged = _stored_features()
+    assert merged == shipped
+    kept = _instruction_counts_only(merged)
+    resnet8 = shipped["resnet8_32"]["int8"]
+    assert kept["resnet8_32"]["int8"] == {"instructions": resnet8["instructions"]}
+    assert kept["mobilenet_v1_224"] == {}  # no counts: rebuilt from scratch
+
+
+def test_emulate_on_a_board_without_a_cpi_says_the_mac_model_stands():
+    import dataclasses
+
+    from edgecnn.targets.costmodel import load_coefficients
+    from edgecnn.targets.estimate import Emulated, estimate
+
+    coefficients = dataclasses.replace(load_coefficients(), cpi={})
+    row = estimate(INT8, boards=[NUCLEO], coefficients=coefficients,
+                   emulated=Emulated(1000, ()))[0]
+    assert "no CPI fitted for cmsis-nn:Cortex-M4F|int8: MACs" in row.basis

@@ -99,13 +99,16 @@ def emulated_for(model_path: str | os.PathLike, boards: list[str]):
     from edgecnn.targets.boards import get_board, list_boards
     from edgecnn.targets.estimate import Emulated
 
-    if not any(get_board(b).emulated_by for b in boards):
+    emulated = [b for b in boards if get_board(b).emulated_by]
+    if not emulated:
         covered = ", ".join(b.id for b in list_boards() if b.emulated_by)
         raise BadInputError(
             f"--emulate: none of {', '.join(boards)} has an emulated core; it applies to "
             f"{covered}"
         )
-    count = count_instructions(model_path)
+    # The count is the core's: any emulated board gives it; the first one's memory limits
+    # the firmware.
+    count = count_instructions(model_path, board=emulated[0])
     return Emulated(count.instructions, count.ops)
 
 

@@ -72,10 +72,13 @@ class Inference:
     scores: np.ndarray
     label: str
     op_ticks: tuple[tuple[str, int], ...]
+    invoke_ticks: int = 0
+    ops_dropped: int = 0
 
     @property
     def ticks(self) -> int:
-        return sum(t for _, t in self.op_ticks)
+        """The whole invoke (interpreter work between ops included), else the ops' sum."""
+        return self.invoke_ticks or sum(t for _, t in self.op_ticks)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class EmulatorRun:
     inferences: tuple[Inference, ...]
     seconds: float
     errors: tuple[str, ...] = field(default=())
+    log: tuple[str, ...] = field(default=())  # TFLite Micro's own messages
 
     def instructions(self, ticks: int) -> int:
         """Executed instructions of ``ticks`` SysTick ticks."""
@@ -116,12 +120,18 @@ def build_firmware(
     start = time.monotonic()
     cmd = ["make", "-s", "-C", str(folder), "-j2", f"TFLM_TREE={library.tree}",
            f"TFLM_LIB={library.archive}"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        _remove_outputs(folder)
+        raise RunFailedError(f"the firmware did not build within {BUILD_TIMEOUT_S} s") from None
     if done.returncode != 0:
         _remove_outputs(folder)
         _raise_build_failure(done.stderr, board_name or folder.name, limits)
     elf = folder / "firmware.elf"
-    sizes = subprocess.run([toolchain.size, str(elf)], capture_output=True, text=True, check=True)
+    sizes = subprocess.run([toolchain.size, str(elf)], capture_output=True, text=True)
+    if sizes.returncode != 0:
+        raise RunFailedError(f"{toolchain.size} could not read {elf}: {sizes.stderr.strip()}")
     text, data, bss = (int(v) for v in sizes.stdout.splitlines()[1].split()[:3])
     shares = flash_by_object(folder / "firmware.map")
     return FirmwareImage(
@@ -173,12 +183,14 @@ def _raise_build_failure(stderr: str, where: str, limits: tuple[int, int] | None
         limit = ""
         if limits:
             size = limits[0] if memory == "flash" else limits[1]
-            limit = f" (limit {size:,} B" + (", stack included)" if memory == "ram" else ")")
+            reserved = ", stack and heap included" if memory == "ram" else ""
+            limit = f" (limit {size:,} B{reserved})"
         raise BadInputError(
             f"the firmware does not fit {where}: {memory} overflowed by {extra:,} B{limit}; "
             "prune or shrink the model"
         )
-    errors = [line for line in stderr.splitlines() if "error" in line.lower()]
+    errors = [line for line in stderr.splitlines()
+              if "error" in line.lower() or "undefined reference" in line]
     raise RunFailedError(f"the firmware did not build: {(errors or ['no output'])[0].strip()}")
 
 
@@ -205,14 +217,17 @@ def run_firmware(elf: str | Path, requests: list[str]) -> EmulatorRun:
     run = parse_output(done.stdout, seconds=time.monotonic() - start)
     if done.returncode != 0 or run.errors:
         why = (run.errors or (done.stderr.strip().splitlines() or ["no output"])[-1:])[0]
-        raise RunFailedError(f"the firmware failed in QEMU (exit {done.returncode}): {why}")
+        said = f" (TFLite Micro: {run.log[-1]})" if run.log else ""
+        raise RunFailedError(
+            f"the firmware failed in QEMU (exit {done.returncode}): {why}{said}"
+        )
     return run
 
 
 def parse_output(stdout: str, *, seconds: float = 0.0) -> EmulatorRun:
     """The firmware's printed lines as an :class:`EmulatorRun`."""
     values: dict[str, int] = {}
-    inferences, errors, pending = [], [], {}
+    inferences, errors, log, pending = [], [], [], {}
     ops: list[tuple[str, int]] = []
     for line in stdout.splitlines():
         if line.startswith("ticks_per_second="):
@@ -223,6 +238,12 @@ def parse_output(stdout: str, *, seconds: float = 0.0) -> EmulatorRun:
         elif line.startswith("input="):
             pending = {"input": np.frombuffer(bytes.fromhex(line[6:]), dtype=np.int8)}
             ops = []
+        elif line.startswith("invoke_ticks="):
+            pending["invoke_ticks"] = int(line.split("=", 1)[1])
+        elif line.startswith("ops_dropped="):
+            pending["ops_dropped"] = int(line.split("=", 1)[1])
+        elif line.startswith("tflm: "):
+            log.append(line[6:].strip())
         elif line.startswith("scores="):
             pending["scores"] = np.array([int(v) for v in line[7:].split(",")], dtype=np.int8)
         elif line.startswith("op="):
@@ -230,7 +251,11 @@ def parse_output(stdout: str, *, seconds: float = 0.0) -> EmulatorRun:
             ops.append((found[1], int(found[2])))
         elif line.startswith("label=") and "scores" in pending:
             label = line.split()[0][6:]
-            inferences.append(Inference(pending["input"], pending["scores"], label, tuple(ops)))
+            inferences.append(Inference(
+                pending["input"], pending["scores"], label, tuple(ops),
+                invoke_ticks=pending.get("invoke_ticks", 0),
+                ops_dropped=pending.get("ops_dropped", 0),
+            ))
             pending = {}
         elif line.startswith("error:"):
             errors.append(line[6:].strip())
@@ -241,4 +266,5 @@ def parse_output(stdout: str, *, seconds: float = 0.0) -> EmulatorRun:
         inferences=tuple(inferences),
         seconds=round(seconds, 2),
         errors=tuple(errors),
+        log=tuple(log),
     )

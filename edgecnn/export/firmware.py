@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from edgecnn.core.errors import BadInputError, EdgecnnError
+from edgecnn.core.errors import BadInputError
 from edgecnn.export import templates_firmware as tf
 from edgecnn.export import tflmlib
 from edgecnn.export.arduino import mcu_board, sketch_name, sketch_spec
@@ -29,6 +29,7 @@ PLATFORM = "mps2_an386"
 EMULATOR_FLASH_BYTES = 4 * 1024 * 1024
 EMULATOR_RAM_BYTES = 4 * 1024 * 1024
 STACK_BYTES = 16 * 1024
+HEAP_BYTES = 4 * 1024  # newlib's strtof may allocate (its big-number helpers)
 FIRMWARE_CORES = ("Cortex-M4F",)
 
 
@@ -109,7 +110,7 @@ def build_exported(export: FirmwareExport):
     try:
         return build_firmware(export.folder, library, tools, board_name=export.board,
                               limits=(export.flash_limit_bytes, export.ram_limit_bytes))
-    except EdgecnnError:
+    except BaseException:  # a failed or interrupted build leaves nothing half-built
         shutil.rmtree(export.folder, ignore_errors=True)
         raise
 
@@ -147,7 +148,8 @@ def firmware_files(spec: SketchSpec, board: Board) -> dict[str, str]:
         f"platform_{PLATFORM}.c": tf.PLATFORM_MPS2_C,
         f"startup_{PLATFORM}.c": tf.STARTUP_MPS2_C,
         f"{PLATFORM}.ld": tf.LINKER_MPS2.substitute(
-            board_name=board.name, flash_bytes=flash, ram_bytes=ram, stack_bytes=STACK_BYTES
+            board_name=board.name, flash_bytes=flash, ram_bytes=ram, stack_bytes=STACK_BYTES,
+            heap_bytes=HEAP_BYTES
         ),
         "Makefile": _makefile(cxx_sources),
         "README.md": _readme(spec, board, flash, ram),
@@ -180,8 +182,9 @@ $flash_kib KiB flash and $ram_kib KiB RAM):
     make TFLM_TREE=/path/to/tflm_tree TFLM_LIB=/path/to/libtflm.a
 
 `TFLM_LIB` must be built from that tree with the Makefile's CPU flags and defines:
-`edgecnn export firmware --build` builds one once and caches it, with the unpacked tree,
-under `~/.cache/edgecnn/tflm/<key>/` (`$$EDGECNN_CACHE` moves it).
+`edgecnn export firmware --build` builds one once and caches it under
+`~/.cache/edgecnn/tflm/<key>/` (with the tree, when that came as an archive;
+`$$EDGECNN_CACHE` moves it).
 
 Run it, one request per input line as for the sketch:
 

@@ -96,8 +96,8 @@ void PlatformExit(int code);
 
 FIRMWARE_H = """\
 // Included by the sketch when built as bare-metal firmware (EDGECNN_FIRMWARE): TFLite Micro
-// reports every op to kProfiler, and each request prints the raw int8 input and scores and
-// the ticks of every op before the sketch's own result line.
+// reports every op to kProfiler, and each request prints the raw int8 input and scores, the
+// ticks of the whole Invoke() and of every op before the sketch's own result line.
 #ifndef EDGECNN_FIRMWARE_H_
 #define EDGECNN_FIRMWARE_H_
 
@@ -111,7 +111,8 @@ class OpTicks : public tflite::MicroProfilerInterface {
   static constexpr int kMaxOps = 256;
   uint32_t BeginEvent(const char* tag) override;
   void EndEvent(uint32_t handle) override;
-  // Prints "op=<index> <tag> ticks=<n>" per op, then forgets them.
+  // Prints "op=<index> <tag> ticks=<n>" per op (and "ops_dropped=<n>" past kMaxOps), then
+  // forgets them.
   void Report();
 
  private:
@@ -119,6 +120,7 @@ class OpTicks : public tflite::MicroProfilerInterface {
   uint32_t start_[kMaxOps];
   uint32_t ticks_[kMaxOps];
   int count_ = 0;
+  int dropped_ = 0;
 };
 
 extern OpTicks g_op_ticks;
@@ -127,7 +129,7 @@ static tflite::MicroProfilerInterface* const kProfiler = &g_op_ticks;
 // input=<hex of the int8 input tensor>, printed before Invoke() (TFLite Micro may reuse the
 // input's arena space for later tensors).
 void FirmwareReportInput(const int8_t* input);
-// scores=<int8 outputs>, then the op ticks of the Invoke().
+// invoke_ticks=<ticks since the input was reported>, scores=<int8 outputs>, then the op ticks.
 void FirmwareReportScores(const int8_t* scores);
 #define EDGECNN_REPORT_INPUT(input) FirmwareReportInput(input)
 #define EDGECNN_REPORT_SCORES(scores) FirmwareReportScores(scores)
@@ -142,22 +144,41 @@ FIRMWARE_CPP = """\
 #include "Arduino.h"
 #include "model_settings.h"
 #include "platform.h"
+#include "tensorflow/lite/micro/cortex_m_generic/debug_log_callback.h"
 
 FirmwareSerial Serial;
 OpTicks g_op_ticks;
+static uint32_t g_invoke_start;
+
+// TFLite Micro's own messages (why AllocateTensors failed, say), one "tflm: " line each.
+static void DebugLogToPlatform(const char* text) {
+  static bool line_start = true;
+  for (const char* c = text; *c != '\\0'; ++c) {
+    if (line_start) PlatformWrite("tflm: ", 6);
+    PlatformWrite(c, 1);
+    line_start = *c == '\\n';
+  }
+}
 
 void setup();
 void loop();
 
 unsigned long micros() {
-  const uint64_t ticks = PlatformTicks();
-  return static_cast<unsigned long>(ticks * 1000000u / PlatformTicksPerSecond());
+  // The platform's 32-bit ticks wrap (every 172 s at 25 MHz); extend them to 64 bits so
+  // micros() wraps like Arduino's, at 2^32 microseconds.
+  static uint32_t last = 0;
+  static uint64_t high = 0;
+  const uint32_t now = PlatformTicks();
+  if (now < last) high += 1ull << 32;
+  last = now;
+  return static_cast<unsigned long>((high + now) * 1000000u / PlatformTicksPerSecond());
 }
 
 unsigned long millis() { return micros() / 1000u; }
 
 int main() {
   PlatformInit();
+  RegisterDebugLogCallback(DebugLogToPlatform);
   Serial.print("ticks_per_second=");
   Serial.println(static_cast<unsigned long>(PlatformTicksPerSecond()));
   setup();
@@ -239,7 +260,10 @@ void FirmwareSerial::print(float value, int digits) {
 }
 
 uint32_t OpTicks::BeginEvent(const char* tag) {
-  if (count_ >= kMaxOps) return kMaxOps;
+  if (count_ >= kMaxOps) {
+    ++dropped_;
+    return kMaxOps;
+  }
   tags_[count_] = tag;
   start_[count_] = PlatformTicks();
   return static_cast<uint32_t>(count_++);
@@ -259,7 +283,12 @@ void OpTicks::Report() {
     Serial.print(" ticks=");
     Serial.println(static_cast<unsigned long>(ticks_[i]));
   }
+  if (dropped_ > 0) {
+    Serial.print("ops_dropped=");
+    Serial.println(dropped_);
+  }
   count_ = 0;
+  dropped_ = 0;
 }
 
 void FirmwareReportInput(const int8_t* input) {
@@ -271,9 +300,13 @@ void FirmwareReportInput(const int8_t* input) {
     Serial.print(kHex[byte & 15]);
   }
   Serial.println();
+  g_invoke_start = PlatformTicks();  // last: the printing above is not the model's time
 }
 
 void FirmwareReportScores(const int8_t* scores) {
+  const uint32_t invoke_ticks = PlatformTicks() - g_invoke_start;  // first, for the same reason
+  Serial.print("invoke_ticks=");
+  Serial.println(static_cast<unsigned long>(invoke_ticks));
   Serial.print("scores=");
   for (int i = 0; i < kNumClasses; ++i) {
     if (i > 0) Serial.print(",");
@@ -367,7 +400,9 @@ uint32_t PlatformTicks(void) {
     wraps = systick_wraps;
     value = SYSTICK_VAL;
   } while (wraps != systick_wraps);
-  return (wraps << 24) + (SYSTICK_RELOAD - value);
+  // SysTick counts RELOAD..0, and interrupts (wraps++) as it reaches 0: at that tick the
+  // elapsed count within the new period is 0, one tick later (VAL = RELOAD again) it is 1.
+  return (wraps << 24) + ((SYSTICK_RELOAD + 1u - value) & SYSTICK_RELOAD);
 }
 
 uint32_t PlatformTicksPerSecond(void) { return CPU_CLOCK_HZ; }
@@ -458,14 +493,21 @@ SECTIONS
   .bss (NOLOAD) : ALIGN(4)
   {
     __bss_start = .;
+    __bss_start__ = .;
     *(.bss*)
     *(COMMON)
     . = ALIGN(4);
     __bss_end = .;
+    __bss_end__ = .;
   } > RAM
-  end = .;
-  /* Reserves room for the stack (which grows down from the top of RAM), so a firmware
-     without it fails to link, saying by how many bytes RAM overflowed. */
+  /* newlib's heap (strtof may allocate a little) grows up from `end`: reserve it, and the
+     stack (which grows down from the top of RAM), so a firmware without room for them fails
+     to link, saying by how many bytes RAM overflowed. */
+  .heap (NOLOAD) : ALIGN(8)
+  {
+    end = .;
+    . = . + $heap_bytes;
+  } > RAM
   .stack (NOLOAD) : ALIGN(8)
   {
     . = . + $stack_bytes;
@@ -478,9 +520,15 @@ MAKEFILE = Template("""\
 # Builds firmware.elf for QEMU's mps2-an386 against a TensorFlow Lite Micro library built
 # with the same flags (edgecnn builds and caches one: see README.md).
 #   make TFLM_TREE=/path/to/tflm_tree TFLM_LIB=/path/to/libtflm.a
-TFLM_TREE ?= $$(error set TFLM_TREE to the TFLite Micro source tree)
-TFLM_LIB ?= $$(error set TFLM_LIB to libtflm.a built with the flags below)
 PLATFORM ?= mps2_an386
+ifneq ($$(MAKECMDGOALS),clean)
+ifeq ($$(TFLM_TREE),)
+$$(error set TFLM_TREE to the TFLite Micro source tree)
+endif
+ifeq ($$(TFLM_LIB),)
+$$(error set TFLM_LIB to libtflm.a built with the flags below)
+endif
+endif
 
 CC := arm-none-eabi-gcc
 CXX := arm-none-eabi-g++

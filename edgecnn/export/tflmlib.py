@@ -10,6 +10,7 @@ the flags and the compiler version, so a rebuild happens only when one of them c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -26,7 +27,13 @@ from edgecnn.core.errors import BadInputError, RunFailedError
 from edgecnn.core.fileio import cache_root
 from edgecnn.export.toolchain import ArmToolchain
 
+try:
+    import fcntl
+except ImportError:  # Windows: no lock; concurrent builds there may collide
+    fcntl = None
+
 TFLM_ENV = "EDGECNN_TFLM_DIR"
+COMPILE_TIMEOUT_S = 600  # one source file
 TREE_ARCHIVE = "tflm-tree-cortex-m-cmsis-nn.tgz"
 # Where a copy may lie above the package: the checkout's own, then the team's shared one.
 VENDOR_PARTS = (("third_party", "tflm"), ("shared", "vendor", "tflm"))
@@ -139,16 +146,32 @@ def build_library(
     archive = folder / "libtflm.a"
     if archive.is_file():
         return TflmLibrary(archive, _tree_in(folder, source), key, True, 0.0)
-    start = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
-    tree = unpacked_tree(source, folder)
-    jobs = jobs or os.cpu_count() or 1
-    to_stderr(
-        f"building TensorFlow Lite Micro + CMSIS-NN for Cortex-M4F once "
-        f"({len(library_sources(tree))} files, {jobs} at a time; minutes) into {folder}"
-    )
-    _compile_all(toolchain, tree, archive, jobs=jobs)
-    return TflmLibrary(archive, tree, key, False, round(time.monotonic() - start, 1))
+    with _build_lock(folder):  # another process may be building the same library
+        if archive.is_file():
+            return TflmLibrary(archive, _tree_in(folder, source), key, True, 0.0)
+        start = time.monotonic()
+        tree = unpacked_tree(source, folder)
+        jobs = jobs or os.cpu_count() or 1
+        to_stderr(
+            f"building TensorFlow Lite Micro + CMSIS-NN for Cortex-M4F once "
+            f"({len(library_sources(tree))} files, {jobs} at a time; minutes) into {folder}"
+        )
+        _compile_all(toolchain, tree, archive, jobs=jobs)
+        return TflmLibrary(archive, tree, key, False, round(time.monotonic() - start, 1))
+
+
+@contextlib.contextmanager
+def _build_lock(folder: Path):
+    """Holds an exclusive lock on ``folder/.lock`` (waits for a build in progress)."""
+    with open(folder / ".lock", "a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def cached_archive(source: Path, toolchain: ArmToolchain) -> Path | None:
@@ -229,7 +252,7 @@ def _compile_all(toolchain: ArmToolchain, tree: Path, archive: Path, *, jobs: in
         failed = [f for f in failures if f]
         if failed:
             raise RunFailedError(f"TFLite Micro did not compile: {failed[0]}")
-        temp = archive.with_suffix(".a.tmp")
+        temp = objects_dir / "libtflm.a"  # this build's own, renamed into place when whole
         _run([toolchain.ar, "rcs", str(temp), *map(str, objects)], "archiving libtflm.a")
         os.replace(temp, archive)
     finally:
@@ -240,7 +263,10 @@ def _compile_one(toolchain: ArmToolchain, base: list[str], source: Path, obj: Pa
     cxx = source.suffix == ".cc"
     compiler = toolchain.cxx if cxx else toolchain.cc
     cmd = [compiler, *compile_flags(cxx=cxx), *base, "-c", str(source), "-o", str(obj)]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return f"{source.name}: not compiled within {COMPILE_TIMEOUT_S} s"
     if done.returncode == 0:
         return ""
     errors = [line for line in done.stderr.splitlines() if "error" in line]
@@ -250,4 +276,5 @@ def _compile_one(toolchain: ArmToolchain, base: list[str], source: Path, obj: Pa
 def _run(cmd: list[str], what: str) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        raise RunFailedError(f"{what} failed: {done.stderr.strip().splitlines()[-1:]}")
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RunFailedError(f"{what} failed: {last}")

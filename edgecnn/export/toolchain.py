@@ -19,6 +19,7 @@ TOOLS = {
     "arm-none-eabi-g++": "gcc-arm-none-eabi",
     "arm-none-eabi-ar": "binutils-arm-none-eabi",
     "arm-none-eabi-size": "binutils-arm-none-eabi",
+    "make": "make",  # runs the firmware's Makefile
 }
 QEMU = {"qemu-system-arm": "qemu-system-arm"}
 # (compiler, a file it must find) -> the package: newlib's nano C library and the C++

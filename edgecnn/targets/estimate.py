@@ -130,8 +130,12 @@ def _from_instructions(row: BoardEstimate, board: Board, emulated: Emulated, coe
     """``row`` with latency from instructions x CPI when the board's group has a CPI."""
     total = instruction_latency_ms(emulated.instructions, board, coefficients)
     if total is None:
+        if board.is_mcu:  # say why --emulate changed nothing here
+            return dataclasses.replace(
+                row, basis=f"{row.basis} (no CPI fitted for {group_key(board, 'int8')}: MACs)"
+            )
         return row
-    if len(emulated.ops) == len(row.ops):
+    if [name for name, _ in emulated.ops] == [op.name for op in row.ops]:
         ops = tuple(
             dataclasses.replace(op, latency_ms=round(
                 instruction_latency_ms(count, board, coefficients), 4))

@@ -180,7 +180,8 @@ def calibrate(
             stored counts.
     """
     boards = list_boards()  # first: a broken EDGECNN_BOARDS is reported before any work
-    features = {} if rebuild else _stored_features()
+    stored = _stored_features()
+    features = _instruction_counts_only(stored) if rebuild else stored
     points, skipped = collect_points(boards, features)
     if emulate:
         from edgecnn.targets.calibrate.emulated import count_reference_instructions
@@ -195,13 +196,31 @@ def calibrate(
 
 
 def _stored_features() -> dict:
-    """The graph counts of the last fit: the user's refit, else the shipped fit (a damaged
-    refit is what a calibration replaces, so it must not stop one)."""
-    for path in dict.fromkeys((cost_model_path(), COST_MODEL_PATH)):
+    """The graph counts of the last fits: the shipped fit's, with the user's refit over them
+    (a refit from an older edgecnn lacks newer counts; a damaged one is what a calibration
+    replaces, so it must not stop one)."""
+    merged: dict = {}
+    for path in dict.fromkeys((COST_MODEL_PATH, cost_model_path())):
         with contextlib.suppress(BadInputError):
             if path.exists():
-                return dict(read_cost_model(path).get("features") or {})
-    return {}
+                for graph, by_dtype in (read_cost_model(path).get("features") or {}).items():
+                    for dtype, counts in by_dtype.items():
+                        merged.setdefault(graph, {}).setdefault(dtype, {}).update(counts)
+    return merged
+
+
+def _instruction_counts_only(features: dict) -> dict:
+    """What a rebuild keeps: the emulated instruction counts (only --emulate redoes them)."""
+    return {
+        graph: {dtype: {"instructions": c["instructions"]} for dtype, c in by_dtype.items()
+                if "instructions" in c}
+        for graph, by_dtype in features.items()
+    }
+
+
+# A graph's stored counts are rebuilt when one of these is missing (a refit by an older
+# edgecnn, or a rebuild that kept only the instruction counts).
+GRAPH_COUNT_KEYS = ("dense_macs", "depthwise_macs", "ops", "memory_bytes", "dtype")
 
 
 def collect_points(boards: list[Board], features: dict) -> tuple[list[Point], list[str]]:
@@ -212,10 +231,11 @@ def collect_points(boards: list[Board], features: dict) -> tuple[list[Point], li
             if m.graph is None or m.dtype not in ("fp32", "int8"):
                 skipped.append(f"{board.id}: {m.model} ({m.dtype}) cannot be rebuilt offline")
                 continue
-            if m.dtype not in features.setdefault(m.graph, {}):
+            counts = features.setdefault(m.graph, {}).setdefault(m.dtype, {})
+            if any(key not in counts for key in GRAPH_COUNT_KEYS):
                 from edgecnn.targets.calibrate.refgraphs import graph_features
 
-                features[m.graph][m.dtype] = graph_features(m.graph, m.dtype)
+                counts.update(graph_features(m.graph, m.dtype))
             points.append(Point(board, m, features[m.graph][m.dtype]))
     return points, skipped
 

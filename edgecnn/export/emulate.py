@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn import __version__
+from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import Manifest, manifest_path, sha256_of, write_manifest
 from edgecnn.export import tflmlib, toolchain
-from edgecnn.export.emulator import build_firmware, run_firmware
-from edgecnn.export.firmware import export_firmware, firmware_board
+from edgecnn.export.emulator import run_firmware
+from edgecnn.export.firmware import build_exported, export_firmware, firmware_board
 from edgecnn.export.tflite_info import read_tflite
 
 DEFAULT_BOARD = "nucleo-l4r5zi"
@@ -71,16 +72,14 @@ def count_instructions(
     with tempfile.TemporaryDirectory(prefix="edgecnn-emulate.") as tmp:
         model = _with_manifest(Path(model_path), Path(tmp))
         export = export_firmware(model, board=target.id, out=Path(tmp) / "fw", name="model")
-        image = build_firmware(export.folder, library, tools, board_name=target.name,
-                               limits=(export.flash_limit_bytes, export.ram_limit_bytes))
+        image = build_exported(export, library=library, tools=tools)
         run = run_firmware(image.elf, _seeded_requests(model, requests))
-    ticks = int(np.median([i.ticks for i in run.inferences]))
     return InstructionCount(
         model=str(model_path),
         board=target.id,
         kernels=target.kernels,
-        instructions=run.instructions(ticks),
-        ops=tuple((tag, run.instructions(t)) for tag, t in run.inferences[0].op_ticks),
+        instructions=run.median_instructions(),
+        ops=run.op_instructions(),
         arena_used_bytes=run.arena_used_bytes,
         flash_bytes=image.flash_bytes,
         ram_bytes=image.ram_bytes,
@@ -95,7 +94,6 @@ def emulated_for(model_path: str | os.PathLike, boards: list[str]):
         BadInputError: none of ``boards`` has an emulated core (so counting would change
             nothing), plus what :func:`count_instructions` raises.
     """
-    from edgecnn.core.errors import BadInputError
     from edgecnn.targets.boards import get_board, list_boards
     from edgecnn.targets.estimate import Emulated
 
@@ -120,8 +118,6 @@ def _with_manifest(model: Path, tmp: Path) -> Path:
     try:
         shutil.copyfile(model, copy)
     except OSError as exc:
-        from edgecnn.core.errors import BadInputError
-
         raise BadInputError(f"cannot read model {model}: {exc.strerror}") from None
     info = read_tflite(copy.read_bytes(), name=str(model))
     classes = math.prod(info.output.shape[1:])

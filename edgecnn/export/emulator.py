@@ -97,6 +97,14 @@ class EmulatorRun:
         """Executed instructions of ``ticks`` SysTick ticks."""
         return round(ticks * INSTRUCTIONS_PER_SECOND / self.ticks_per_second)
 
+    def median_instructions(self) -> int:
+        """Executed instructions per invoke, the median over the requests."""
+        return self.instructions(int(np.median([i.ticks for i in self.inferences])))
+
+    def op_instructions(self) -> tuple[tuple[str, int], ...]:
+        """(op tag, executed instructions) of the first request's ops, in execution order."""
+        return tuple((tag, self.instructions(t)) for tag, t in self.inferences[0].op_ticks)
+
 
 def build_firmware(
     folder: str | Path,

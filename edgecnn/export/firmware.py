@@ -96,8 +96,13 @@ def export_firmware(
     )
 
 
-def build_exported(export: FirmwareExport):
+def build_exported(export: FirmwareExport, *, library=None, tools=None):
     """Builds an exported firmware (the TFLM library first, cached); the linked image.
+
+    Args:
+        library: a :class:`tflmlib.TflmLibrary` already at hand, else the cached one (built
+            first when missing).
+        tools: the :class:`toolchain.ArmToolchain`, else the installed one.
 
     A firmware that does not build (too large for the board, for one) is removed with its
     folder: export and build are one step, and nothing half-built is left.
@@ -105,8 +110,8 @@ def build_exported(export: FirmwareExport):
     from edgecnn.export import toolchain
     from edgecnn.export.emulator import build_firmware
 
-    tools = toolchain.find_toolchain()
-    library = tflmlib.build_library(tools)
+    tools = tools or toolchain.find_toolchain()
+    library = library or tflmlib.build_library(tools)
     try:
         return build_firmware(export.folder, library, tools, board_name=export.board,
                               limits=(export.flash_limit_bytes, export.ram_limit_bytes))

@@ -10,7 +10,6 @@ and the ELF's sections are set beside what ``edgecnn estimate`` reported.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import numpy as np
 from edgecnn.core.manifest import load_manifest
 from edgecnn.core.preprocess import Preprocessing
 from edgecnn.device.interpreter import TFLiteModel
-from edgecnn.export.emulator import EmulatorRun, build_firmware, run_firmware
-from edgecnn.export.firmware import export_firmware
+from edgecnn.export.emulator import run_firmware
+from edgecnn.export.firmware import build_exported, export_firmware
 from edgecnn.export.tflmlib import TflmLibrary
 from edgecnn.export.toolchain import ArmToolchain
 from edgecnn.targets.estimate import estimate
@@ -106,8 +105,7 @@ def check_model(
     """Exports, builds and runs the firmware of one int8 model; compares with the host."""
     path = Path(model_path)
     export = export_firmware(path, board=board, out=work, overwrite=True)
-    image = build_firmware(export.folder, library, toolchain, board_name=board,
-                           limits=(export.flash_limit_bytes, export.ram_limit_bytes))
+    image = build_exported(export, library=library, tools=toolchain)
     run = run_firmware(image.elf, [request_line(raw) for raw in raw_inputs])
     host = host_inputs(path, raw_inputs)
     got_inputs = [i.input for i in run.inferences]
@@ -129,16 +127,11 @@ def check_model(
         flash_tflm_model_bytes=image.tflm_bytes + image.model_bytes,
         flash_estimate_bytes=board_estimate.flash_bytes or 0,
         ram_bytes=image.ram_bytes,
-        instructions=median_instructions(run),
-        op_instructions=tuple((tag, run.instructions(t)) for tag, t in run.inferences[0].op_ticks),
+        instructions=run.median_instructions(),
+        op_instructions=run.op_instructions(),
         build_seconds=image.build_seconds,
         run_seconds=run.seconds,
     )
-
-
-def median_instructions(run: EmulatorRun) -> int:
-    """Executed instructions per invoke, the median over the run's requests."""
-    return run.instructions(int(np.median([i.ticks for i in run.inferences])))
 
 
 def request_line(raw: np.ndarray) -> str:
@@ -180,9 +173,3 @@ def litert_outputs(path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
     shape = model.interpreter.get_input_details()[0]["shape"]
     return [model.invoke_raw(x.reshape(shape)).ravel() for x in inputs]
 
-
-def timed(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` and the seconds it took."""
-    start = time.monotonic()
-    result = fn(*args, **kwargs)
-    return result, round(time.monotonic() - start, 1)

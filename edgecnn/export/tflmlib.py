@@ -86,14 +86,6 @@ class TflmLibrary:
     cached: bool
     build_seconds: float
 
-    @property
-    def include_flags(self) -> list[str]:
-        return [f"-I{self.tree / d}" for d in INCLUDE_DIRS]
-
-    @property
-    def define_flags(self) -> list[str]:
-        return [f"-D{d}" for d in DEFINES]
-
 
 def find_tflm_source(explicit: str | os.PathLike | None = None) -> Path:
     """The TFLM tree or archive: ``explicit``, ``$EDGECNN_TFLM_DIR``, or a vendored copy.
@@ -141,9 +133,8 @@ def build_library(
         RunFailedError: a source file did not compile (the compiler's first error).
     """
     source = source or find_tflm_source()
-    key = _cache_key(source, toolchain)
-    folder = cache_root() / "tflm" / key
-    archive = folder / "libtflm.a"
+    archive = _archive_path(source, toolchain)
+    folder, key = archive.parent, archive.parent.name
     if archive.is_file():
         return TflmLibrary(archive, _tree_in(folder, source), key, True, 0.0)
     folder.mkdir(parents=True, exist_ok=True)
@@ -176,8 +167,13 @@ def _build_lock(folder: Path):
 
 def cached_archive(source: Path, toolchain: ArmToolchain) -> Path | None:
     """The cached ``libtflm.a`` for ``source`` and this compiler, or None (not built yet)."""
-    archive = cache_root() / "tflm" / _cache_key(source, toolchain) / "libtflm.a"
+    archive = _archive_path(source, toolchain)
     return archive if archive.is_file() else None
+
+
+def _archive_path(source: Path, toolchain: ArmToolchain) -> Path:
+    """Where the library of ``source`` built by ``toolchain`` is cached."""
+    return cache_root() / "tflm" / _cache_key(source, toolchain) / "libtflm.a"
 
 
 def compile_flags(*, cxx: bool) -> list[str]:

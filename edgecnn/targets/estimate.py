@@ -136,9 +136,9 @@ def _from_instructions(row: BoardEstimate, board: Board, emulated: Emulated, coe
             )
         return row
     if [name for name, _ in emulated.ops] == [op.name for op in row.ops]:
+        ms_per_instruction = total / emulated.instructions
         ops = tuple(
-            dataclasses.replace(op, latency_ms=round(
-                instruction_latency_ms(count, board, coefficients), 4))
+            dataclasses.replace(op, latency_ms=round(count * ms_per_instruction, 4))
             for op, (_, count) in zip(row.ops, emulated.ops, strict=True)
         )
     else:  # not one profile event per graph op: keep the MAC split, scaled to the total

@@ -8,7 +8,7 @@ Builds TFLite Micro + CMSIS-NN for a Cortex-M4F once (cached), then for each int
 the kit (digits ``lenet5``, IMU ``cnn1d`` and keyword ``dscnn`` from tests/fixtures, and a
 ``resnet8`` on 32x32x3 made here) exports a firmware with ``edgecnn export firmware``, runs
 it in ``qemu-system-arm -M mps2-an386`` on recorded inputs and compares with the host
-(edgecnn.export.mcuconform). Prints one table; exit 0 when every model agrees, 1 when one
+(edgecnn.mcu.conform). Prints one table; exit 0 when every model agrees, 1 when one
 does not, 2 when the toolchain or QEMU is missing.
 """
 
@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
         return 2
 
     from edgecnn.core.errors import EdgecnnError
-    from edgecnn.export import tflmlib, toolchain
+    from edgecnn.mcu import tflmlib, toolchain
 
     missing = toolchain.missing_tools(qemu=True)
     if missing:
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
 
 
 def _check(name: str, work: Path, library, tools, requests: int):
-    from edgecnn.export.mcuconform import check_model
+    from edgecnn.mcu.conform import check_model
 
     model, raw = kit_model(name, work / "models", requests)
     result = check_model(model, raw, board=BOARD, work=work / "firmware", library=library,
@@ -95,7 +95,7 @@ def _check(name: str, work: Path, library, tools, requests: int):
 
 
 def _check_bundle(model: Path, run: Path, work: Path, library, tools, requests: int):
-    from edgecnn.export.mcuconform import check_model
+    from edgecnn.mcu.conform import check_model
 
     raw = run_inputs(model, run, requests)
     result = check_model(model, raw, board=BOARD, work=work / "firmware", library=library,

@@ -8,11 +8,12 @@ from click.testing import CliRunner
 from edgecnn.cli import cli
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
+from edgecnn.costfit.boardfit import calibrate
+from edgecnn.costfit.fit import fit
 from edgecnn.device import opgraph
 from edgecnn.device.interpreter import interpreter_class, without_delegates
 from edgecnn.optimize.convert import Mode, convert
 from edgecnn.targets.boards import get_board
-from edgecnn.targets.calibrate.boardfit import calibrate, fit
 from edgecnn.targets.costmodel import COST_MODEL_PATH, Coefficients, group_key, latency_ms
 from edgecnn.targets.estimate import estimate
 from edgecnn.targets.graph import read_graph
@@ -117,8 +118,8 @@ def test_calibration_reproduces_the_stored_coefficients():
 
 def test_fit_recovers_known_coefficients():
     """Points made by a known model are fitted back to it (the priors barely pull)."""
+    from edgecnn.costfit.points import Point
     from edgecnn.targets.boards import Measurement
-    from edgecnn.targets.calibrate.boardfit import Point
 
     truth = Coefficients.priors()
     truth.groups["Cortex-A72|int8"] = 20.0

@@ -20,10 +20,12 @@ import numpy as np
 import pytest
 
 from edgecnn.core.errors import BadInputError
-from edgecnn.export import export_arduino, toolchain
-from edgecnn.export.emulator import _raise_build_failure, parse_output
+from edgecnn.export import export_arduino
 from edgecnn.export.firmware import export_firmware, firmware_board, memory_limits
-from edgecnn.export.mcuconform import difference, request_line
+from edgecnn.mcu import toolchain
+from edgecnn.mcu.build import _raise_build_failure
+from edgecnn.mcu.conform import difference, request_line
+from edgecnn.mcu.emulator import parse_output
 from edgecnn.targets.boards import get_board
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -66,12 +68,12 @@ def test_linker_script_limits_memory_to_the_board(firmware):
 
 
 def test_makefile_uses_the_library_flags_and_defines(firmware):
-    from edgecnn.export import tflmlib
+    from edgecnn.export import tflm_flags
 
     makefile = (Path(firmware.folder) / "Makefile").read_text()
-    for flag in (*tflmlib.CPU_FLAGS, "-DEDGECNN_FIRMWARE"):
+    for flag in (*tflm_flags.CPU_FLAGS, "-DEDGECNN_FIRMWARE"):
         assert flag in makefile
-    for define in tflmlib.DEFINES:
+    for define in tflm_flags.DEFINES:
         assert f"-D{define}" in makefile
     assert "-x c++" in makefile  # the .ino is C++
 
@@ -147,7 +149,7 @@ def test_missing_tools_are_named_one_line_each_with_the_package(monkeypatch):
 
 
 def test_the_tflm_tree_comes_from_the_setting_or_the_checkout(tmp_path, monkeypatch):
-    from edgecnn.export import tflmlib
+    from edgecnn.mcu import tflmlib
 
     monkeypatch.delenv(tflmlib.TFLM_ENV, raising=False)
     vendored = Path(__file__).parents[1] / "third_party" / "tflm" / tflmlib.TREE_ARCHIVE
@@ -196,7 +198,7 @@ def test_test_mcu_exits_2_naming_what_is_missing(monkeypatch, capsys):
 @pytest.mark.parametrize("model", [INT8, KWS], ids=["digits", "kws"])
 def test_firmware_sources_compile_for_the_cortex_m4f(model, tmp_path):
     """Every generated source compiles with the library's flags against the real headers."""
-    from edgecnn.export import tflmlib
+    from edgecnn.mcu import tflmlib
 
     missing = toolchain.missing_tools(qemu=False)
     assert not missing, f"EDGECNN_REQUIRE_ARMGCC=1 but {missing}"
@@ -291,8 +293,9 @@ GROUP = "cmsis-nn:Cortex-M4F|int8"
 
 def _points(cycles_per_instruction: list[float]):
     """The published Cortex-M4F points, given instruction counts with these CPIs."""
+    from edgecnn.costfit.boardfit import _stored_features, collect_points
+    from edgecnn.costfit.points import Point
     from edgecnn.targets.boards import list_boards
-    from edgecnn.targets.calibrate.boardfit import Point, _stored_features, collect_points
 
     points, _ = collect_points(list_boards(), _stored_features())
     m4f = [p for p in points if p.group == GROUP][: len(cycles_per_instruction)]
@@ -306,7 +309,7 @@ def _points(cycles_per_instruction: list[float]):
 
 
 def test_cpi_is_the_geometric_mean_of_cycles_per_instruction():
-    from edgecnn.targets.calibrate.boardfit import with_cpi
+    from edgecnn.costfit.fit import with_cpi
     from edgecnn.targets.costmodel import load_coefficients
 
     points = _points([1.0, 4.0])
@@ -350,11 +353,11 @@ def test_estimate_with_emulated_instructions_uses_cpi_and_names_its_basis():
 
 
 def test_leave_one_out_cpi_predicts_each_point_from_the_others():
-    from edgecnn.targets.calibrate.boardfit import _point_error, fit, with_cpi
+    from edgecnn.costfit.fit import fit, point_error, with_cpi
 
     points = _points([1.0, 2.0, 4.0])
     coefficients = with_cpi(fit(points), points)
-    errors = [_point_error(p, coefficients, points) for p in points]
+    errors = [point_error(p, coefficients, points) for p in points]
     # Left out, the first point is predicted with CPI sqrt(2 * 4) instead of 1.
     assert errors[0].instr_loo_ms == pytest.approx(points[0].measurement.latency_ms * 8**0.5,
                                                    rel=1e-3)
@@ -364,7 +367,7 @@ def test_leave_one_out_cpi_predicts_each_point_from_the_others():
 def _cached_library():
     """The TFLM library when ``make test-mcu`` has built it here (building takes minutes)."""
     from edgecnn.core.errors import EdgecnnError
-    from edgecnn.export import tflmlib
+    from edgecnn.mcu import tflmlib
 
     if toolchain.missing_tools(qemu=True):
         return None, "the Arm toolchain or qemu-system-arm is missing (see make test-mcu)"
@@ -383,7 +386,7 @@ def test_digits_firmware_in_qemu_equals_tflite_micro(tmp_path):
     """The real thing, when the library is cached: built, run in QEMU, compared."""
     from sklearn.datasets import load_digits
 
-    from edgecnn.export.mcuconform import check_model
+    from edgecnn.mcu.conform import check_model
 
     found, why = _cached_library()
     if found is None:
@@ -420,7 +423,7 @@ Linker script and memory map
 
 
 def test_flash_by_object_reads_the_link_map(tmp_path):
-    from edgecnn.export.emulator import flash_by_object
+    from edgecnn.mcu.build import flash_by_object
 
     path = tmp_path / "firmware.map"
     path.write_text(MAP)
@@ -435,7 +438,7 @@ def test_flash_by_object_reads_the_link_map(tmp_path):
 def test_a_firmware_too_large_for_the_board_names_the_bytes_and_leaves_nothing(
     tmp_path, monkeypatch
 ):
-    from edgecnn.export.firmware import build_exported
+    from edgecnn.mcu.build import build_exported
 
     found, why = _cached_library()
     if found is None:
@@ -466,7 +469,7 @@ def test_emulate_without_an_emulated_board_is_refused_before_any_work():
 
 def test_a_refit_from_an_older_edgecnn_gets_the_newer_counts(tmp_path, monkeypatch):
     from edgecnn.core import fileio
-    from edgecnn.targets.calibrate.boardfit import _instruction_counts_only, _stored_features
+    from edgecnn.costfit.boardfit import _instruction_counts_only, _stored_features
     from edgecnn.targets.costmodel import COST_MODEL_PATH, Coefficients
 
     shipped = json.loads(COST_MODEL_PATH.read_text())["features"]

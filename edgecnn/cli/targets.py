@@ -69,7 +69,7 @@ def calibrate(rebuild: bool, dry_run: bool, emulate: bool, as_json: bool) -> Non
     Example:
       edgecnn boards calibrate --rebuild
     """
-    from edgecnn.targets.calibrate.boardfit import calibrate as run_calibrate
+    from edgecnn.costfit.boardfit import calibrate as run_calibrate
 
     report = run_calibrate(rebuild=rebuild, write=not dry_run, emulate=emulate)
     data = report.to_dict()
@@ -151,7 +151,7 @@ def estimate(model, boards_, threads, show_ops, input_shape, emulate, as_json) -
     from edgecnn.targets.estimate import estimate as run_estimate
 
     if emulate:
-        from edgecnn.export.emulate import emulated_for
+        from edgecnn.mcu.emulate import emulated_for
 
         emulated = emulated_for(model, list(boards_))
     else:
@@ -269,7 +269,8 @@ def export_firmware_command(model, board, out, name, overwrite, build, as_json) 
       edgecnn export firmware runs/kws/model-int8.tflite --board nucleo-l4r5zi --out fw
       edgecnn export firmware model-int8.tflite --board arduino-nano-33-ble-sense --out fw --build
     """
-    from edgecnn.export.firmware import build_exported, export_firmware
+    from edgecnn.export.firmware import export_firmware
+    from edgecnn.mcu.build import build_exported
 
     result = export_firmware(model, board=board, out=out, name=name, overwrite=overwrite)
     image = build_exported(result) if build else None

@@ -20,9 +20,9 @@ from edgecnn import __version__
 from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import Manifest, load_manifest
+from edgecnn.export.arduino_boards import target_for
 from edgecnn.export.folder import check_destination, install_folder
 from edgecnn.export.sketch import SketchSpec, render_files
-from edgecnn.export.arduino_boards import target_for
 from edgecnn.export.tflite_info import TFLiteInfo, read_tflite
 from edgecnn.export.tflm_ops import resolver_methods
 from edgecnn.targets.boards import Board, get_board, list_boards

@@ -4,20 +4,20 @@ The folder holds every file the sketch export writes (the same generator: the mo
 the exact op resolver, the arena, the preprocessing and quantization helpers, the front end
 of an audio model), the ``.ino`` compiled as C++ against a small Arduino shim, ``main()``,
 and a Makefile, startup code and linker script for QEMU's ``mps2-an386``, whose memory is
-limited to the board's. :mod:`edgecnn.export.emulator` builds and runs it.
+limited to the board's. :mod:`edgecnn.mcu.build` builds it and
+:mod:`edgecnn.mcu.emulator` runs it.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.export import templates_firmware as tf
-from edgecnn.export import tflmlib
+from edgecnn.export import tflm_flags as flags
 from edgecnn.export.arduino import mcu_board, sketch_name, sketch_spec
 from edgecnn.export.folder import check_destination, install_folder
 from edgecnn.export.sketch import SketchSpec, render_files
@@ -96,30 +96,6 @@ def export_firmware(
     )
 
 
-def build_exported(export: FirmwareExport, *, library=None, tools=None):
-    """Builds an exported firmware (the TFLM library first, cached); the linked image.
-
-    Args:
-        library: a :class:`tflmlib.TflmLibrary` already at hand, else the cached one (built
-            first when missing).
-        tools: the :class:`toolchain.ArmToolchain`, else the installed one.
-
-    A firmware that does not build (too large for the board, for one) is removed with its
-    folder: export and build are one step, and nothing half-built is left.
-    """
-    from edgecnn.export import toolchain
-    from edgecnn.export.emulator import build_firmware
-
-    tools = tools or toolchain.find_toolchain()
-    library = library or tflmlib.build_library(tools)
-    try:
-        return build_firmware(export.folder, library, tools, board_name=export.board,
-                              limits=(export.flash_limit_bytes, export.ram_limit_bytes))
-    except BaseException:  # a failed or interrupted build leaves nothing half-built
-        shutil.rmtree(export.folder, ignore_errors=True)
-        raise
-
-
 def firmware_board(board_id: str) -> Board:
     """The board, which must be a microcontroller with a core the firmware is built for."""
     board = mcu_board(board_id)
@@ -163,12 +139,12 @@ def firmware_files(spec: SketchSpec, board: Board) -> dict[str, str]:
 
 def _makefile(cxx_sources: list[str]) -> str:
     return tf.MAKEFILE.substitute(
-        cpu_flags=" ".join(tflmlib.CPU_FLAGS),
-        defines=" ".join(f"'-D{d}'" for d in tflmlib.DEFINES),
-        includes=" ".join(f"-I$(TFLM_TREE)/{d}" for d in tflmlib.INCLUDE_DIRS),
-        common_flags=" ".join(f for f in tflmlib.COMMON_FLAGS if f not in tflmlib.CPU_FLAGS),
-        c_flags=" ".join(tflmlib.C_FLAGS),
-        cxx_flags=" ".join(tflmlib.CXX_FLAGS),
+        cpu_flags=" ".join(flags.CPU_FLAGS),
+        defines=" ".join(f"'-D{d}'" for d in flags.DEFINES),
+        includes=" ".join(f"-I$(TFLM_TREE)/{d}" for d in flags.INCLUDE_DIRS),
+        common_flags=" ".join(f for f in flags.COMMON_FLAGS if f not in flags.CPU_FLAGS),
+        c_flags=" ".join(flags.C_FLAGS),
+        cxx_flags=" ".join(flags.CXX_FLAGS),
         cxx_sources=" ".join(cxx_sources),
     )
 

@@ -10,9 +10,9 @@ from string import Template
 from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.device.interpreter import TensorInfo
 from edgecnn.export import templates, templates_audio
+from edgecnn.export.arduino_boards import ArduinoTarget
 from edgecnn.export.audiofrontend_c import render_audio_frontend, work_ram_bytes
 from edgecnn.export.carray import c_bytes, c_float, c_string
-from edgecnn.export.arduino_boards import ArduinoTarget
 from edgecnn.export.templates_ino import RAW_REQUEST
 from edgecnn.export.templates_readme import render_readme
 

@@ -40,7 +40,7 @@ class BoardKind(StrEnum):
 class Measurement:
     """A published latency of a known model on this board.
 
-    ``graph`` names the rebuildable reference graph (edgecnn.targets.calibrate.refgraphs)
+    ``graph`` names the rebuildable reference graph (edgecnn.costfit.refgraphs)
     or is None when the model cannot be rebuilt offline; ``kernels`` is set when the figure
     used other kernels than the board's default (e.g. TFLM reference kernels, not CMSIS-NN).
     """

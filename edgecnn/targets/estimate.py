@@ -84,7 +84,7 @@ def estimate(
     Args:
         input_shape: the sizes (without the batch) to estimate a dynamic-input model at.
         emulated: the model's instructions counted on the emulated Cortex-M4F
-            (``edgecnn.export.emulate``); microcontrollers of a group with a fitted CPI
+            (``edgecnn.mcu.emulate``); microcontrollers of a group with a fitted CPI
             then get ``instructions x CPI`` instead of the MAC model.
 
     Raises:

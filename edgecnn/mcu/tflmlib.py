@@ -25,7 +25,8 @@ from pathlib import Path
 from edgecnn.core.console import to_stderr
 from edgecnn.core.errors import BadInputError, RunFailedError
 from edgecnn.core.fileio import cache_root
-from edgecnn.export.toolchain import ArmToolchain
+from edgecnn.export.tflm_flags import C_FLAGS, COMMON_FLAGS, CXX_FLAGS, DEFINES, INCLUDE_DIRS
+from edgecnn.mcu.toolchain import ArmToolchain
 
 try:
     import fcntl
@@ -38,30 +39,6 @@ TREE_ARCHIVE = "tflm-tree-cortex-m-cmsis-nn.tgz"
 # Where a copy may lie above the package: the checkout's own, then the team's shared one.
 VENDOR_PARTS = (("third_party", "tflm"), ("shared", "vendor", "tflm"))
 
-CPU_FLAGS = ("-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-mthumb")
-# The firmware must be compiled with the same TF_LITE_* defines as the library.
-DEFINES = (
-    "TF_LITE_STATIC_MEMORY",
-    "TF_LITE_MCU_DEBUG_LOG",
-    "CMSIS_NN",
-    "ARMCM4",
-    'CMSIS_DEVICE_ARM_CORTEX_M_XX_HEADER_FILE="ARMCM4.h"',
-    "KERNELS_OPTIMIZED_FOR_SPEED",
-)
-COMMON_FLAGS = (*CPU_FLAGS, "-O2", "-ffunction-sections", "-fdata-sections", "-fno-common")
-CXX_FLAGS = ("-std=c++17", "-fno-rtti", "-fno-exceptions", "-fno-threadsafe-statics",
-             "-fno-use-cxa-atexit")
-C_FLAGS = ("-std=c11",)
-INCLUDE_DIRS = (
-    ".",
-    "third_party/flatbuffers/include",
-    "third_party/gemmlowp",
-    "third_party/ruy",
-    "third_party/cmsis/CMSIS/Core/Include",
-    "third_party/cmsis/Cortex_DFP/Device/ARMCM4/Include",
-    "third_party/cmsis_nn",
-    "third_party/cmsis_nn/Include",
-)
 # Library sources: the interpreter, kernels and CMSIS-NN. Tests, test helpers and the signal
 # library (the audio front end is edgecnn's own C++) stay out.
 SOURCE_ROOTS = ("tensorflow", "third_party/cmsis_nn/Source")

@@ -18,10 +18,11 @@ import numpy as np
 from edgecnn.core.manifest import load_manifest
 from edgecnn.core.preprocess import Preprocessing
 from edgecnn.device.interpreter import TFLiteModel
-from edgecnn.export.emulator import run_firmware
-from edgecnn.export.firmware import build_exported, export_firmware
-from edgecnn.export.tflmlib import TflmLibrary
-from edgecnn.export.toolchain import ArmToolchain
+from edgecnn.export.firmware import export_firmware
+from edgecnn.mcu.build import build_exported
+from edgecnn.mcu.emulator import run_firmware
+from edgecnn.mcu.tflmlib import TflmLibrary
+from edgecnn.mcu.toolchain import ArmToolchain
 from edgecnn.targets.estimate import estimate
 
 

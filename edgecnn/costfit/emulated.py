@@ -11,8 +11,8 @@ import tempfile
 from pathlib import Path
 
 from edgecnn.core.console import to_stderr
-from edgecnn.export.emulate import count_instructions
-from edgecnn.targets.calibrate.refgraphs import graph_tflite
+from edgecnn.costfit.refgraphs import graph_tflite
+from edgecnn.mcu.emulate import count_instructions
 
 EMULATED_GROUPS = ("cmsis-nn:Cortex-M4F|int8",)
 

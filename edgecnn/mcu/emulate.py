@@ -21,10 +21,11 @@ import numpy as np
 from edgecnn import __version__
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import Manifest, manifest_path, sha256_of, write_manifest
-from edgecnn.export import tflmlib, toolchain
-from edgecnn.export.emulator import run_firmware
-from edgecnn.export.firmware import build_exported, export_firmware, firmware_board
+from edgecnn.export.firmware import export_firmware, firmware_board
 from edgecnn.export.tflite_info import read_tflite
+from edgecnn.mcu import tflmlib, toolchain
+from edgecnn.mcu.build import build_exported
+from edgecnn.mcu.emulator import run_firmware
 
 DEFAULT_BOARD = "nucleo-l4r5zi"
 COUNT_REQUESTS = 2
@@ -139,7 +140,7 @@ def _with_manifest(model: Path, tmp: Path) -> Path:
 def _seeded_requests(model: Path, count: int) -> list[str]:
     """``count`` request lines of seeded values: PCM noise for audio models, else 0..1."""
     from edgecnn.core.manifest import load_manifest
-    from edgecnn.export.mcuconform import request_line
+    from edgecnn.mcu.conform import request_line
 
     prep = load_manifest(model).preprocessing or {}
     rng = np.random.default_rng(0)

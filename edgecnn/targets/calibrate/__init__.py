@@ -1,1 +1,0 @@
-"""Refitting the board cost model from published measurements (host side: needs TensorFlow)."""

@@ -6,6 +6,7 @@ as ``.tgz``), found through ``EDGECNN_TFLM_DIR``, else the copy in the checkout'
 ``third_party/tflm/``. The
 ``libtflm.a`` is cached under ``<cache>/tflm/<key>/``, the key being the hash of the tree,
 the flags and the compiler version, so a rebuild happens only when one of them changes.
+The flags are :mod:`edgecnn.export.tflm_flags`, which the firmware's Makefile uses too.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import Manifest, load_manifest
 from edgecnn.export.folder import check_destination, install_folder
-from edgecnn.export.sketch import SketchSpec, render_files
+from edgecnn.export.sketch import render_files
+from edgecnn.export.sketchspec import SketchSpec
 from edgecnn.export.targets import target_for
 from edgecnn.export.tflite_info import TFLiteInfo, read_tflite
 from edgecnn.export.tflm_ops import resolver_methods

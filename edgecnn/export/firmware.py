@@ -16,9 +16,10 @@ from pathlib import Path
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.export import templates, tflmlib
-from edgecnn.export.arduino import mcu_board, sketch_name, sketch_spec
+from edgecnn.export.arduino import sketch_spec
 from edgecnn.export.folder import check_destination, install_folder
 from edgecnn.export.sketch import render_files
+from edgecnn.export.sketchfit import mcu_board, sketch_name
 from edgecnn.export.sketchspec import SketchSpec
 from edgecnn.targets.boards import Board, list_boards
 

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from edgecnn.export.arduino import export_arduino, mcu_board, sketch_spec
+from edgecnn.export.arduino import export_arduino, sketch_spec
 from edgecnn.export.firmware import export_firmware
 from edgecnn.export.sketch import render_files
+from edgecnn.export.sketchfit import mcu_board
 from edgecnn.export.targets import OTHER_BOARD
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

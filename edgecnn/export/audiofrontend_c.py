@@ -125,7 +125,9 @@ def _source_values(fe: AudioFrontEnd, banner: str) -> dict[str, object]:
         "mel_weights": _floats(weights),
         "dct_table": dct_table,
         "spectrum_value": "re * re + im * im" if power else "sqrtf(re * re + im * im)",
-        "output_step": templates.text(f"frontend/{'dct' if mfcc else 'copy'}_step.cpp.in"),
+        "output_step": templates.text(
+            "frontend/dct_step.cpp.in" if mfcc else "frontend/copy_step.cpp.in"
+        ),
     }
 
 

@@ -1,8 +1,8 @@
 """The templates of the generated sources, as files beside this module, and their loader.
 
-``sketch/`` holds the Arduino sketch (``$header`` opens each of its files, the pieces named
-``audio_*`` and ``readme_audio_*`` fill placeholders for audio models only), ``frontend/``
-the audio front end in C++, ``firmware/`` the bare-metal build around the sketch. They are
+``sketch/`` holds the Arduino sketch (``$header`` opens each of its source files; the pieces
+named ``audio_*`` and ``readme_audio_*`` are an audio model's only), ``frontend/`` the audio
+front end in C++, ``firmware/`` the bare-metal build around the sketch. They are
 ``string.Template`` texts (C++ has no ``$``; the Makefile writes its own as ``$$``), read
 as UTF-8, byte for byte: a file's last newline is part of its text.
 """
@@ -17,11 +17,10 @@ from string import Template
 @cache
 def text(name: str) -> str:
     """The text of template ``name`` (e.g. ``"sketch/model_io.h.in"``), as stored."""
-    folder, _, file = name.rpartition("/")
     where = resources.files(__name__)
-    for part in (*folder.split("/"), file) if folder else (file,):
-        where = where.joinpath(part)
-    return where.read_bytes().decode("utf-8")
+    for part in name.split("/"):  # one step at a time: any package reader takes that
+        where = where / part
+    return where.read_bytes().decode("utf-8")  # bytes: no newline translation
 
 
 @cache

@@ -39,6 +39,16 @@ def test_the_wheel_holds_every_board_file_and_the_cost_model(wheel):
     assert in_wheel == shipped
 
 
+def test_the_wheel_holds_every_code_template(wheel):
+    folder = ROOT / "edgecnn" / "export" / "templates"
+    shipped = {p.relative_to(folder).as_posix() for p in folder.rglob("*.in")}
+    prefix = "edgecnn/export/templates/"
+    with zipfile.ZipFile(wheel) as archive:
+        in_wheel = {n[len(prefix):] for n in archive.namelist() if n.endswith(".in")}
+    assert {"sketch/sketch.ino.in", "firmware/Makefile.in", "firmware/mps2_an386.ld.in"} <= shipped
+    assert in_wheel == shipped
+
+
 @pytest.fixture(scope="module")
 def site(wheel, tmp_path_factory) -> Path:
     """The wheel installed into a folder of its own, its package made read-only."""
@@ -66,6 +76,25 @@ def test_an_installed_wheel_knows_the_boards_of_the_checkout(site, tmp_path):
     assert Path(module).is_relative_to(site)
     assert boards == sorted(p.stem for p in (ROOT / "boards").glob("*.toml"))
     assert has_cost_model
+
+
+def test_an_installed_wheel_exports_a_sketch_from_its_templates(site, tmp_path):
+    fixture = ROOT / "tests" / "fixtures" / "digits-lenet5-int8.tflite"
+    script = (
+        "import sys; from edgecnn.export import export_arduino; "
+        "print(export_arduino(sys.argv[1], board='arduino-nano-33-ble-sense', "
+        "out=sys.argv[2]).sketch_dir)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("EDGECNN_BOARDS", None)
+    command = [sys.executable, "-c", script, str(fixture), str(tmp_path / "out")]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    golden = ROOT / "tests" / "fixtures" / "generated" / "arduino-digits-nano"
+    sketch = Path(done.stdout.strip())
+    for name in ("digits-lenet5-int8.ino", "model_io.cpp", "README.md"):
+        assert (sketch / name).read_bytes() == (golden / name).read_bytes(), name
 
 
 def test_calibrate_on_an_installed_wheel_writes_to_the_user_folder(site, tmp_path):

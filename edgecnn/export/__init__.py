@@ -4,6 +4,7 @@ No TensorFlow here: an export reads the .tflite with LiteRT and sizes the tensor
 the TFLite Micro interpreter (``pip install "edgecnn[mcu]"``).
 """
 
-from edgecnn.export.arduino import ArduinoExport, arena_with_margin, export_arduino
+from edgecnn.export.arduino import ArduinoExport, export_arduino
+from edgecnn.export.sketchfit import arena_with_margin
 
 __all__ = ["ArduinoExport", "arena_with_margin", "export_arduino"]

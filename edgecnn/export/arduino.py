@@ -1,18 +1,17 @@
 """``edgecnn export arduino``: a TFLite Micro Arduino sketch folder for one int8 model.
 
 The sketch registers exactly the model's ops, sizes its tensor arena from a real TFLite Micro
-allocation plus a margin (:func:`arena_with_margin`), preprocesses and quantizes raw values
-as training did, and reads inputs over serial. An audio model's sketch reads clips of int16
-PCM samples and carries the training front end in C++ (:mod:`.audiofrontend_c`). The folder
-is built beside its destination and renamed into place, so an interrupted export never
-leaves a half-written sketch.
+allocation plus a margin (:func:`.sketchfit.arena_with_margin`), preprocesses and quantizes
+raw values as training did, and reads inputs over serial. An audio model's sketch reads clips
+of int16 PCM samples and carries the training front end in C++ (:mod:`.audiofrontend_c`).
+The folder is built beside its destination and renamed into place, so an interrupted export
+never leaves a half-written sketch.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,20 +19,15 @@ from edgecnn import __version__
 from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import Manifest, load_manifest
+from edgecnn.export import sketchfit
 from edgecnn.export.arduino_boards import target_for
 from edgecnn.export.folder import check_destination, install_folder
-from edgecnn.export.sketch import SketchSpec, render_files
+from edgecnn.export.sketch import render_files
+from edgecnn.export.sketchspec import SketchSpec
 from edgecnn.export.tflite_info import TFLiteInfo, read_tflite
 from edgecnn.export.tflm_ops import resolver_methods
-from edgecnn.targets.boards import Board, get_board, list_boards
+from edgecnn.targets.boards import Board
 from edgecnn.targets.micro import check_micro
-
-ARENA_MARGIN_FRACTION = 0.10
-ARENA_MARGIN_BYTES = 1024
-ARENA_ALIGNMENT = 16
-
-# Arduino: a letter or digit, then letters, digits, "_", "-" or "."; at most 63 characters.
-SKETCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -97,9 +91,9 @@ def export_arduino(
             manifest, a model TFLite Micro cannot allocate or register, an arena larger than
             the board's RAM, a model larger than its flash, or an existing sketch folder.
     """
-    target_board = mcu_board(board)
+    target_board = sketchfit.mcu_board(board)
     path = Path(model_path)
-    sketch = _sketch_name(sketch_name, path)
+    sketch = sketchfit.sketch_name(sketch_name, path)
     dest = Path(out) / sketch
     check_destination(dest, overwrite=overwrite)
     spec = sketch_spec(path, sketch, target_board)
@@ -119,45 +113,6 @@ def sketch_spec(path: Path, sketch: str, board: Board) -> SketchSpec:
     manifest = load_manifest(path)
     _require_int8(info, manifest, path)
     return _spec(sketch, path, data, info, manifest, board)
-
-
-def sketch_name(name: str | None, model_path: str | os.PathLike) -> str:
-    """``name`` checked, or one made from the model file's stem."""
-    return _sketch_name(name, Path(model_path))
-
-
-def arena_with_margin(arena_bytes: int) -> int:
-    """The measured arena plus 10% and 1 KiB, rounded up to 16 bytes.
-
-    The measurement uses TFLite Micro's reference kernels on a 64-bit PC; the board's
-    optimized kernels (CMSIS-NN) request scratch buffers and its 32-bit bookkeeping differs.
-    """
-    padded = arena_bytes + math.ceil(arena_bytes * ARENA_MARGIN_FRACTION) + ARENA_MARGIN_BYTES
-    return -(-padded // ARENA_ALIGNMENT) * ARENA_ALIGNMENT
-
-
-def mcu_board(board_id: str) -> Board:
-    """The board ``board_id``, which must be a microcontroller."""
-    board = get_board(board_id)
-    if not board.is_mcu:
-        mcus = ", ".join(b.id for b in list_boards() if b.is_mcu)
-        raise BadInputError(
-            f"board {board_id!r} ({board.name}) is a Linux board running LiteRT, not a "
-            f"microcontroller; Arduino export needs an MCU board: {mcus}"
-        )
-    return board
-
-
-def _sketch_name(name: str | None, model_path: Path) -> str:
-    if name is None:
-        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", model_path.stem).lstrip("_.-")[:63]
-        return stem or "edgecnn_model"
-    if not SKETCH_NAME.match(name):
-        raise BadInputError(
-            f"sketch name {name!r} is not a valid Arduino sketch name; use a letter or digit "
-            "followed by letters, digits, '_', '-' or '.', at most 63 characters"
-        )
-    return name
 
 
 def _read_model_file(path: Path) -> bytes:
@@ -215,11 +170,11 @@ def _spec(
         mean=mean,
         std=std,
         arena_bytes=arena,
-        arena_with_margin_bytes=arena_with_margin(arena),
+        arena_with_margin_bytes=sketchfit.arena_with_margin(arena),
         edgecnn_version=__version__,
         audio=audio,
     )
-    _check_fits(arena, len(data), board, audio_ram=spec.audio_ram_bytes)
+    sketchfit.check_fits(arena, len(data), board, audio_ram=spec.audio_ram_bytes)
     return spec
 
 
@@ -288,22 +243,6 @@ def _arena(data: bytes, path: Path) -> int:
     if not micro.ok:
         raise BadInputError(f"TFLite Micro cannot run {path.name}: {micro.problem}")
     return micro.arena_bytes
-
-
-def _check_fits(arena: int, model_bytes: int, board: Board, *, audio_ram: int = 0) -> None:
-    needed = arena_with_margin(arena) + audio_ram
-    if needed > board.ram_bytes:
-        audio = f" and {audio_ram:,} B of audio clip, features and front end" if audio_ram else ""
-        raise BadInputError(
-            f"the tensor arena needs {needed - audio_ram:,} B ({arena:,} B measured by TFLite "
-            f"Micro plus margin){audio} but {board.name} has {board.ram_bytes:,} B of RAM: "
-            f"{needed - board.ram_bytes:,} B too much; prune or shrink the model"
-        )
-    if board.flash_bytes is not None and model_bytes > board.flash_bytes:
-        raise BadInputError(
-            f"the model is {model_bytes:,} B but {board.name} has {board.flash_bytes:,} B of "
-            f"flash: {model_bytes - board.flash_bytes:,} B too much; prune or shrink the model"
-        )
 
 
 def _result(dest: Path, files: tuple[str, ...], spec: SketchSpec, board: Board) -> ArduinoExport:

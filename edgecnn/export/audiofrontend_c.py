@@ -13,19 +13,12 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable
-from string import Template
 
 import numpy as np
 
 from edgecnn.core.audiofeatures import AudioFrontEnd, FeatureKind, SpectrumKind
+from edgecnn.export import templates
 from edgecnn.export.carray import c_float
-from edgecnn.export.templates_frontend import (
-    COPY_STEP,
-    DCT_STEP,
-    DCT_TABLE,
-    FRONTEND_CPP,
-    FRONTEND_H,
-)
 
 HEADER_FILE = "audio_frontend.h"
 SOURCE_FILE = "audio_frontend.cpp"
@@ -41,8 +34,12 @@ def render_audio_frontend(frontend: AudioFrontEnd, *, banner: str = BANNER) -> d
         banner: comment lines opening both files (a sketch passes its own header).
     """
     return {
-        HEADER_FILE: FRONTEND_H.substitute(_header_values(frontend, banner)),
-        SOURCE_FILE: FRONTEND_CPP.substitute(_source_values(frontend, banner)),
+        HEADER_FILE: templates.load("frontend/audio_frontend.h.in").substitute(
+            _header_values(frontend, banner)
+        ),
+        SOURCE_FILE: templates.load("frontend/audio_frontend.cpp.in").substitute(
+            _source_values(frontend, banner)
+        ),
     }
 
 
@@ -111,6 +108,7 @@ def _source_values(fe: AudioFrontEnd, banner: str) -> dict[str, object]:
     power = fe.spectrum == SpectrumKind.POWER
     mfcc = fe.feature == FeatureKind.MFCC
     rows = ",\n".join(_row(row) for row in tables.dct) if mfcc else ""
+    dct_table = templates.load("frontend/dct_table.cpp.in").substitute(rows=rows) if mfcc else ""
     return {
         "banner": banner,
         "first_bin": min(first),
@@ -125,9 +123,11 @@ def _source_values(fe: AudioFrontEnd, banner: str) -> dict[str, object]:
         "mel_offset": _wrap(map(str, offset)),
         "weights": len(weights),
         "mel_weights": _floats(weights),
-        "dct_table": Template(DCT_TABLE).substitute(rows=rows) if mfcc else "",
+        "dct_table": dct_table,
         "spectrum_value": "re * re + im * im" if power else "sqrtf(re * re + im * im)",
-        "output_step": DCT_STEP if mfcc else COPY_STEP,
+        "output_step": templates.text(
+            "frontend/dct_step.cpp.in" if mfcc else "frontend/copy_step.cpp.in"
+        ),
     }
 
 

@@ -1,84 +1,63 @@
-"""Renders the files of an Arduino sketch folder from one :class:`SketchSpec`."""
+"""Renders the files of an Arduino sketch folder from one :class:`SketchSpec`.
+
+The texts are the files under ``templates/sketch/``; an audio model's sketch fills their
+request placeholders with the ``audio_*`` pieces and gains the C++ front end.
+"""
 
 from __future__ import annotations
 
-import math
 import textwrap
-from dataclasses import dataclass
-from string import Template
 
-from edgecnn.core.audiofeatures import AudioFrontEnd
-from edgecnn.device.interpreter import TensorInfo
-from edgecnn.export import templates, templates_audio
-from edgecnn.export.arduino_boards import ArduinoTarget
-from edgecnn.export.audiofrontend_c import render_audio_frontend, work_ram_bytes
+from edgecnn.export import templates
+from edgecnn.export.audiofrontend_c import render_audio_frontend
 from edgecnn.export.carray import c_bytes, c_float, c_string
-from edgecnn.export.templates_ino import RAW_REQUEST
-from edgecnn.export.templates_readme import render_readme
+from edgecnn.export.sketch_readme import render_readme
+from edgecnn.export.sketchspec import SketchSpec
 
+# The sketch's file -> its template; each starts with the shared ``$header``.
+FILES = {
+    "model_data.h": "sketch/model_data.h.in",
+    "model_data.cpp": "sketch/model_data.cpp.in",
+    "model_settings.h": "sketch/model_settings.h.in",
+    "model_ops.h": "sketch/model_ops.h.in",
+    "model_io.h": "sketch/model_io.h.in",
+    "model_io.cpp": "sketch/model_io.cpp.in",
+}
 
-@dataclass(frozen=True)
-class SketchSpec:
-    """Everything the generated files say about the model, the board and the memory."""
+# sketch.ino.in's request placeholders for models fed raw values (images, sensor windows):
+# comma-separated values, preprocessed and quantized into the input tensor as they arrive.
+RAW_REQUEST = {
+    "audio_include": "",
+    "audio_buffers": "",
+    "request_count": "kInputElements",
+    "request_unit": "comma-separated values",
+    "front_end_step": "",
+    "front_end_print": "",
+    "bad_value": "a value is not a number; send numbers separated by commas",
+    "line_feed": "CsvLineFeed(&csv_line, c, input_data, kInputElements)",
+}
 
-    sketch: str
-    model_file: str
-    sha256: str
-    model: bytes
-    board_id: str
-    board_name: str
-    ram_bytes: int
-    flash_bytes: int | None
-    target: ArduinoTarget
-    ops: tuple[str, ...]
-    methods: tuple[str, ...]
-    input: TensorInfo
-    output: TensorInfo
-    labels: tuple[str, ...]
-    preprocessing: dict
-    raw_scale: float
-    raw_offset: float
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    arena_bytes: int
-    arena_with_margin_bytes: int
-    edgecnn_version: str
-    audio: AudioFrontEnd | None = None
-
-    @property
-    def input_elements(self) -> int:
-        """Values per inference (the input shape without batch, multiplied out)."""
-        return math.prod(self.input.shape[1:])
-
-    @property
-    def raw_elements(self) -> int:
-        """Values per request line: the PCM samples of one clip, or the input values."""
-        return self.audio.clip_samples if self.audio else self.input_elements
-
-    @property
-    def audio_ram_bytes(self) -> int:
-        """Static RAM beyond the arena for audio: PCM clip, features, front-end buffers."""
-        if self.audio is None:
-            return 0
-        return 2 * self.audio.clip_samples + 4 * self.input_elements + work_ram_bytes(self.audio)
+# The same for audio models: a line is one clip of PCM samples for the front end.
+AUDIO_REQUEST = {
+    "audio_include": '#include "audio_frontend.h"\n',
+    "request_count": "kRawElements",
+    "request_unit": "comma-separated int16 PCM samples",
+    "bad_value": "a value is not an int16 PCM sample, an integer from -32768 to 32767",
+    "line_feed": "PcmLineFeed(&csv_line, c, pcm, kRawElements)",
+}
 
 
 def render_files(spec: SketchSpec) -> dict[str, str]:
     """File name -> text for every file of the sketch folder."""
-    values = _values(spec) | _request_values(spec)
-    files = {
-        f"{spec.sketch}.ino": templates.SKETCH_INO.substitute(values),
-        "model_data.h": templates.MODEL_DATA_H.substitute(values),
-        "model_data.cpp": templates.MODEL_DATA_CPP.substitute(values),
-        "model_settings.h": templates.MODEL_SETTINGS_H.substitute(values),
-        "model_ops.h": templates.MODEL_OPS_H.substitute(values),
-        "model_io.h": templates.MODEL_IO_H.substitute(values),
-        "model_io.cpp": templates.MODEL_IO_CPP.substitute(values),
-        "README.md": render_readme(spec),
-    }
+    values = _values(spec)
+    values["header"] = templates.load("sketch/header.in").substitute(values)
+    values |= _request_values(spec)
+    files = {f"{spec.sketch}.ino": templates.load("sketch/sketch.ino.in").substitute(values)}
+    files |= {name: templates.load(template).substitute(values) for name, template in FILES.items()}
+    files["model_io.cpp"] += values["audio_io_cpp"]  # the audio helpers end the file
+    files["README.md"] = render_readme(spec)
     if spec.audio is not None:
-        banner = Template(templates.HEADER).substitute(values)
-        files |= render_audio_frontend(spec.audio, banner=banner)
+        files |= render_audio_frontend(spec.audio, banner=values["header"])
     return files
 
 
@@ -92,14 +71,17 @@ def _request_values(spec: SketchSpec) -> dict[str, object]:
             "audio_io_h": "",
             "audio_io_cpp": "",
         }
-    settings = templates_audio.AUDIO_SETTINGS.substitute(
+    settings = templates.load("sketch/audio_settings.h.in").substitute(
         rate=spec.audio.sample_rate_hz, raw_elements=spec.raw_elements
     )
-    return templates_audio.AUDIO_REQUEST | {
+    return AUDIO_REQUEST | {
+        "audio_buffers": templates.text("sketch/audio_buffers.ino.in"),
+        "front_end_step": templates.text("sketch/audio_front_end_step.ino.in"),
+        "front_end_print": templates.text("sketch/audio_front_end_print.ino.in"),
         "request": f"{spec.raw_elements} int16 PCM samples (one audio clip)",
         "raw_settings": settings,
-        "audio_io_h": templates_audio.AUDIO_IO_H,
-        "audio_io_cpp": templates_audio.AUDIO_IO_CPP,
+        "audio_io_h": templates.text("sketch/audio_io.h.in"),
+        "audio_io_cpp": templates.text("sketch/audio_io.cpp.in"),
     }
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from edgecnn.cli.base import _print_json, _shape, _size_text, cli
+from edgecnn.cli.base import cli
 from edgecnn.cli.options import board_option, json_option, shown_option, threads_option
+from edgecnn.cli.output import print_json, shape_callback, size_text
 from edgecnn.core.errors import BadInputError, RunFailedError
 
 
@@ -159,7 +160,7 @@ def service_install(model, source, user_unit, name, out, run_args) -> None:
     help="edgecnn on the remote, e.g. ~/.venv/bin/edgecnn [edgecnn].",
 )
 @click.option(
-    "--input-shape", callback=_shape, help="Size a dynamic-input model, e.g. 224x224x3."
+    "--input-shape", callback=shape_callback, help="Size a dynamic-input model, e.g. 224x224x3."
 )
 @json_option("Print JSON rows instead of a table.")
 def benchmark(
@@ -187,7 +188,7 @@ def benchmark(
     rows = _measure(models, remote, remote_edgecnn, **timing)
     estimates = _estimates(models, boards_, threads, input_shape)
     if as_json:
-        _print_json([r.to_dict() | {"estimates": e} for r, e in zip(rows, estimates, strict=True)])
+        print_json([r.to_dict() | {"estimates": e} for r, e in zip(rows, estimates, strict=True)])
         return
     _benchmark_table(rows, estimates, boards_)
     _benchmark_footer(remote, boards_)
@@ -257,10 +258,10 @@ def _benchmark_table(rows, estimates, boards_) -> None:
         acc = f"{r.accuracy:.4f}" if r.accuracy is not None else "-"
         cells = "".join(f"{_est_cell(est[b]):>20}" for b in boards_)
         click.echo(
-            f"{Path(r.path).name[-33:]:<34}{r.mode or '-':<9}{_size_text(r.size_bytes):>9}"
+            f"{Path(r.path).name[-33:]:<34}{r.mode or '-':<9}{size_text(r.size_bytes):>9}"
             f"{acc:>8}{r.init_ms:>7.1f}ms{r.p50_ms:>7.3f}ms{r.p90_ms:>7.3f}ms"
             f"{r.p99_ms:>7.3f}ms{r.inferences_per_s:>10,.0f}"
-            f"{_size_text(r.peak_rss_bytes):>9}{cells}"
+            f"{size_text(r.peak_rss_bytes):>9}{cells}"
         )
 
 

@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from edgecnn.cli.base import _print_json, cli
+from edgecnn.cli.base import cli
 from edgecnn.cli.options import board_option, json_option, out_folder_option, shown_option
+from edgecnn.cli.output import print_json
 from edgecnn.core.errors import BadInputError
 
 
@@ -137,7 +138,7 @@ def _number(text: str, flag: str) -> float:
 
 def _print_pipeline(result, as_json: bool) -> None:
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
         return
     boards = result.config["boards"]
     name_width = max([len("variant"), *(len(v.name) for v in result.variants)]) + 2
@@ -248,7 +249,7 @@ def demo(out, samples: int, rate: float | None, audio: bool, as_json: bool) -> N
     pace = default_rate if rate is None else rate
     check = replay(result, samples, pace, sink, to_stderr)
     if as_json:
-        _print_json(demos.DemoResult(result, check).to_dict())
+        print_json(demos.DemoResult(result, check).to_dict())
         return
     click.echo(
         f"replay       edgecnn run saw {check.replay_correct}/{check.samples} correct "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from edgecnn.cli.base import _print_json, _shape, _size_text, cli
+from edgecnn.cli.base import cli
 from edgecnn.cli.options import (
     JSON_TABLE_HELP,
     board_option,
@@ -14,6 +14,7 @@ from edgecnn.cli.options import (
     out_folder_option,
     threads_option,
 )
+from edgecnn.cli.output import print_json, shape_callback, size_text
 
 
 @cli.group(invoke_without_command=True)
@@ -36,14 +37,14 @@ def boards(ctx: click.Context, as_json: bool) -> None:
 
     found = list_boards()
     if as_json:
-        _print_json([b.to_dict() for b in found])
+        print_json([b.to_dict() for b in found])
         return
     click.echo(f"{'board':<28}{'kind':<7}{'cpu':<18}{'MHz':>6}{'RAM':>10}{'flash':>10}  runtime")
     for b in found:
-        flash = _size_text(b.flash_bytes) if b.flash_bytes else "-"
+        flash = size_text(b.flash_bytes) if b.flash_bytes else "-"
         click.echo(
             f"{b.id:<28}{b.kind:<7}{b.core:<18}{b.clock_mhz:>6.0f}"
-            f"{_size_text(b.ram_bytes):>10}{flash:>10}  {b.runtime} ({b.kernels})"
+            f"{size_text(b.ram_bytes):>10}{flash:>10}  {b.runtime} ({b.kernels})"
         )
 
 
@@ -74,7 +75,7 @@ def calibrate(rebuild: bool, dry_run: bool, emulate: bool, as_json: bool) -> Non
     report = run_calibrate(rebuild=rebuild, write=not dry_run, emulate=emulate)
     data = report.to_dict()
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     click.echo(
         f"{'board':<27}{'dtype':<6}{'kernels':<10}{'measured':>10}{'fitted':>10}"
@@ -124,7 +125,7 @@ def _print_instruction_model(report) -> None:
 @threads_option("Linux boards [all cores].")
 @click.option("--ops", "show_ops", is_flag=True, help="Also print the per-op breakdown.")
 @click.option(
-    "--input-shape", callback=_shape, help="Size a dynamic-input model, e.g. 224x224x3."
+    "--input-shape", callback=shape_callback, help="Size a dynamic-input model, e.g. 224x224x3."
 )
 @click.option(
     "--emulate",
@@ -160,16 +161,16 @@ def estimate(model, boards_, threads, show_ops, input_shape, emulate, as_json) -
         model, boards=list(boards_), threads=threads, input_shape=input_shape, emulated=emulated
     )
     if as_json:
-        _print_json([r.to_dict() for r in rows])
+        print_json([r.to_dict() for r in rows])
         return
     click.echo(f"{'board':<27}{'latency':>11}{'threads':>8}{'RAM':>11}{'flash':>11}  fits; basis")
     for r in rows:
         latency = f"{r.latency_ms:.3f}ms" if r.latency_ms is not None else "-"
-        flash = _size_text(r.flash_bytes) if r.flash_bytes else "-"
+        flash = size_text(r.flash_bytes) if r.flash_bytes else "-"
         verdict = "yes" if r.fits else f"no: {r.reason}"
         click.echo(
             f"{r.board:<27}{latency:>11}{r.threads:>8}"
-            f"{_size_text(r.ram_bytes):>11}{flash:>11}  {verdict}; {r.basis}"
+            f"{size_text(r.ram_bytes):>11}{flash:>11}  {verdict}; {r.basis}"
         )
         for op in r.ops if show_ops else ():
             click.echo(
@@ -216,7 +217,7 @@ def export_arduino_command(model, board, out, sketch_name, overwrite, as_json) -
         model, board=board, out=out, sketch_name=sketch_name, overwrite=overwrite
     )
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
     else:
         _print_export(result)
 
@@ -274,7 +275,7 @@ def export_firmware_command(model, board, out, name, overwrite, build, as_json) 
     result = export_firmware(model, board=board, out=out, name=name, overwrite=overwrite)
     image = build_exported(result) if build else None
     if as_json:
-        _print_json(result.to_dict() | {"image": image and image.to_dict()})
+        print_json(result.to_dict() | {"image": image and image.to_dict()})
         return
     click.echo(f"firmware  {result.folder} ({len(result.files)} files)")
     click.echo(

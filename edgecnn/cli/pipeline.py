@@ -92,15 +92,9 @@ def pipeline(ctx, config_path, out, as_json, **flags) -> None:
           --max-latency-ms 50 --max-arena-kb 64 --max-accuracy-drop 0.02
     """
     from edgecnn import pipeline as pipelines
-    from edgecnn.pipeline.config import parse_flags
+    from edgecnn.pipeline.config import config_from
 
-    overrides = _pipeline_overrides(flags)
-    if config_path:
-        config = pipelines.load_config(config_path, overrides=overrides)
-    else:
-        if "data" not in overrides:
-            raise BadInputError("give --config edgecnn.toml or at least --data")
-        config = parse_flags(overrides)
+    config = config_from(path=config_path, flags=_pipeline_overrides(flags))
     try:
         result = pipelines.run(config, out=out)
     except KeyboardInterrupt:

@@ -145,11 +145,11 @@ def test_changing_fine_tuning_reruns_pruning_but_not_training(mini, tmp_path):
 
 
 def test_runtime_replay_agrees_with_the_pipeline_evaluation(mini):
-    from edgecnn.pipeline.demo import replay_test_split
+    from edgecnn.pipeline.replay import replay_test_split
 
     result, _ = mini
     variant = result.chosen_variant
-    check = replay_test_split(result, variant, 40, 0.0, None, quiet)
+    check = replay_test_split(result, variant, samples=40, log=quiet)
     assert check.samples == 40 and check.same_predictions
     assert check.replay_correct == check.pipeline_correct
 
@@ -182,10 +182,14 @@ def test_python_api_accepts_a_toml_path(tmp_path):
 
 
 def test_demo_runs_the_pipeline_then_the_replay(monkeypatch, tmp_path):
+    from dataclasses import replace
+
     from edgecnn.pipeline import demo
 
-    monkeypatch.setattr(demo, "DEMO_CONFIG", MINI | {"prune_ratios": [0.0], "modes": ["int8"]})
-    result = demo.run_demo(out=tmp_path / "demo", samples=25, sink=None, log=quiet)
+    digits = demo.PRESETS[demo.DemoData.DIGITS]
+    config = MINI | {"prune_ratios": [0.0], "modes": ["int8"]}
+    monkeypatch.setattr(demo, "PRESETS", {demo.DemoData.DIGITS: replace(digits, config=config)})
+    result = demo.run_demo(out=tmp_path / "demo", samples=25, rate_hz=0.0, sink=None, log=quiet)
     assert result.pipeline.chosen == "model-int8"
     assert result.replay.samples == 25 and result.replay.same_predictions
     assert (tmp_path / "demo" / "report.html").is_file()

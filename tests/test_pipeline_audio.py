@@ -9,7 +9,7 @@ import numpy as np
 
 from edgecnn import pipeline
 from edgecnn.core.wav import read_wav
-from edgecnn.pipeline.demo_audio import replay_audio_clips
+from edgecnn.pipeline.replay import ReplayKind, replay_chosen
 from tests.test_audio_training import SMALL, make_clips
 
 
@@ -25,7 +25,7 @@ def test_pipeline_trains_dscnn_on_clips_and_the_runtime_agrees(tmp_path):
     assert pre["kind"] == "audio" and pre["input_shape"] == [14, 8, 1]
     assert pre["audio"]["sample_rate_hz"] == 8000 and pre["window"] == 2000
 
-    check = replay_audio_clips(result, 12, 0.0, None, lambda _: None)
+    check = replay_chosen(result, kind=ReplayKind.CLIPS, samples=12, log=lambda _: None)
     assert check.samples >= 3  # every clip of the test split's speakers
     assert check.same_predictions and check.replay_correct == check.pipeline_correct
     written = sorted((tmp_path / "pipe" / "replay-clips").rglob("*.wav"))
@@ -39,24 +39,31 @@ def test_demo_audio_flag_runs_the_keyword_demo_and_replays_as_fast_as_possible(m
     from click.testing import CliRunner
 
     from edgecnn.cli import cli
-    from edgecnn.pipeline import demo_audio
-    from edgecnn.pipeline.demo import ReplayCheck
+    from edgecnn.pipeline import demo
+    from edgecnn.pipeline.replay import ReplayCheck
 
     class Result:
         def to_dict(self):
             return {"family": "dscnn"}
 
     calls = {}
-    monkeypatch.setattr(demo_audio, "run_audio_demo_pipeline", lambda out: Result())
 
-    def replay(result, clips, rate_hz, sink, log):
-        calls.update(clips=clips, rate_hz=rate_hz, sink=sink)
-        return ReplayCheck("m.tflite", clips, 5, 5, True, 0.1)
+    def run_pipeline(preset, out, log):
+        calls.update(folder=preset.folder)
+        return Result()
 
-    monkeypatch.setattr(demo_audio, "replay_audio_clips", replay)
+    monkeypatch.setattr(demo, "run_demo_pipeline", run_pipeline)
+
+    def replay(result, kind, samples, rate_hz, sink, log):
+        calls.update(kind=kind, clips=samples, rate_hz=rate_hz, sink=sink)
+        return ReplayCheck("m.tflite", samples, 5, 5, True, 0.1)
+
+    monkeypatch.setattr(demo, "replay_chosen", replay)
     out = CliRunner().invoke(cli, ["demo", "--audio", "--samples", "7", "--json"])
     assert out.exit_code == 0, out.output
-    assert calls == {"clips": 7, "rate_hz": 0.0, "sink": None}
+    assert calls == {
+        "folder": "demo-audio", "kind": ReplayKind.CLIPS, "clips": 7, "rate_hz": 0.0, "sink": None
+    }
     assert json.loads(out.output)["replay"]["same_predictions"] is True
 
 

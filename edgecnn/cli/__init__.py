@@ -8,6 +8,7 @@ from edgecnn.cli import (  # noqa: F401 - importing them registers their verbs
     data,
     device,
     doctor,
+    export,
     optimize,
     pipeline,
     targets,

@@ -1,4 +1,4 @@
-"""The ``edgecnn`` click group, its error handling and shared helpers.
+"""The ``edgecnn`` click group and its error handling (shared output helpers: ``output``).
 
 Library modules are imported inside each command so that ``edgecnn --help`` stays fast and
 never imports TensorFlow.
@@ -6,14 +6,10 @@ never imports TensorFlow.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
-
 import click
 
 from edgecnn import __version__
-from edgecnn.core.errors import BadInputError, EdgecnnError
+from edgecnn.core.errors import EdgecnnError
 
 
 class _Group(click.Group):
@@ -27,29 +23,6 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
 
 
-def _shape(ctx, param, value):
-    if value is None:
-        return None
-    from edgecnn.core.shapes import parse_shape
-
-    try:
-        return parse_shape(value)
-    except BadInputError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def _print_json(data) -> None:
-    click.echo(json.dumps(data, indent=2))
-
-
-def _echo_result(result, as_json: bool, print_table: Callable[[Any], None]) -> None:
-    """Prints ``result.to_dict()`` as JSON with ``--json``, else ``print_table(result)``."""
-    if as_json:
-        _print_json(result.to_dict())
-    else:
-        print_table(result)
-
-
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="edgecnn")
 def cli() -> None:
@@ -60,13 +33,6 @@ def cli() -> None:
     Then:        edgecnn pipeline --data DATA --board rpi-zero-2w --max-latency-ms 10
     Or verb by verb: train, prune, quantize, benchmark, estimate, export, run.
     """
-
-
-def _size_text(n: int) -> str:
-    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}"
-    return f"{n / 1024:.3g} KiB"
 
 
 def main() -> None:

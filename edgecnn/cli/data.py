@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from edgecnn.cli.base import _echo_result, cli
+from edgecnn.cli.base import cli
 from edgecnn.cli.options import json_option, out_folder_option, shown_option, word_list
+from edgecnn.cli.output import echo_result
 
 
 def _unknown_words(ctx, param, value: str | None) -> tuple[str, ...] | None:
@@ -65,7 +66,7 @@ def keywords(out, words, unknown_words, speakers, no_noise, as_json, **opts) -> 
     given = {"words": words, "unknown_words": unknown_words, "speakers": speakers}
     options = {k: v for k, v in given.items() if v is not None}
     result = generate_keywords(Path(out), noise=not no_noise, **options, **opts)
-    _echo_result(result, as_json, _print_summary)
+    echo_result(result, as_json, _print_summary)
 
 
 def _print_summary(result) -> None:

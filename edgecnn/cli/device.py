@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from edgecnn.cli.base import _print_json, _shape, _size_text, cli
+from edgecnn.cli.base import cli
 from edgecnn.cli.options import board_option, json_option, shown_option, threads_option
-from edgecnn.core.errors import BadInputError, RunFailedError
+from edgecnn.cli.output import print_json, shape_callback, size_text
+from edgecnn.core.errors import RunFailedError
 
 
 @cli.command("run")
@@ -128,15 +129,15 @@ def service_install(model, source, user_unit, name, out, run_args) -> None:
     Example:
       edgecnn service install model-int8.tflite --source serial:/dev/ttyACM0 --user --smooth 5
     """
-    from edgecnn.device.preflight import check_run
-    from edgecnn.device.service import write_unit
+    from edgecnn.device.service import install_unit
 
     args = ["--source", source, *run_args]
-    # A typo or a value run would refuse fails now, not every few seconds after boot.
     params = run_command.make_context("edgecnn run", [model, *args]).params
     options = {k: v for k, v in params.items() if k not in ("model", "source", "sinks")}
-    check_run(model, source=source, options=_run_options(**options), sinks=params["sinks"])
-    result = write_unit(model, args, user=user_unit, name=name, out=out)
+    result = install_unit(
+        model, args, source=source, options=_run_options(**options), sinks=params["sinks"],
+        user=user_unit, name=name, out=out,
+    )  # fmt: skip
     click.echo(f"wrote {result.path}\nnext:")
     for step in result.next_steps:
         click.echo(f"  {step}")
@@ -159,7 +160,7 @@ def service_install(model, source, user_unit, name, out, run_args) -> None:
     help="edgecnn on the remote, e.g. ~/.venv/bin/edgecnn [edgecnn].",
 )
 @click.option(
-    "--input-shape", callback=_shape, help="Size a dynamic-input model, e.g. 224x224x3."
+    "--input-shape", callback=shape_callback, help="Size a dynamic-input model, e.g. 224x224x3."
 )
 @json_option("Print JSON rows instead of a table.")
 def benchmark(
@@ -180,90 +181,48 @@ def benchmark(
       edgecnn benchmark runs/digits/*.tflite --board rpi-zero-2w --board esp32-s3
       edgecnn benchmark runs/digits/*.tflite --remote pi@raspberrypi.local
     """
-    if remote_edgecnn and not remote:
-        raise BadInputError("--remote-edgecnn needs --remote USER@HOST")
-    _emulation_note()
-    timing = {"threads": threads, "runs": runs, "warmup": warmup, "input_shape": input_shape}
-    rows = _measure(models, remote, remote_edgecnn, **timing)
-    estimates = _estimates(models, boards_, threads, input_shape)
+    from edgecnn.targets.comparison import compare_models
+
+    comparison = compare_models(
+        models, threads=threads, runs=runs, warmup=warmup, boards=boards_, remote=remote,
+        remote_edgecnn=remote_edgecnn, input_shape=input_shape,
+    )  # fmt: skip
     if as_json:
-        _print_json([r.to_dict() | {"estimates": e} for r, e in zip(rows, estimates, strict=True)])
+        print_json(comparison.to_list())
         return
-    _benchmark_table(rows, estimates, boards_)
-    _benchmark_footer(remote, boards_)
+    _benchmark_table(comparison)
+    _benchmark_footer(comparison)
 
 
-def _measure(models, remote, remote_edgecnn, **timing) -> list:
-    """One benchmark row per model, measured here or on ``remote`` over ssh."""
-    if remote:
-        from edgecnn.targets.remote import benchmark_remote
-
-        click.echo(f"benchmarking on {remote} over ssh ...", err=True)
-        return benchmark_remote(
-            models, remote=remote, remote_edgecnn=remote_edgecnn or "edgecnn", **timing
-        )
-    from edgecnn.device.bench import benchmark as run_benchmark
-
-    return [run_benchmark(m, **timing) for m in models]
-
-
-def _benchmark_footer(remote, boards_) -> None:
+def _benchmark_footer(comparison) -> None:
     """What the table's numbers are, so they are not read as something else."""
+    remote = comparison.remote
     where = f"measured on {remote} over ssh; " if remote else ""
     rss = "the remote benchmark's" if remote else "this process's"
     click.echo(f"{where}latency in milliseconds per single-sample invoke; RSS is {rss} peak")
-    if boards_:
+    if comparison.boards:
         click.echo("est: edgecnn estimate per board (* = does not fit; see edgecnn estimate)")
 
 
-def _emulation_note() -> None:
-    """Says so on stderr when an emulator declared itself (make test-pi does)."""
-    import os
-
-    from edgecnn.device.doctor import EMULATION_ENV
-
-    if os.environ.get(EMULATION_ENV):
-        click.echo(
-            f"note: running under emulation ({os.environ[EMULATION_ENV]}): these timings mean "
-            "nothing for real hardware",
-            err=True,
-        )
-
-
-def _estimates(models, boards_, threads, input_shape) -> list[dict]:
-    """Per model, ``{board: {latency_ms, fits}}`` from the cost models (empty without boards)."""
-    if not boards_:
-        return [{} for _ in models]
-    from edgecnn.targets.estimate import estimate as run_estimate
-
-    return [
-        {
-            e.board: {"latency_ms": e.latency_ms, "fits": e.fits}
-            for e in run_estimate(
-                m, boards=list(boards_), threads=threads, input_shape=input_shape
-            )
-        }
-        for m in models
-    ]
-
-
-def _benchmark_table(rows, estimates, boards_) -> None:
+def _benchmark_table(comparison) -> None:
+    boards_ = comparison.boards
     extra = "".join(f"{'est ' + b[:14]:>20}" for b in boards_)
     click.echo(
         f"{'model':<34}{'mode':<9}{'size':>9}{'acc':>8}{'init':>9}{'p50':>9}{'p90':>9}"
         f"{'p99':>9}{'inf/s':>10}{'RSS':>9}{extra}"
     )
-    for r, est in zip(rows, estimates, strict=True):
+    for row in comparison.rows:
+        r = row.bench
         acc = f"{r.accuracy:.4f}" if r.accuracy is not None else "-"
-        cells = "".join(f"{_est_cell(est[b]):>20}" for b in boards_)
+        cells = "".join(f"{_est_cell(row.estimates[b]):>20}" for b in boards_)
         click.echo(
-            f"{Path(r.path).name[-33:]:<34}{r.mode or '-':<9}{_size_text(r.size_bytes):>9}"
+            f"{Path(r.path).name[-33:]:<34}{r.mode or '-':<9}{size_text(r.size_bytes):>9}"
             f"{acc:>8}{r.init_ms:>7.1f}ms{r.p50_ms:>7.3f}ms{r.p90_ms:>7.3f}ms"
             f"{r.p99_ms:>7.3f}ms{r.inferences_per_s:>10,.0f}"
-            f"{_size_text(r.peak_rss_bytes):>9}{cells}"
+            f"{size_text(r.peak_rss_bytes):>9}{cells}"
         )
 
 
-def _est_cell(entry: dict) -> str:
-    latency = "-" if entry["latency_ms"] is None else f"{entry['latency_ms']:.3f}ms"
-    return latency + ("" if entry["fits"] else "*")
+def _est_cell(entry) -> str:
+    latency = "-" if entry.latency_ms is None else f"{entry.latency_ms:.3f}ms"
+    return latency + ("" if entry.fits else "*")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from edgecnn.cli.base import _print_json, cli
+from edgecnn.cli.base import cli
 from edgecnn.cli.options import json_option, out_folder_option
+from edgecnn.cli.output import print_json
 from edgecnn.core.errors import BadInputError, RunFailedError
 
 
@@ -46,7 +47,7 @@ def doctor_command(kit, out, as_json) -> None:
 
     report = gather()
     if as_json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         click.echo(format_report(report))
     if not report.can_run:  # scripts and make test-pi can gate on it
@@ -58,11 +59,10 @@ def _conformance(kit: str, out: str | None, as_json: bool) -> None:
 
     check = run_check(kit, out=out)
     if as_json:
-        _print_json(check.to_dict())
+        print_json(check.to_dict())
     else:
         click.echo(format_check(check))
     if check.comparison is not None and not check.comparison.passed:
-        problems = len(check.comparison.problems) + sum(
-            len(c.problems) for c in check.comparison.cases
+        raise RunFailedError(
+            f"conformance failed: {check.comparison.problem_count} problem(s), listed above"
         )
-        raise RunFailedError(f"conformance failed: {problems} problem(s), listed above")

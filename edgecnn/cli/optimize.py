@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from edgecnn.cli.base import _echo_result, cli
+from edgecnn.cli.base import cli
 from edgecnn.cli.options import board_option, choice_option, json_option, shown_option
+from edgecnn.cli.output import echo_result
 
 
 @cli.command()
@@ -53,7 +54,7 @@ def prune(source, as_json, **options) -> None:
     """
     from edgecnn.optimize.prune import prune as run_prune
 
-    _echo_result(run_prune(source, **options), as_json, _print_prune)
+    echo_result(run_prune(source, **options), as_json, _print_prune)
 
 
 def _print_prune(result) -> None:
@@ -120,7 +121,7 @@ def quantize(source, io, as_json, **options) -> None:
     from edgecnn.optimize.quantize import quantize as run_quantize
 
     result = run_quantize(source, io=IOType(io), **options)
-    _echo_result(result, as_json, _print_quantize)
+    echo_result(result, as_json, _print_quantize)
 
 
 def _print_quantize(result) -> None:

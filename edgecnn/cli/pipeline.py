@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from edgecnn.cli.base import _print_json, cli
+from edgecnn.cli.base import cli
 from edgecnn.cli.options import board_option, json_option, out_folder_option, shown_option
+from edgecnn.cli.output import print_json
 from edgecnn.core.errors import BadInputError
 
 
@@ -91,15 +92,9 @@ def pipeline(ctx, config_path, out, as_json, **flags) -> None:
           --max-latency-ms 50 --max-arena-kb 64 --max-accuracy-drop 0.02
     """
     from edgecnn import pipeline as pipelines
-    from edgecnn.pipeline.config import parse_flags
+    from edgecnn.pipeline.config import config_from
 
-    overrides = _pipeline_overrides(flags)
-    if config_path:
-        config = pipelines.load_config(config_path, overrides=overrides)
-    else:
-        if "data" not in overrides:
-            raise BadInputError("give --config edgecnn.toml or at least --data")
-        config = parse_flags(overrides)
+    config = config_from(path=config_path, flags=_pipeline_overrides(flags))
     try:
         result = pipelines.run(config, out=out)
     except KeyboardInterrupt:
@@ -137,7 +132,7 @@ def _number(text: str, flag: str) -> float:
 
 def _print_pipeline(result, as_json: bool) -> None:
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
         return
     boards = result.config["boards"]
     name_width = max([len("variant"), *(len(v.name) for v in result.variants)]) + 2
@@ -185,17 +180,6 @@ def _print_families(result) -> None:
         click.echo(f"family       {f.name}: {keras}; {text}{mark}")
 
 
-def _demo_steps(audio: bool):
-    """The demo's pipeline and replay functions, and its replay pace (samples/s)."""
-    if audio:
-        from edgecnn.pipeline import demo_audio
-
-        return demo_audio.run_audio_demo_pipeline, demo_audio.replay_audio_clips, 0.0
-    from edgecnn.pipeline import demo as demos
-
-    return demos.run_demo_pipeline, demos.replay_demo_model, 20.0
-
-
 def _misses_text(misses) -> str:
     if not misses:
         return "  meets all"
@@ -236,22 +220,28 @@ def demo(out, samples: int, rate: float | None, audio: bool, as_json: bool) -> N
       edgecnn demo
       edgecnn demo --audio
     """
-    from edgecnn.core.console import to_stderr
-    from edgecnn.pipeline import demo as demos
+    from edgecnn.pipeline.demo import DemoData, run_demo
 
-    run_pipeline, replay, default_rate = _demo_steps(audio)
-    result = run_pipeline(out=out)
-    if not as_json:
-        _print_pipeline(result, False)
-        click.echo()
-    sink = None if as_json else "text"
-    pace = default_rate if rate is None else rate
-    check = replay(result, samples, pace, sink, to_stderr)
+    result = run_demo(
+        data=DemoData.KEYWORDS if audio else DemoData.DIGITS,
+        out=out,
+        samples=samples,
+        rate_hz=rate,
+        sink=None if as_json else "text",
+        on_pipeline=None if as_json else _print_demo_pipeline,
+    )
     if as_json:
-        _print_json(demos.DemoResult(result, check).to_dict())
+        print_json(result.to_dict())
         return
+    check = result.replay
     click.echo(
         f"replay       edgecnn run saw {check.replay_correct}/{check.samples} correct "
         f"({check.replay_correct / check.samples:.4f}); the pipeline's evaluation of the same "
         f"samples: {check.pipeline_correct}/{check.samples}, identical predictions"
     )
+
+
+def _print_demo_pipeline(result) -> None:
+    """The pipeline's table, printed before the replay's predictions go by."""
+    _print_pipeline(result, False)
+    click.echo()

@@ -1,19 +1,17 @@
-"""Verbs about target boards: boards, boards calibrate, estimate, export arduino."""
+"""Verbs about target boards: boards, boards calibrate, estimate."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from edgecnn.cli.base import _print_json, _shape, _size_text, cli
+from edgecnn.cli.base import cli
 from edgecnn.cli.options import (
     JSON_TABLE_HELP,
     board_option,
     json_option,
-    out_folder_option,
     threads_option,
 )
+from edgecnn.cli.output import print_json, shape_callback, size_text
 
 
 @cli.group(invoke_without_command=True)
@@ -36,14 +34,14 @@ def boards(ctx: click.Context, as_json: bool) -> None:
 
     found = list_boards()
     if as_json:
-        _print_json([b.to_dict() for b in found])
+        print_json([b.to_dict() for b in found])
         return
     click.echo(f"{'board':<28}{'kind':<7}{'cpu':<18}{'MHz':>6}{'RAM':>10}{'flash':>10}  runtime")
     for b in found:
-        flash = _size_text(b.flash_bytes) if b.flash_bytes else "-"
+        flash = size_text(b.flash_bytes) if b.flash_bytes else "-"
         click.echo(
             f"{b.id:<28}{b.kind:<7}{b.core:<18}{b.clock_mhz:>6.0f}"
-            f"{_size_text(b.ram_bytes):>10}{flash:>10}  {b.runtime} ({b.kernels})"
+            f"{size_text(b.ram_bytes):>10}{flash:>10}  {b.runtime} ({b.kernels})"
         )
 
 
@@ -74,7 +72,7 @@ def calibrate(rebuild: bool, dry_run: bool, emulate: bool, as_json: bool) -> Non
     report = run_calibrate(rebuild=rebuild, write=not dry_run, emulate=emulate)
     data = report.to_dict()
     if as_json:
-        _print_json(data)
+        print_json(data)
         return
     click.echo(
         f"{'board':<27}{'dtype':<6}{'kernels':<10}{'measured':>10}{'fitted':>10}"
@@ -124,7 +122,7 @@ def _print_instruction_model(report) -> None:
 @threads_option("Linux boards [all cores].")
 @click.option("--ops", "show_ops", is_flag=True, help="Also print the per-op breakdown.")
 @click.option(
-    "--input-shape", callback=_shape, help="Size a dynamic-input model, e.g. 224x224x3."
+    "--input-shape", callback=shape_callback, help="Size a dynamic-input model, e.g. 224x224x3."
 )
 @click.option(
     "--emulate",
@@ -148,148 +146,28 @@ def estimate(model, boards_, threads, show_ops, input_shape, emulate, as_json) -
       edgecnn estimate mobilenet-fp32.tflite --board rpi-4b --input-shape 224x224x3
       edgecnn estimate model-int8.tflite --board nucleo-l4r5zi --emulate
     """
-    from edgecnn.targets.estimate import estimate as run_estimate
-
+    options = {"boards": list(boards_), "threads": threads, "input_shape": input_shape}
     if emulate:
-        from edgecnn.mcu.emulate import emulated_for
+        from edgecnn.mcu.emulate import estimate_emulated
 
-        emulated = emulated_for(model, list(boards_))
+        rows = estimate_emulated(model, **options)
     else:
-        emulated = None
-    rows = run_estimate(
-        model, boards=list(boards_), threads=threads, input_shape=input_shape, emulated=emulated
-    )
+        from edgecnn.targets.estimate import estimate as run_estimate
+
+        rows = run_estimate(model, **options)
     if as_json:
-        _print_json([r.to_dict() for r in rows])
+        print_json([r.to_dict() for r in rows])
         return
     click.echo(f"{'board':<27}{'latency':>11}{'threads':>8}{'RAM':>11}{'flash':>11}  fits; basis")
     for r in rows:
         latency = f"{r.latency_ms:.3f}ms" if r.latency_ms is not None else "-"
-        flash = _size_text(r.flash_bytes) if r.flash_bytes else "-"
+        flash = size_text(r.flash_bytes) if r.flash_bytes else "-"
         verdict = "yes" if r.fits else f"no: {r.reason}"
         click.echo(
             f"{r.board:<27}{latency:>11}{r.threads:>8}"
-            f"{_size_text(r.ram_bytes):>11}{flash:>11}  {verdict}; {r.basis}"
+            f"{size_text(r.ram_bytes):>11}{flash:>11}  {verdict}; {r.basis}"
         )
         for op in r.ops if show_ops else ():
             click.echo(
                 f"    {op.index:>3} {op.name:<22}{op.macs:>12,} MACs{op.latency_ms:>10.4f}ms"
             )
-
-
-@cli.group()
-def export() -> None:
-    """Ship a converted model to a device as source code.
-
-    \b
-    Example:
-      edgecnn export arduino runs/digits/model-int8.tflite --board esp32-s3 --out sketches
-    """
-
-
-@export.command("arduino")
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--board", required=True, help="Microcontroller board id (see `edgecnn boards`).")
-@out_folder_option("Folder to write the sketch folder into.", required=True)
-@click.option("--name", "sketch_name", help="Sketch (folder and .ino) name [the model's stem].")
-@click.option("--overwrite", is_flag=True, help="Replace an existing sketch folder.")
-@json_option()
-def export_arduino_command(model, board, out, sketch_name, overwrite, as_json) -> None:
-    """Write an Arduino sketch that runs an int8 MODEL with TensorFlow Lite Micro.
-
-    MODEL is a full-integer int8 .tflite from `edgecnn quantize --mode int8` with its
-    manifest beside it. The sketch folder OUT/<name>/ holds the model as a C array, a
-    resolver with exactly its ops, a tensor arena measured in TFLite Micro plus a margin,
-    and a loop that reads comma-separated raw values over serial and prints the top label,
-    its score and the invoke time. An audio model's sketch reads one clip of int16 PCM
-    samples per line and carries the model's log-mel/MFCC front end in C++. Its README.md
-    says which library to install.
-
-    \b
-    Examples:
-      edgecnn export arduino runs/digits/model-int8.tflite --board esp32-s3 --out sketches
-      edgecnn export arduino model-int8.tflite --board rpi-pico --out sk --name digits
-    """
-    from edgecnn.export import export_arduino
-
-    result = export_arduino(
-        model, board=board, out=out, sketch_name=sketch_name, overwrite=overwrite
-    )
-    if as_json:
-        _print_json(result.to_dict())
-    else:
-        _print_export(result)
-
-
-def _print_export(result) -> None:
-    """What ``export arduino`` wrote, for people."""
-    flash = (
-        f"{result.flash_margin_bytes:,} B" if result.flash_margin_bytes is not None else "unknown"
-    )
-    click.echo(f"sketch  {result.sketch_dir} ({', '.join(result.files)})")
-    click.echo(f"ops     MicroMutableOpResolver<{len(result.ops)}>: {', '.join(result.ops)}")
-    click.echo(
-        f"arena   {result.arena_with_margin_bytes:,} B ({result.arena_bytes:,} B measured "
-        f"by TFLite Micro + 10% + 1 KiB); RAM left {result.ram_margin_bytes:,} B"
-    )
-    if result.audio_ram_bytes:
-        click.echo(
-            f"audio   {result.audio_ram_bytes:,} B of RAM for the PCM clip, its features and the "
-            "front end (counted in RAM left)"
-        )
-    click.echo(f"model   {result.model_bytes:,} B in flash; flash left {flash}")
-    click.echo(
-        f"next    install the {result.library} library, open "
-        f"{Path(result.sketch_dir).name}.ino (see its README.md)"
-    )
-
-
-@export.command("firmware")
-@click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--board", required=True, help="Cortex-M4F board id (see `edgecnn boards`).")
-@out_folder_option("Folder to write the firmware folder into.", required=True)
-@click.option("--name", help="Firmware folder name [the model's stem].")
-@click.option("--overwrite", is_flag=True, help="Replace an existing firmware folder.")
-@click.option(
-    "--build", is_flag=True, help="Also build it (arm-none-eabi-gcc; TFLite Micro is cached)."
-)
-@json_option()
-def export_firmware_command(model, board, out, name, overwrite, build, as_json) -> None:
-    """Write a bare-metal firmware (Arm GCC, no Arduino) that runs an int8 MODEL.
-
-    The folder OUT/<name>/ holds the Arduino sketch's files unchanged (the same generator)
-    plus a small Arduino shim, main(), and a Makefile, startup code and linker script for
-    QEMU's mps2-an386 (a Cortex-M4 with FPU) limited to the board's flash and RAM. For a
-    real board, keep the sources and bring its startup code, linker script and the six
-    functions of platform.h (README.md). --build compiles TensorFlow Lite Micro with
-    CMSIS-NN once (cached; minutes) and links firmware.elf.
-
-    \b
-    Examples:
-      edgecnn export firmware runs/kws/model-int8.tflite --board nucleo-l4r5zi --out fw
-      edgecnn export firmware model-int8.tflite --board arduino-nano-33-ble-sense --out fw --build
-    """
-    from edgecnn.export.firmware import export_firmware
-    from edgecnn.mcu.build import build_exported
-
-    result = export_firmware(model, board=board, out=out, name=name, overwrite=overwrite)
-    image = build_exported(result) if build else None
-    if as_json:
-        _print_json(result.to_dict() | {"image": image and image.to_dict()})
-        return
-    click.echo(f"firmware  {result.folder} ({len(result.files)} files)")
-    click.echo(
-        f"arena     {result.arena_with_margin_bytes:,} B ({result.arena_bytes:,} B measured by "
-        f"TFLite Micro + margin); limits {result.flash_limit_bytes:,} B flash, "
-        f"{result.ram_limit_bytes:,} B RAM"
-    )
-    if image:
-        click.echo(
-            f"built     {image.elf}: {image.flash_bytes:,} B flash (text+data), "
-            f"{image.ram_bytes:,} B RAM (data+bss)"
-        )
-    else:
-        click.echo(
-            "next      add --build to compile it (TFLite Micro is built once and cached), or "
-            "make TFLM_TREE=... TFLM_LIB=... in that folder (see its README.md)"
-        )

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from edgecnn.cli.base import _print_json, _shape, cli
+from edgecnn.cli.base import cli
 from edgecnn.cli.options import (
     JSON_TABLE_HELP,
     choice_option,
@@ -15,6 +15,7 @@ from edgecnn.cli.options import (
     shown_option,
     word_list,
 )
+from edgecnn.cli.output import print_json, shape_callback
 from edgecnn.core.errors import BadInputError
 
 
@@ -31,14 +32,14 @@ def models(as_json: bool) -> None:
 
     rows = describe_zoo()
     if as_json:
-        _print_json([row.to_dict() for row in rows])
+        print_json([row.to_dict() for row in rows])
     else:
         click.echo(format_zoo(rows))
 
 
 @cli.command()
 @click.argument("model")
-@click.option("--input-shape", callback=_shape, help="e.g. 32x32x3 or 128x6 (zoo models).")
+@click.option("--input-shape", callback=shape_callback, help="e.g. 32x32x3 or 128x6 (zoo models).")
 @click.option("--num-classes", type=click.IntRange(min=2), help="Classes of a zoo model's head.")
 @json_option(JSON_TABLE_HELP)
 def summary(model: str, input_shape, num_classes, as_json: bool) -> None:
@@ -55,7 +56,7 @@ def summary(model: str, input_shape, num_classes, as_json: bool) -> None:
 
     result = summarize_source(model, input_shape=input_shape, num_classes=num_classes)
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
     else:
         click.echo(format_table(result))
 
@@ -70,7 +71,7 @@ BALANCE_CHOICES = ["none", "weights", "oversample", "undersample", "smote"]
     "builtin:keywords.",
 )
 @shown_option("--model", "model_name", default="lenet5", help="Zoo model.")
-@click.option("--input-shape", callback=_shape, help="Model input, e.g. 32x32x3 (images) .")
+@click.option("--input-shape", callback=shape_callback, help="Model input, e.g. 32x32x3 (images) .")
 @click.option(
     "--epochs",
     type=click.IntRange(min=1),
@@ -179,7 +180,7 @@ def _train_config(opts):
 
 def _print_result(result, as_json: bool) -> None:
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
         return
     click.echo(f"model        {result.model} ({result.params:,} params, {result.macs:,} MACs)")
     click.echo(f"test acc     {result.test_accuracy:.4f}  (validation {result.val_accuracy:.4f})")

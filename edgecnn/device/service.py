@@ -14,12 +14,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import manifest_path
 from edgecnn.device.io import netsinks
+
+if TYPE_CHECKING:
+    from edgecnn.device.loop import RunOptions
 
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
@@ -87,6 +91,19 @@ def write_unit(
         ) from None
     steps = _next_steps(name, target, user=user, out=out, env=env if out is not None else None)
     return UnitResult(target, name, user, text, steps)
+
+
+def install_unit(
+    model: str | os.PathLike, run_args: Sequence[str], *, source: str, options: RunOptions,
+    sinks: Sequence[str] = (), user: bool, name: str | None = None,
+    out: str | os.PathLike | None = None,
+) -> UnitResult:
+    """Checks the run as ``edgecnn run`` would, then :func:`write_unit` (a typo or a value
+    run would refuse fails now, not every few seconds after boot)."""
+    from edgecnn.device.preflight import check_run
+
+    check_run(model, source=source, options=options, sinks=sinks)
+    return write_unit(model, run_args, user=user, name=name, out=out)
 
 
 def unit_text(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn.core.errors import BadInputError, RunFailedError
-from edgecnn.export.firmware import FirmwareExport
+from edgecnn.export.firmware import FirmwareExport, export_firmware
 from edgecnn.mcu.tflmlib import TflmLibrary, build_library
 from edgecnn.mcu.toolchain import ArmToolchain, find_toolchain
 
@@ -58,6 +58,32 @@ class FirmwareImage:
         }
 
 
+@dataclass(frozen=True)
+class FirmwareResult:
+    """What ``edgecnn export firmware`` made: the sources, and the image when built."""
+
+    export: FirmwareExport
+    image: FirmwareImage | None = None
+
+    def to_dict(self) -> dict:
+        """The export's dict with the image (or None) under ``image``."""
+        return self.export.to_dict() | {"image": self.image and self.image.to_dict()}
+
+
+def export_and_build(
+    model: str | Path,
+    *,
+    board: str,
+    out: str | Path,
+    name: str | None = None,
+    overwrite: bool = False,
+    build: bool = False,
+) -> FirmwareResult:
+    """Writes the firmware sources of ``model`` for ``board``; with ``build``, links them."""
+    export = export_firmware(model, board=board, out=out, name=name, overwrite=overwrite)
+    return FirmwareResult(export, build_exported(export) if build else None)
+
+
 def build_exported(
     export: FirmwareExport,
     *,
@@ -82,7 +108,6 @@ def build_exported(
     except BaseException:  # a failed or interrupted build leaves nothing half-built
         shutil.rmtree(export.folder, ignore_errors=True)
         raise
-
 
 
 def build_firmware(

@@ -111,6 +111,28 @@ def emulated_for(model_path: str | os.PathLike, boards: list[str]):
     return Emulated(count.instructions, count.ops)
 
 
+def estimate_emulated(
+    model_path: str | os.PathLike,
+    *,
+    boards: list[str],
+    threads: int | None = None,
+    input_shape: tuple[int, ...] | None = None,
+):
+    """:func:`edgecnn.targets.estimate.estimate` with the model's instructions counted on the
+    emulated core (:func:`emulated_for`): ``instructions x CPI`` where a group has a CPI.
+
+    Raises:
+        BadInputError: what :func:`emulated_for` and the estimate raise.
+    """
+    from edgecnn.targets.estimate import estimate
+
+    emulated = emulated_for(model_path, list(boards))
+    return estimate(
+        model_path, boards=list(boards), threads=threads, input_shape=input_shape,
+        emulated=emulated,
+    )  # fmt: skip
+
+
 def _with_manifest(model: Path, tmp: Path) -> Path:
     """``model`` when it has a manifest, else a copy in ``tmp`` with a neutral one."""
     if manifest_path(model).is_file():

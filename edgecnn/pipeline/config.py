@@ -138,6 +138,21 @@ def parse_flags(flags: dict[str, Any]) -> PipelineConfig:
     return parse_config(flags, where=_Locator(Path("command line"), "", flags=_flag_keys(flags)))
 
 
+def config_from(*, path: str | Path | None = None, flags: dict[str, Any]) -> PipelineConfig:
+    """``edgecnn pipeline``'s config: the TOML file with the flags over it, or the flags
+    alone (which must then name at least the data).
+
+    Raises:
+        BadInputError: neither a file nor ``data``, plus what :func:`load_config` and
+            :func:`parse_flags` raise.
+    """
+    if path:
+        return load_config(path, overrides=flags)
+    if "data" not in flags:
+        raise BadInputError("give --config edgecnn.toml or at least --data")
+    return parse_flags(flags)
+
+
 def _flag_keys(flags: dict[str, Any]) -> set[str]:
     return set(flags) | set(flags.get("budgets") or {})
 

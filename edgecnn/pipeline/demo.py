@@ -1,49 +1,83 @@
-"""The embedded-default demo: the whole pipeline on scikit-learn's digits (shipped offline),
-then part of the held-out test split replayed through ``edgecnn run`` with the chosen model.
+"""The demo: the whole pipeline on a built-in data set (no download), then part of the
+held-out test split replayed through ``edgecnn run`` with the chosen model.
+
+Two presets, one code path: ``digits`` (scikit-learn's digits, shipped offline; vgg_tiny)
+and ``keywords`` (ten words spoken offline by espeak-ng; DS-CNN, replayed as WAV files).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-
-import numpy as np
+from types import MappingProxyType
 
 from edgecnn import pipeline
-from edgecnn.core import fileio
 from edgecnn.core.console import to_stderr
-from edgecnn.core.errors import RunFailedError
-from edgecnn.pipeline.result import PipelineResult, VariantReport
+from edgecnn.core.errors import BadInputError
+from edgecnn.pipeline.replay import ReplayCheck, ReplayKind, replay_chosen
+from edgecnn.pipeline.result import PipelineResult
 
-# vgg_tiny reaches ~98% on the digits test split in about 20 s on two CPU cores. At 8x8
-# the unpruned int8 model is estimated above 50 ms on the Nano 33 BLE Sense, so the
-# budgets make the pipeline trade a little accuracy (pruning) for microcontroller speed.
-DEMO_CONFIG = {
-    "data": "builtin:digits",
-    "model": "vgg_tiny",
-    "prune_ratios": [0.0, 0.25, 0.5],
-    "modes": ["fp32", "dynamic", "int8"],
-    "boards": ["rpi-zero-2w", "arduino-nano-33-ble-sense"],
-    "budgets": {"max_latency_ms": 50, "max_arena_kb": 64, "max_accuracy_drop": 0.02},
-}
 REPLAY_SAMPLES = 60
+BOARDS = ["rpi-zero-2w", "arduino-nano-33-ble-sense"]
+
+
+class DemoData(StrEnum):
+    """The demo's data presets."""
+
+    DIGITS = "digits"
+    KEYWORDS = "keywords"
 
 
 @dataclass(frozen=True)
-class ReplayCheck:
-    """The runtime replay of test samples against the pipeline's own evaluation of them."""
+class DemoPreset:
+    """What one demo runs: the pipeline config (data, model, boards, budgets, ...), its
+    folder under ``runs/``, how the test samples are replayed and at what pace (samples/s;
+    0: as fast as possible)."""
 
-    model: str
-    samples: int
-    replay_correct: int
-    pipeline_correct: int
-    same_predictions: bool
-    seconds: float
+    config: Mapping
+    folder: str
+    replay: ReplayKind
+    rate_hz: float
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
+
+PRESETS = MappingProxyType({
+    # vgg_tiny reaches ~98% on the digits test split in about 20 s on two CPU cores. At 8x8
+    # the unpruned int8 model is estimated above 50 ms on the Nano 33 BLE Sense, so the
+    # budgets make the pipeline trade a little accuracy (pruning) for microcontroller speed.
+    # Replayed at 20 samples/s, so that people can watch the predictions go by.
+    DemoData.DIGITS: DemoPreset(
+        config={
+            "data": "builtin:digits",
+            "model": "vgg_tiny",
+            "prune_ratios": [0.0, 0.25, 0.5],
+            "modes": ["fp32", "dynamic", "int8"],
+            "boards": BOARDS,
+            "budgets": {"max_latency_ms": 50, "max_arena_kb": 64, "max_accuracy_drop": 0.02},
+        },
+        folder="demo",
+        replay=ReplayKind.SAMPLES,
+        rate_hz=20.0,
+    ),
+    # MLPerf Tiny's keyword spotting model and front end (49x10 MFCC), ten words + _unknown_
+    # + _silence_. A word lasts about a second, so a microcontroller that decides twice a
+    # second keeps up: hence the 500 ms latency budget.
+    DemoData.KEYWORDS: DemoPreset(
+        config={
+            "data": "builtin:keywords",
+            "model": "dscnn",
+            "augment": "timeshift,gain,bgnoise,timemask,freqmask",
+            "prune_ratios": [0.0, 0.5],
+            "modes": ["fp32", "int8"],
+            "boards": BOARDS,
+            "budgets": {"max_latency_ms": 500, "max_arena_kb": 128, "max_accuracy_drop": 0.02},
+        },
+        folder="demo-audio",
+        replay=ReplayKind.CLIPS,
+        rate_hz=0.0,
+    ),
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -59,147 +93,61 @@ class DemoResult:
 
 def run_demo(
     *,
+    data: DemoData | str = DemoData.DIGITS,
     out: str | Path | None = None,
     samples: int = REPLAY_SAMPLES,
-    rate_hz: float = 0.0,
+    rate_hz: float | None = None,
     sink: str | None = "text",
     log: Callable[[str], None] | None = None,
+    on_pipeline: Callable[[PipelineResult], None] | None = None,
 ) -> DemoResult:
-    """Runs the pipeline on ``builtin:digits`` into ``out`` (default ``runs/demo``), then
-    replays the first ``samples`` test samples through the runtime with the chosen model.
+    """Runs the pipeline on the preset's data into ``out`` (default ``runs/demo``, or
+    ``runs/demo-audio`` for keywords), then replays ``samples`` held-out test samples
+    through the runtime with the chosen model.
 
     Args:
+        data: the preset, ``digits`` or ``keywords``.
         out: the pipeline folder; a second demo into the same folder reuses every step.
-        samples: test samples to replay.
-        rate_hz: replay pace (0: as fast as possible).
+        samples: test samples (clips, for keywords) to replay.
+        rate_hz: replay pace (0: as fast as possible) [the preset's: 20, keywords 0].
         sink: where the runtime prints its predictions (``text`` for people; None: nowhere).
         log: where progress lines go; default stderr.
+        on_pipeline: called with the pipeline's result before the replay starts.
 
     Raises:
+        BadInputError: an unknown preset.
         RunFailedError: the replay disagreed with the pipeline's evaluation (a bug).
     """
+    preset = demo_preset(data)
     log = log or to_stderr
-    result = run_demo_pipeline(out=out, log=log)
-    return DemoResult(result, replay_demo_model(result, samples, rate_hz, sink, log))
+    result = run_demo_pipeline(preset, out=out, log=log)
+    if on_pipeline is not None:
+        on_pipeline(result)
+    pace = preset.rate_hz if rate_hz is None else rate_hz
+    check = replay_chosen(
+        result, kind=preset.replay, samples=samples, rate_hz=pace, sink=sink, log=log
+    )
+    return DemoResult(result, check)
+
+
+def demo_preset(data: DemoData | str) -> DemoPreset:
+    """The preset named ``data``.
+
+    Raises:
+        BadInputError: no such preset.
+    """
+    try:
+        return PRESETS[DemoData(data)]
+    except ValueError:
+        names = ", ".join(PRESETS)
+        raise BadInputError(f"unknown demo data {data!r}; use one of {names}") from None
 
 
 def run_demo_pipeline(
-    *, out: str | Path | None = None, log: Callable[[str], None] | None = None
-) -> PipelineResult:
-    """The demo's first half: the pipeline on ``builtin:digits`` (default ``runs/demo``)."""
-    return pipeline.run(DEMO_CONFIG, out=out or Path("runs") / "demo", log=log)
-
-
-def replay_demo_model(
-    result: PipelineResult,
-    samples: int,
-    rate_hz: float,
-    sink: str | None,
-    log: Callable[[str], None],
-) -> ReplayCheck:
-    """The demo's second half: replays the chosen variant (or, when none met the budgets,
-    the most accurate one that runs on every board)."""
-    variant = result.chosen_variant or _most_accurate_runnable(result)
-    if result.chosen_variant is None:
-        log(f"demo: no variant met the budgets; replaying the most accurate, {variant.name}")
-    return replay_test_split(result, variant, samples, rate_hz, sink, log)
-
-
-def _most_accurate_runnable(result: PipelineResult) -> VariantReport:
-    runnable = [v for v in result.variants if all(b.fits for b in v.boards)] or result.variants
-    return max(runnable, key=lambda v: v.val_accuracy)  # chosen on validation, as the pipeline
-
-
-def replay_test_split(
-    result: PipelineResult,
-    variant: VariantReport,
-    samples: int,
-    rate_hz: float,
-    sink: str | None,
-    log: Callable[[str], None],
-) -> ReplayCheck:
-    """Replays test samples through ``edgecnn run`` and checks it predicts exactly what the
-    pipeline's evaluation predicted for the same samples."""
-    from edgecnn.training.rundir import RunDir, load_labels, load_split_arrays
-
-    family = result.family_of(variant)  # its own training run holds its test split
-    folder = Path(result.folder)
-    run_dir = RunDir(Path(family.run_dir if family else result.run_dir))
-    arrays, labels = load_split_arrays(run_dir), load_labels(run_dir)
-    n = min(samples, len(arrays.y["test"]))
-    replay = _write_replay(folder, arrays, labels, n)
-    log(f"demo: replaying {n} held-out test samples through edgecnn run with {variant.name}")
-    summary, replayed = _run_replay(
-        variant, f"replay:{replay}", folder / "replay.jsonl", rate_hz, sink, log
-    )
-    return _check_replay(folder, variant, arrays.y["test"][:n], labels, summary, replayed)
-
-
-def _write_replay(folder: Path, arrays, labels: list[str], n: int) -> Path:
-    """The first ``n`` test samples as a ``replay:`` source file."""
-    replay = folder / "replay-test.npz"
-    fileio.write_with(
-        replay,
-        lambda p: np.savez(p, x=arrays.x["test"][:n], y=arrays.y["test"][:n], labels=labels),
-    )
-    return replay
-
-
-def _run_replay(
-    variant: VariantReport,
-    source: str,
-    seen: Path,
-    rate_hz: float,
-    sink: str | None,
-    log: Callable[[str], None],
-):
-    """Runs the runtime on a recorded source; its summary and the label of each prediction
-    (read back from the ``seen`` JSON lines it wrote)."""
-    from edgecnn.device.loop import RunOptions, run
-
-    seen.unlink(missing_ok=True)  # the jsonl sink appends: start from an empty file
-    summary = run(
-        variant.path,
-        source=source,
-        sinks=[s for s in (sink, f"jsonl:{seen}") if s],
-        options=RunOptions(rate_hz=rate_hz),
-        log=log,
-    )
-    return summary, [json.loads(line)["label"] for line in seen.read_text().splitlines()]
-
-
-def _check_replay(
-    folder: Path,
-    variant: VariantReport,
-    truth,
-    labels: list[str],
-    summary,
-    replayed: list[str],
+    preset: DemoPreset,
     *,
-    order: np.ndarray | None = None,
-) -> ReplayCheck:
-    """The replay against the pipeline's evaluation of the same samples (``order``: the test
-    indices in the order the replay saw them, when not the first ``len(truth)``).
-
-    Raises:
-        RunFailedError: they disagree on a prediction or on the number correct.
-    """
-    from edgecnn.pipeline.evaluation import held_out_predictions
-
-    n = len(truth)
-    predicted = held_out_predictions(folder, variant.name)
-    predicted = predicted[:n] if order is None else predicted[order]
-    check = ReplayCheck(
-        model=variant.path,
-        samples=n,
-        replay_correct=summary.correct,
-        pipeline_correct=int(np.sum(truth == predicted)),
-        same_predictions=replayed == [labels[i] for i in predicted],
-        seconds=summary.seconds,
-    )
-    if not check.same_predictions or check.replay_correct != check.pipeline_correct:
-        raise RunFailedError(
-            f"the runtime replay disagrees with the pipeline's evaluation of {variant.name}: "
-            f"{check.replay_correct}/{n} vs {check.pipeline_correct}/{n} correct"
-        )
-    return check
+    out: str | Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> PipelineResult:
+    """The demo's first half: the pipeline on the preset's data (default ``runs/<folder>``)."""
+    return pipeline.run(dict(preset.config), out=out or Path("runs") / preset.folder, log=log)

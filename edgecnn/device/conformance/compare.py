@@ -59,6 +59,11 @@ class Comparison:
     def passed(self) -> bool:
         return not self.problems and all(c.passed for c in self.cases)
 
+    @property
+    def problem_count(self) -> int:
+        """Problems over the whole kit and in every case."""
+        return len(self.problems) + sum(len(c.problems) for c in self.cases)
+
     def to_dict(self) -> dict:
         """A JSON-ready dict."""
         return {

@@ -1,8 +1,8 @@
 """Base classes of sources and sinks, and the small helpers the concrete ones share.
 
-Every concrete module (sources, serialport, imu, camera, sinks, netsinks, mqttsink) imports
-this one and it imports none of them, so the dependency runs one way only. Device side:
-stdlib and numpy only.
+Every concrete module (sources, serialport, imu, camera, sinks, spoolsink, netsinks,
+mqttsink) imports this one and it imports none of them, so the dependency runs one way
+only. Device side: stdlib and numpy only.
 """
 
 from __future__ import annotations

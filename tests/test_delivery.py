@@ -21,7 +21,8 @@ from edgecnn.device.io import spoolsink
 from edgecnn.device.io.netsinks import open_network_sink
 from edgecnn.device.io.sinks import Buffered, Sink, open_sink
 from edgecnn.device.io.spool import Spool
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
+from edgecnn.device.preflight import RunOptions
 from tests.mosquitto_fixture import (
     Broker,
     broker,  # noqa: F401 - a pytest fixture

@@ -4,11 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+# The oldest Python edgecnn runs on: pyproject's requires-python and ruff's target-version
+# say the same (tests/tooling/test_python_version.py checks that they agree).
+MIN_PYTHON := 3.11
 
-.PHONY: demo demo-audio test lint bench clean test-pi test-mcu
+.PHONY: demo demo-audio test lint bench clean test-pi test-mcu python-check
+
+# An older interpreter is refused in one line, before a venv is made with it.
+python-check:
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; \
+	  need = tuple(int(n) for n in "$(MIN_PYTHON)".split(".")); sys.exit(None if v >= need else \
+	  "$(PYTHON) %d.%d is too old: edgecnn needs Python $(MIN_PYTHON)+; set PYTHON=python$(MIN_PYTHON)" % v)'
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || { $(MAKE) --no-print-directory python-check && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[all]"
 	touch $(STAMP)
 
@@ -26,10 +35,12 @@ demo-audio: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
-# ruff, then the layer contracts of pyproject.toml ([tool.importlinter], DESIGN.md's one rule).
+# ruff, the layer contracts of pyproject.toml ([tool.importlinter], DESIGN.md's one rule),
+# then the layout: no import loops, no module over 300 lines, no ignored imports.
 lint: $(STAMP)
-	$(BIN)/ruff check edgecnn tests benchmarks calibration pi mcu
+	$(BIN)/ruff check edgecnn tests benchmarks calibration pi mcu tools
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python tools/layout_check.py
 
 # The bench extra (aeon) is installed for the benchmarks only: make test does not need it.
 $(BENCH_STAMP): $(STAMP)

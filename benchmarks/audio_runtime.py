@@ -31,7 +31,8 @@ import numpy as np
 from edgecnn.core.wav import read_wav, write_wav
 from edgecnn.device.audiostream import StreamingFrontEnd
 from edgecnn.device.io.sources import open_source
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
+from edgecnn.device.preflight import RunOptions
 from edgecnn.device.runner import Runner
 from edgecnn.device.windows import Windower, cut_windows
 

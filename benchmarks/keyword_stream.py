@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.core.wav import write_wav
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
+from edgecnn.device.preflight import RunOptions
 from edgecnn.device.runner import Runner
 from edgecnn.training.data.audio import AudioOptions, load_audio_folder
 from edgecnn.training.data.keywords import ensure_keywords

@@ -20,7 +20,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 from mosquitto_fixture import Broker  # noqa: E402 - the tests' broker launcher
 
-from edgecnn.device.loop import RunOptions, run  # noqa: E402
+from edgecnn.device.loop import run  # noqa: E402
+from edgecnn.device.preflight import RunOptions
 
 ROUNDS, WINDOWS = 3, 3000
 FIXTURE = Path(__file__).parents[1] / "tests" / "fixtures" / "digits-lenet5-int8.tflite"

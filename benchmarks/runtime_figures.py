@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
+from edgecnn.device.preflight import RunOptions
 from edgecnn.device.runner import Runner
 
 ROUNDS, WINDOWS = 15, 2000

@@ -21,8 +21,9 @@ from edgecnn.core.errors import BadInputError, MissingDependencyError
 from edgecnn.core.preprocess import DataKind, Preprocessing
 from edgecnn.core.wav import read_wav, write_wav
 from edgecnn.device.io import base
-from edgecnn.device.io.audio import Microphone, WavReplay, wav_files_in_order
+from edgecnn.device.io.audio import WavReplay, wav_files_in_order
 from edgecnn.device.io.base import Item
+from edgecnn.device.io.microphone import Microphone
 from edgecnn.device.io.retry import Backoff
 from edgecnn.device.io.sources import open_source
 from edgecnn.device.loop import run

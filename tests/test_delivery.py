@@ -17,11 +17,12 @@ from click.testing import CliRunner
 
 from edgecnn.cli import cli
 from edgecnn.core.errors import BadInputError
-from edgecnn.device.io import netsinks
+from edgecnn.device.io import spoolsink
 from edgecnn.device.io.netsinks import open_network_sink
 from edgecnn.device.io.sinks import Buffered, Sink, open_sink
 from edgecnn.device.io.spool import Spool
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
+from edgecnn.device.preflight import RunOptions
 from tests.mosquitto_fixture import (
     Broker,
     broker,  # noqa: F401 - a pytest fixture
@@ -37,9 +38,9 @@ DEV_FULL = Path("/dev/full")
 @pytest.fixture(autouse=True)
 def fast_network(monkeypatch):
     """Short retries and a short final drain: a dead endpoint costs a fraction of a second."""
-    monkeypatch.setattr(netsinks, "BACKOFF_FIRST_S", 0.02)
-    monkeypatch.setattr(netsinks, "BACKOFF_MAX_S", 0.2)
-    monkeypatch.setattr(netsinks, "DRAIN_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(spoolsink, "BACKOFF_FIRST_S", 0.02)
+    monkeypatch.setattr(spoolsink, "BACKOFF_MAX_S", 0.2)
+    monkeypatch.setattr(spoolsink, "DRAIN_TIMEOUT_S", 0.3)
 
 
 def frames(tmp_path, n):

@@ -7,7 +7,8 @@ from pathlib import Path
 from edgecnn.core.manifest import load_manifest
 from edgecnn.core.preprocess import Preprocessing
 from edgecnn.device.io.sources import CsvReplay
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
+from edgecnn.device.preflight import RunOptions
 from edgecnn.optimize.quantize import quantize
 from edgecnn.training.data.sensors import CsvColumns, load_sensor_csv
 from edgecnn.training.data.sources import DataOptions

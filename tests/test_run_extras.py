@@ -2,6 +2,7 @@
 
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,6 @@ import pytest
 from edgecnn.core.errors import MissingDependencyError
 from edgecnn.core.preprocess import DataKind, Preprocessing
 from edgecnn.device.io.camera import Camera
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - the 3.10 fallback the project depends on
-    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 # require("module", extra="x"[, package="p"]), possibly over several lines.

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
+from edgecnn.device.preflight import RunOptions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -14,7 +14,8 @@ from edgecnn.core.errors import BadInputError
 from edgecnn.core.preprocess import DataKind, Preprocessing
 from edgecnn.device.io.serialport import SerialLines
 from edgecnn.device.io.sources import CsvLines, CsvReplay, NpzReplay
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
+from edgecnn.device.preflight import RunOptions
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DIGITS = FIXTURES / "digits-lenet5-int8.tflite"

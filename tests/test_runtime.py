@@ -14,8 +14,9 @@ from edgecnn.cli import cli
 from edgecnn.core import fileio
 from edgecnn.core.manifest import load_manifest
 from edgecnn.device.io.sources import CsvReplay
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
 from edgecnn.device.post import UNKNOWN, Debounce, PostProcessor
+from edgecnn.device.preflight import RunOptions
 from edgecnn.device.runner import Runner
 from edgecnn.device.windows import Windower
 from edgecnn.optimize.quantize import quantize

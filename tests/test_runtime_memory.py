@@ -4,7 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
+from edgecnn.device.preflight import RunOptions
 
 FIXTURE = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
 PAGE = 4096

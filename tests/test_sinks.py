@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from edgecnn.core.errors import BadInputError
-from edgecnn.device.io import netsinks
+from edgecnn.device.io import spoolsink
 from edgecnn.device.io.netsinks import open_network_sink
 from edgecnn.device.io.sinks import SCHEMES, Buffered, Sink, open_sink
 from edgecnn.device.io.spool import Spool
-from edgecnn.device.loop import RunOptions, run
+from edgecnn.device.loop import run
+from edgecnn.device.preflight import RunOptions
 from tests.mosquitto_fixture import broker  # noqa: F401 - a pytest fixture
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -37,8 +38,8 @@ def results(first, last):
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch):
     """Retries quicker than on a device, so the outage tests stay fast."""
-    monkeypatch.setattr(netsinks, "BACKOFF_FIRST_S", 0.02)
-    monkeypatch.setattr(netsinks, "BACKOFF_MAX_S", 0.2)
+    monkeypatch.setattr(spoolsink, "BACKOFF_FIRST_S", 0.02)
+    monkeypatch.setattr(spoolsink, "BACKOFF_MAX_S", 0.2)
 
 
 # --- spool -------------------------------------------------------------------------------

@@ -365,7 +365,8 @@ def test_missing_drivers_name_the_extra(monkeypatch):
 
 def test_edgecnn_run_on_a_camera_end_to_end(monkeypatch, tmp_path):
     pytest.importorskip("PIL")
-    from edgecnn.device.loop import RunOptions, run
+    from edgecnn.device.loop import run
+    from edgecnn.device.preflight import RunOptions
 
     model = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
     monkeypatch.setattr(camera, "open_camera", lambda index: FakeCapture([]))

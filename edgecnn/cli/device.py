@@ -82,7 +82,7 @@ def run_command(model, source, sinks, **options) -> None:
 
 def _run_options(*, rate, **options):
     """The loop's RunOptions from the option values (``--rate`` is its ``rate_hz``)."""
-    from edgecnn.device.loop import RunOptions
+    from edgecnn.device.preflight import RunOptions
 
     return RunOptions(rate_hz=rate, **options)
 

@@ -10,7 +10,6 @@ periodic Hann window and no padding, ``|X|`` (or ``|X|**2``), the HTK mel filter
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -22,11 +21,9 @@ from edgecnn.core.audiosettings import (
     MAX_RATE_HZ,
     MIN_RATE_HZ,
     FeatureKind,
+    FrontEndSettings,
     SpectrumKind,
     WindowFn,
-    check_keys,
-    is_number,
-    validate,
 )
 from edgecnn.core.errors import BadInputError
 
@@ -35,6 +32,7 @@ __all__ = [
     "MIN_RATE_HZ",
     "AudioFrontEnd",
     "FeatureKind",
+    "FrontEndSettings",
     "FrontEndTables",
     "SpectrumKind",
     "WindowFn",
@@ -65,56 +63,8 @@ class FrontEndTables:
 
 
 @dataclass(frozen=True)
-class AudioFrontEnd:
-    """Settings of the audio front end; MLPerf Tiny KWS defaults (16 kHz, 49x10 MFCC).
-
-    Attributes:
-        sample_rate_hz: samples per second of the waveform.
-        clip_samples: raw samples per model input.
-        frame_samples: analysis window length.
-        hop_samples: samples between frame starts.
-        fft_size: FFT length, a power of two >= frame_samples (frames are zero-padded).
-        mel_bands: triangular mel filters.
-        feature: a :class:`FeatureKind` value.
-        coefficients: MFCCs kept (mfcc only).
-        lower_hz: lower edge of the first mel band.
-        upper_hz: upper edge of the last mel band.
-        spectrum: a :class:`SpectrumKind` value.
-        log_floor: added before the log so silence stays finite.
-        window_fn: a :class:`WindowFn` value.
-    """
-
-    sample_rate_hz: int = 16000
-    clip_samples: int = 16000
-    frame_samples: int = 480
-    hop_samples: int = 320
-    fft_size: int = 512
-    mel_bands: int = 40
-    feature: str = "mfcc"
-    coefficients: int = 10
-    lower_hz: float = 20.0
-    upper_hz: float = 4000.0
-    spectrum: str = "magnitude"
-    log_floor: float = 1e-6
-    window_fn: str = "hann"
-
-    def __post_init__(self) -> None:
-        validate(self)
-
-    @property
-    def frames(self) -> int:
-        """Frames per clip (no padding at the end, as ``tf.signal.stft``)."""
-        return 1 + (self.clip_samples - self.frame_samples) // self.hop_samples
-
-    @property
-    def bins(self) -> int:
-        """Values per frame: the MFCCs kept, or the mel bands."""
-        return self.coefficients if self.feature == FeatureKind.MFCC else self.mel_bands
-
-    @property
-    def feature_shape(self) -> tuple[int, int, int]:
-        """The features of one clip: (frames, bins, 1)."""
-        return (self.frames, self.bins, 1)
+class AudioFrontEnd(FrontEndSettings):
+    """The audio front end: its settings (:class:`FrontEndSettings`) and the features."""
 
     def tables(self) -> FrontEndTables:
         """The window, mel and DCT tables (cached; the arrays are read-only)."""
@@ -138,44 +88,6 @@ class AudioFrontEnd:
         for start in range(0, flat.shape[0], step):
             out[start : start + step] = _features(self, flat[start : start + step])
         return out.reshape(*lead, self.frames, self.bins, 1)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (the manifest's ``preprocessing.audio``)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> AudioFrontEnd:
-        """Builds a front end from :meth:`to_dict` output; missing keys take the defaults.
-
-        Raises:
-            BadInputError: not a mapping, unknown keys, or a bad value.
-        """
-        check_keys(cls, data)
-        return cls(**data)
-
-    @classmethod
-    def from_ms(
-        cls, *, sample_rate_hz: int, clip_ms: float, window_ms: float, hop_ms: float, **rest: Any
-    ) -> AudioFrontEnd:
-        """A front end from durations; fft_size defaults to the next power of two."""
-        sizes = {}
-        for name, ms in (("clip", clip_ms), ("window", window_ms), ("hop", hop_ms)):
-            finite = is_number(ms) and math.isfinite(ms)
-            samples = round(float(ms) * sample_rate_hz / 1000) if finite else 0
-            if samples < 1:
-                raise BadInputError(
-                    f"audio {name} of {ms!r} ms is under one sample at {sample_rate_hz} Hz; "
-                    f"give a positive duration"
-                )
-            sizes[name] = samples
-        rest.setdefault("fft_size", 1 << (sizes["window"] - 1).bit_length())
-        return cls(
-            sample_rate_hz=sample_rate_hz,
-            clip_samples=sizes["clip"],
-            frame_samples=sizes["window"],
-            hop_samples=sizes["hop"],
-            **rest,
-        )
 
 
 def _hz_to_mel(hz: np.ndarray | float) -> np.ndarray:

@@ -1,23 +1,22 @@
-"""Checks of the audio front end's settings, and its closed choices.
+"""The audio front end's settings: the record, its checks and its closed choices.
 
-:class:`edgecnn.core.audiofeatures.AudioFrontEnd` holds the settings and computes the
-features; what a valid setting is lives here, so that module stays about the arithmetic.
-The enums are defined here and re-exported by :mod:`edgecnn.core.audiofeatures`.
+:class:`FrontEndSettings` holds the settings and what a valid setting is;
+:class:`edgecnn.core.audiofeatures.AudioFrontEnd` builds on it and computes the features,
+so that module stays about the arithmetic. The enums are defined here and re-exported by
+:mod:`edgecnn.core.audiofeatures`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 import numpy as np
 
 from edgecnn.core.errors import BadInputError
-
-if TYPE_CHECKING:
-    from edgecnn.core.audiofeatures import AudioFrontEnd
 
 MIN_RATE_HZ, MAX_RATE_HZ = 4000, 48000
 
@@ -55,7 +54,7 @@ _FLOAT_FIELDS = ("lower_hz", "upper_hz", "log_floor")
 _CHOICES = {"feature": FeatureKind, "spectrum": SpectrumKind, "window_fn": WindowFn}
 
 
-def validate(fe: AudioFrontEnd) -> None:
+def validate(fe: FrontEndSettings) -> None:
     """Checks a new front end and normalizes its fields in place (its ``__post_init__``).
 
     Raises:
@@ -86,7 +85,7 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
-def _check_types(fe: AudioFrontEnd) -> None:
+def _check_types(fe: FrontEndSettings) -> None:
     for name in _INT_FIELDS:
         value = getattr(fe, name)
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
@@ -105,7 +104,7 @@ def _check_types(fe: AudioFrontEnd) -> None:
             )
 
 
-def _check_ranges(fe: AudioFrontEnd) -> None:
+def _check_ranges(fe: FrontEndSettings) -> None:
     rate, nyquist = fe.sample_rate_hz, fe.sample_rate_hz / 2
     problems = [
         (
@@ -137,3 +136,97 @@ def _check_ranges(fe: AudioFrontEnd) -> None:
     for bad, message in problems:
         if bad:
             raise BadInputError(f"audio front end: {message}")
+
+
+@dataclass(frozen=True)
+class FrontEndSettings:
+    """Settings of the audio front end; MLPerf Tiny KWS defaults (16 kHz, 49x10 MFCC).
+
+    Checked and normalized when made. :class:`edgecnn.core.audiofeatures.AudioFrontEnd`
+    adds the arithmetic (tables and features) on top.
+
+    Attributes:
+        sample_rate_hz: samples per second of the waveform.
+        clip_samples: raw samples per model input.
+        frame_samples: analysis window length.
+        hop_samples: samples between frame starts.
+        fft_size: FFT length, a power of two >= frame_samples (frames are zero-padded).
+        mel_bands: triangular mel filters.
+        feature: a :class:`FeatureKind` value.
+        coefficients: MFCCs kept (mfcc only).
+        lower_hz: lower edge of the first mel band.
+        upper_hz: upper edge of the last mel band.
+        spectrum: a :class:`SpectrumKind` value.
+        log_floor: added before the log so silence stays finite.
+        window_fn: a :class:`WindowFn` value.
+    """
+
+    sample_rate_hz: int = 16000
+    clip_samples: int = 16000
+    frame_samples: int = 480
+    hop_samples: int = 320
+    fft_size: int = 512
+    mel_bands: int = 40
+    feature: str = "mfcc"
+    coefficients: int = 10
+    lower_hz: float = 20.0
+    upper_hz: float = 4000.0
+    spectrum: str = "magnitude"
+    log_floor: float = 1e-6
+    window_fn: str = "hann"
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def frames(self) -> int:
+        """Frames per clip (no padding at the end, as ``tf.signal.stft``)."""
+        return 1 + (self.clip_samples - self.frame_samples) // self.hop_samples
+
+    @property
+    def bins(self) -> int:
+        """Values per frame: the MFCCs kept, or the mel bands."""
+        return self.coefficients if self.feature == FeatureKind.MFCC else self.mel_bands
+
+    @property
+    def feature_shape(self) -> tuple[int, int, int]:
+        """The features of one clip: (frames, bins, 1)."""
+        return (self.frames, self.bins, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the manifest's ``preprocessing.audio``)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Builds a front end from :meth:`to_dict` output; missing keys take the defaults.
+
+        Raises:
+            BadInputError: not a mapping, unknown keys, or a bad value.
+        """
+        check_keys(cls, data)
+        return cls(**data)
+
+    @classmethod
+    def from_ms(
+        cls, *, sample_rate_hz: int, clip_ms: float, window_ms: float, hop_ms: float, **rest: Any
+    ) -> Self:
+        """A front end from durations; fft_size defaults to the next power of two."""
+        sizes = {}
+        for name, ms in (("clip", clip_ms), ("window", window_ms), ("hop", hop_ms)):
+            finite = is_number(ms) and math.isfinite(ms)
+            samples = round(float(ms) * sample_rate_hz / 1000) if finite else 0
+            if samples < 1:
+                raise BadInputError(
+                    f"audio {name} of {ms!r} ms is under one sample at {sample_rate_hz} Hz; "
+                    f"give a positive duration"
+                )
+            sizes[name] = samples
+        rest.setdefault("fft_size", 1 << (sizes["window"] - 1).bit_length())
+        return cls(
+            sample_rate_hz=sample_rate_hz,
+            clip_samples=sizes["clip"],
+            frame_samples=sizes["window"],
+            hop_samples=sizes["hop"],
+            **rest,
+        )

@@ -21,28 +21,11 @@ from edgecnn.core.errors import BadInputError
 from edgecnn.device.io.sinks import Buffered, open_sink
 from edgecnn.device.io.sources import open_source
 from edgecnn.device.post import Debounce, PostProcessor
-from edgecnn.device.preflight import check_options
+from edgecnn.device.preflight import RunOptions
 from edgecnn.device.runner import Runner
 from edgecnn.device.windows import cut_windows
 
 LATENCY_WINDOW = 10_000  # percentiles over the most recent windows: memory stays flat
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How ``run`` behaves (see ``edgecnn run --help``)."""
-
-    threads: int | None = None
-    smooth: int = 1
-    threshold: float = 0.0
-    on_change: bool = False
-    min_interval: float = 0.0
-    rate_hz: float | None = None
-    max_windows: int | None = None
-    metrics_every: float | None = None
-
-    def __post_init__(self) -> None:
-        check_options(self)  # refused here: before any model, source or sink is opened
 
 
 @dataclass(frozen=True)
@@ -129,7 +112,7 @@ def run(
     *,
     source: str,
     sinks: Sequence[str] = ("stdout",),
-    options: RunOptions = RunOptions(),
+    options: RunOptions = RunOptions(),  # noqa: B008 - frozen: one shared default is safe
     log: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Runs the model on a source until it ends, ``max_windows``, or SIGINT/SIGTERM.

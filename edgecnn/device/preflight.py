@@ -1,4 +1,4 @@
-"""What ``edgecnn run`` checks before it opens anything: option values, the bundle, the source.
+"""What ``edgecnn run`` checks before it opens anything: its options, the bundle, the source.
 
 ``edgecnn service install`` runs the same checks, so a unit is never written for a command
 line that ``run`` would refuse (systemd would restart it every few seconds, forever).
@@ -10,12 +10,26 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from edgecnn.core.errors import BadInputError
 
-if TYPE_CHECKING:
-    from edgecnn.device.loop import RunOptions
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How ``run`` behaves (see ``edgecnn run --help``)."""
+
+    threads: int | None = None
+    smooth: int = 1
+    threshold: float = 0.0
+    on_change: bool = False
+    min_interval: float = 0.0
+    rate_hz: float | None = None
+    max_windows: int | None = None
+    metrics_every: float | None = None
+
+    def __post_init__(self) -> None:
+        check_options(self)  # refused here: before any model, source or sink is opened
 
 
 def check_options(options: RunOptions) -> None:

@@ -20,16 +20,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import manifest_path
-from edgecnn.device.io import netsinks
+from edgecnn.device.io import mqttsink, netsinks
 
 if TYPE_CHECKING:
-    from edgecnn.device.loop import RunOptions
+    from edgecnn.device.preflight import RunOptions
 
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 # Where each kind of network sink reads its password when the URI has none.
 PASSWORD_ENV = {
-    "mqtt": netsinks.PASSWORD_ENV,
+    "mqtt": mqttsink.PASSWORD_ENV,
     "http": netsinks.HTTP_PASSWORD_ENV,
     "https": netsinks.HTTP_PASSWORD_ENV,
 }

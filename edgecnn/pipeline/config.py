@@ -7,7 +7,7 @@ module reads the file (or the command-line flags) and builds the :class:`Pipelin
 from __future__ import annotations
 
 import re
-import sys
+import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,6 @@ from edgecnn.pipeline.configkeys import (
     to_words,
 )
 from edgecnn.training.trainconfig import TrainConfig
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = [
     "MODES",

@@ -159,7 +159,8 @@ def _run_replay(
 ):
     """Runs the runtime on a recorded source; its summary and the label of each prediction
     (read back from the ``seen`` JSON lines it wrote)."""
-    from edgecnn.device.loop import RunOptions, run
+    from edgecnn.device.loop import run
+    from edgecnn.device.preflight import RunOptions
 
     seen.unlink(missing_ok=True)  # the jsonl sink appends: start from an empty file
     summary = run(

@@ -12,17 +12,13 @@ from __future__ import annotations
 import math
 import os
 import sys
+import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import BadInputError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 # A link to the top-level boards/ in a checkout, the folder itself in an installed wheel.
 BUILTIN_DIR = Path(__file__).resolve().parents[1] / "_boards"

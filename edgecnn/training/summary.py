@@ -4,13 +4,13 @@ MACs are multiply-accumulates for one input (batch 1), counted the way the MLPer
 references are: convolutions and dense layers only (``summary_macs``). Peak activation memory
 walks the graph in execution order and keeps every tensor until its last consumer has run,
 which is what a TFLite-style arena has to hold (``summary_graph``). ``format_table``
-(``summary_format``) prints the result. Importing this module does not import Keras.
+(``summary_format``) prints the result, a :class:`ModelSummary` (``summary_records``).
+Importing this module does not import Keras.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from edgecnn.training import modelio, tfdeps
 from edgecnn.training.summary_format import format_table
 from edgecnn.training.summary_graph import execution_order, peak_bytes, tensor_bytes
 from edgecnn.training.summary_macs import layer_macs
+from edgecnn.training.summary_records import LayerSummary, ModelSummary
 
 __all__ = ["LayerSummary", "ModelSummary", "format_table", "summarize", "summarize_source"]
 
@@ -27,56 +28,6 @@ __all__ = ["LayerSummary", "ModelSummary", "format_table", "summarize", "summari
 # These are models for Pis and microcontrollers; far larger inputs only exhaust the
 # memory of the machine building them (a lenet5 head at 100000x100000x3 wants terabytes).
 MAX_INPUT_VALUES = 2**22
-
-
-@dataclass(frozen=True)
-class LayerSummary:
-    """One call of one layer (a shared layer gets one row per call; params on the first).
-
-    Attributes:
-        name: layer name.
-        type: layer class, e.g. ``Conv2D``.
-        output_shape: output shape without the batch axis (a tuple of them for several).
-        params: weights of the layer (0 on repeated calls of a shared layer).
-        macs: multiply-accumulates for one input.
-        activation_bytes: bytes of the output tensor(s).
-    """
-
-    name: str
-    type: str
-    output_shape: tuple
-    params: int
-    macs: int
-    activation_bytes: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {**self.__dict__, "output_shape": _listify(self.output_shape)}
-
-
-@dataclass(frozen=True)
-class ModelSummary:
-    """Totals and per-layer rows of one model."""
-
-    name: str
-    input_shape: tuple
-    layers: tuple[LayerSummary, ...]
-    total_params: int
-    trainable_params: int
-    total_macs: int
-    peak_activation_bytes: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "name": self.name,
-            "input_shape": _listify(self.input_shape),
-            "total_params": self.total_params,
-            "trainable_params": self.trainable_params,
-            "total_macs": self.total_macs,
-            "peak_activation_bytes": self.peak_activation_bytes,
-            "layers": [layer.to_dict() for layer in self.layers],
-        }
 
 
 def summarize(model: Any) -> ModelSummary:
@@ -208,7 +159,3 @@ def _macs(op: Any, node: Any, keras: Any) -> int:
     if isinstance(op, keras.Model):
         return summarize(op).total_macs
     return layer_macs(op, node, keras)
-
-
-def _listify(value: Any) -> Any:
-    return [_listify(v) for v in value] if isinstance(value, tuple | list) else value

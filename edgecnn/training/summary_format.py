@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from edgecnn.core.shapes import format_shape
-
-if TYPE_CHECKING:
-    from edgecnn.training.summary import ModelSummary
+from edgecnn.training.summary_records import ModelSummary
 
 
 def format_table(summary: ModelSummary) -> str:

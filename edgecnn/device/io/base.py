@@ -1,8 +1,8 @@
 """Base classes of sources and sinks, and the small helpers the concrete ones share.
 
-Every concrete module (sources, serialport, imu, camera, sinks, netsinks, mqttsink) imports
-this one and it imports none of them, so the dependency runs one way only. Device side:
-stdlib and numpy only.
+Every concrete module (sources, audio, microphone, serialport, imu, camera, sinks,
+spoolsink, netsinks, mqttsink) imports this one and it imports none of them, so the
+dependency runs one way only. Device side: stdlib and numpy only.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+
+from edgecnn.core.errors import BadInputError
+from edgecnn.core.preprocess import Preprocessing
 
 log = logging.getLogger(__name__)
 STOP_POLL_S = 0.05  # how soon a waiting source sees a stop request
@@ -189,3 +192,14 @@ def uri_secrets(uri: str) -> list[str]:
     secrets = re.findall(r"^[A-Za-z][\w+.-]*://[^/@:?#]*:([^/?#]*)@", uri)
     secrets += [v for k, v in re.findall(r"[?&]([^=&#]+)=([^&#]*)", uri) if _SECRET_KEY.search(k)]
     return [s for s in secrets if s]
+
+
+def front_rate(pre: Preprocessing, what: str) -> int:
+    """The model's audio rate; refuses a model that does not take audio.
+
+    Raises:
+        BadInputError: ``what`` (e.g. "replay file x.wav is audio") names the source.
+    """
+    if pre.audio is None:
+        raise BadInputError(f"{what}; the model takes {pre.kind} input, not audio")
+    return pre.audio.sample_rate_hz

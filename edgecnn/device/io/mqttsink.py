@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlparse
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.optional import require
-from edgecnn.device.io import netsinks
+from edgecnn.device.io import spoolsink
 from edgecnn.device.io.base import redact_uri
 from edgecnn.device.io.spool import Spool
 
@@ -23,10 +23,11 @@ from edgecnn.device.io.spool import Spool
 # settings are wrong: unsupported protocol, client id refused, bad user name or password,
 # not authorised, banned, bad authentication method.
 CONFIG_REFUSALS = frozenset({132, 133, 134, 135, 138, 140})
+PASSWORD_ENV = "EDGECNN_MQTT_PASSWORD"
 MAX_INFLIGHT = 100  # PUBACKs awaited at once: faster than paho's 20, measured on loopback
 
 
-class MqttSink(netsinks.SpoolSink):
+class MqttSink(spoolsink.SpoolSink):
     """Publishes each result as JSON to one topic with QoS 1."""
 
     def __init__(self, uri: str, spool: Spool, **kwargs) -> None:
@@ -36,7 +37,7 @@ class MqttSink(netsinks.SpoolSink):
             uri: ``mqtt://[user[:pass]@]host[:port]/topic?username=&password=&tls=1&cafile=&
                 client_id=``; the password may also come from ``EDGECNN_MQTT_PASSWORD``.
             spool: where results wait for their PUBACK.
-            **kwargs: passed to :class:`~edgecnn.device.io.netsinks.SpoolSink`.
+            **kwargs: passed to :class:`~edgecnn.device.io.spoolsink.SpoolSink`.
         """
         mqtt = require("paho.mqtt.client", extra="mqtt", package="paho-mqtt")
         parsed, options = urlparse(uri), dict(parse_qsl(urlparse(uri).query))
@@ -60,7 +61,7 @@ class MqttSink(netsinks.SpoolSink):
         self.client.on_connect_fail = self._on_connect_fail
         self.client.on_disconnect = self._on_disconnect
         self.client.reconnect_delay_set(
-            min_delay=netsinks.BACKOFF_FIRST_S, max_delay=netsinks.BACKOFF_MAX_S
+            min_delay=spoolsink.BACKOFF_FIRST_S, max_delay=spoolsink.BACKOFF_MAX_S
         )
         super().__init__(uri, spool, **kwargs)
         self.client.connect_async(parsed.hostname, parsed.port or (8883 if tls else 1883))
@@ -68,7 +69,7 @@ class MqttSink(netsinks.SpoolSink):
 
     def _login(self, user: str | None, options: dict, password: str | None) -> None:
         if user:
-            secret = options.get("password") or password or os.environ.get(netsinks.PASSWORD_ENV)
+            secret = options.get("password") or password or os.environ.get(PASSWORD_ENV)
             self.client.username_pw_set(user, secret)
 
     def send(self, records: list[dict]) -> int:
@@ -85,12 +86,12 @@ class MqttSink(netsinks.SpoolSink):
             if self._stop.is_set() and not info.is_published():
                 break  # closing: the rest stay spooled (and may arrive twice: at-least-once)
             try:
-                info.wait_for_publish(timeout=netsinks.SEND_TIMEOUT_S)
+                info.wait_for_publish(timeout=spoolsink.SEND_TIMEOUT_S)
             except (RuntimeError, ValueError) as exc:  # not queued: the connection went away
                 self.offline(str(exc))
                 break
             if not info.is_published():
-                self.offline(f"no PUBACK from {self.address} in {netsinks.SEND_TIMEOUT_S:g} s")
+                self.offline(f"no PUBACK from {self.address} in {spoolsink.SEND_TIMEOUT_S:g} s")
                 break
             confirmed += 1
         self.delivered += confirmed
@@ -103,7 +104,7 @@ class MqttSink(netsinks.SpoolSink):
         if reason.value in CONFIG_REFUSALS:
             self.fatal = (
                 f"sink {self.name}: the broker at {self.address} refused the login ({reason}); "
-                f"check the user name and password (or {netsinks.PASSWORD_ENV}) and the "
+                f"check the user name and password (or {PASSWORD_ENV}) and the "
                 "broker's access rules"
             )
             self.offline(f"login refused: {reason}")

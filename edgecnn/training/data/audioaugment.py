@@ -15,8 +15,6 @@ import numpy as np
 from edgecnn.core.preprocess import Preprocessing
 from edgecnn.training.data.augment import AugmentSpec
 
-AUDIO_AUGMENTS = {"timeshift": 0.1, "gain": 6.0, "bgnoise": 10.0, "timemask": 0.1, "freqmask": 0.2}
-
 BGNOISE_SHARE = 0.8
 BGNOISE_SPREAD_DB = 20.0
 

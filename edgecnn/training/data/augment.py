@@ -25,6 +25,8 @@ IMAGE_AUGMENTS = {
     "noise": 0.02,
 }
 SENSOR_AUGMENTS = {"jitter": 0.05, "scale": 0.1, "timeshift": 0.1, "magwarp": 0.2}
+# applied by audioaugment.AudioAugment (waveform, then features), listed here with the others
+AUDIO_AUGMENTS = {"timeshift": 0.1, "gain": 6.0, "bgnoise": 10.0, "timemask": 0.1, "freqmask": 0.2}
 # Amounts are fractions (at most 1) except these: degrees, and audio decibels.
 AMOUNT_LIMITS = {"rotate": 180.0, "gain": 24.0, "bgnoise": 60.0}
 MAGWARP_KNOTS = 4  # a smooth gain curve: a few random knots over the window
@@ -47,8 +49,6 @@ class AugmentSpec:
 def available(kind: DataKind) -> dict[str, float]:
     """The augmentations that make sense for a kind of data, with default amounts."""
     if kind == DataKind.AUDIO:
-        from edgecnn.training.data.audioaugment import AUDIO_AUGMENTS
-
         return AUDIO_AUGMENTS
     return IMAGE_AUGMENTS if kind == DataKind.IMAGE else SENSOR_AUGMENTS
 

@@ -1,6 +1,13 @@
-"""Datasets that ship inside installed packages, so nothing is downloaded."""
+"""Datasets that ship inside installed packages, so nothing is downloaded.
+
+``builtin:digits`` is read here; ``builtin:keywords`` is a generated folder of WAV clips
+that :func:`edgecnn.training.data.sources.load_data` reads as any audio folder.
+"""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -12,16 +19,21 @@ from edgecnn.training.data.dataset import RawDataset
 BUILTINS = ("digits", "keywords")
 
 
-def load_builtin(name: str, options=None) -> RawDataset:
-    """Loads ``builtin:NAME``: ``digits`` (scikit-learn's 8x8 handwritten digits) or
-    ``keywords`` (spoken words made offline with espeak-ng, generated once into a cache)."""
-    if name == "keywords":
-        return _keywords(options)
-    if name != "digits":
+def check_builtin(name: str) -> None:
+    """Refuses a ``builtin:NAME`` that does not exist.
+
+    Raises:
+        DataError: an unknown name, with the ones available.
+    """
+    if name not in BUILTINS:
         raise DataError(
             f"unknown builtin dataset {name!r}; available: "
             + ", ".join(f"builtin:{b}" for b in BUILTINS)
         )
+
+
+def load_digits() -> RawDataset:
+    """``builtin:digits``: scikit-learn's 8x8 handwritten digits."""
     datasets = optional.require("sklearn.datasets", extra="train", package="scikit-learn")
     bunch = datasets.load_digits()
     # Pixel values are integers 0..16; keep them raw and record the 1/16 scale.
@@ -37,19 +49,11 @@ def load_builtin(name: str, options=None) -> RawDataset:
     )
 
 
-def _keywords(options) -> RawDataset:
-    """The generated keyword set; its target words are the classes unless others are asked
-    (the unknown words become ``_unknown_``, and ``_silence_`` is added)."""
-    import dataclasses
-    import json
-
+def keyword_folder() -> tuple[Path, tuple[str, ...]]:
+    """``builtin:keywords``: the folder of spoken words (made offline with espeak-ng,
+    generated once into a cache) and its target words, the default classes."""
     from edgecnn.training.data.keywords import ensure_keywords
-    from edgecnn.training.data.sources import DataOptions, load_audio
 
     root = ensure_keywords()
-    options = options or DataOptions()
-    if options.audio_classes is None:
-        words = json.loads((root / "keywords.json").read_text(encoding="utf-8"))["words"]
-        options = dataclasses.replace(options, audio_classes=tuple(words))
-    dataset = load_audio(root, options)
-    return dataclasses.replace(dataset, source="builtin:keywords")
+    words = json.loads((root / "keywords.json").read_text(encoding="utf-8"))["words"]
+    return root, tuple(words)

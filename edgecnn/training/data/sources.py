@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +62,6 @@ def load_data(source: str, options: DataOptions = DataOptions()) -> RawDataset:
         DataError: the source is missing, empty, of an unknown kind or malformed.
     """
     if source.startswith("builtin:"):
-        from edgecnn.training.data.builtin import load_builtin
-
         return load_builtin(source.split(":", 1)[1], options)
     path = Path(source).expanduser()
     if not path.exists():
@@ -102,3 +101,21 @@ def load_audio(path: Path, options: DataOptions) -> RawDataset:
 
     front = parse_front_end(options.audio_features, clip_ms=options.clip_ms)
     return load_audio_folder(path, AudioOptions(front=front, classes=options.audio_classes))
+
+
+def load_builtin(name: str, options: DataOptions) -> RawDataset:
+    """Loads ``builtin:NAME``: ``digits``, or ``keywords``, whose target words are the classes
+    unless others are asked (the unknown words become ``_unknown_``, and ``_silence_`` is added).
+
+    Raises:
+        DataError: an unknown name.
+    """
+    from edgecnn.training.data import builtin
+
+    builtin.check_builtin(name)
+    if name == "digits":
+        return builtin.load_digits()
+    root, words = builtin.keyword_folder()
+    if options.audio_classes is None:
+        options = dataclasses.replace(options, audio_classes=words)
+    return dataclasses.replace(load_audio(root, options), source="builtin:keywords")

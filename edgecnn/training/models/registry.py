@@ -6,9 +6,9 @@ Importing this module does not import Keras; the builders import it when called.
 from __future__ import annotations
 
 import inspect
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from edgecnn.core.errors import ModelError
@@ -26,17 +26,6 @@ from edgecnn.training.models import (
     resnet1d,
     vgg,
 )
-
-if sys.version_info >= (3, 11):
-    from enum import StrEnum
-else:  # Python 3.10 has no StrEnum; this behaves the same for our use.
-    from enum import Enum
-
-    class StrEnum(str, Enum):
-        """A str-valued Enum (stand-in for enum.StrEnum on Python 3.10)."""
-
-        def __str__(self) -> str:
-            return str(self.value)
 
 
 class InputKind(StrEnum):

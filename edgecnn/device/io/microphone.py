@@ -92,12 +92,14 @@ class Microphone(Source):
                 except OSError as exc:
                     retry.failed(exc)
                     continue
+                closed_by_arecord = False
                 try:
                     for item in self._blocks(proc, retry):
                         delivered = True
                         yield item
+                    closed_by_arecord = not self.stop.is_set()
                 finally:
-                    _end(proc)
+                    _end(proc, exit_wait_s=STOP_WAIT_S if closed_by_arecord else 0.0)
                 if self.stop.is_set():
                     return
                 if proc.returncode == 0:  # arecord ended on its own: the stream is over
@@ -134,13 +136,20 @@ class Microphone(Source):
             first = False
 
 
-def _end(proc: subprocess.Popen) -> None:
+def _end(proc: subprocess.Popen, *, exit_wait_s: float = 0.0) -> None:
     """Stops arecord (if it still runs) and reaps it.
 
     Its stdout is closed first: arecord blocked writing to a full pipe ignores SIGTERM
-    until that write fails, which closing the pipe makes happen at once.
+    until that write fails, which closing the pipe makes happen at once. When arecord closed
+    its stdout itself, it is given ``exit_wait_s`` to exit with its own code: terminating it
+    in the moment between the two would turn a clean end into a failure to retry.
     """
     proc.stdout.close()
+    if exit_wait_s:
+        try:
+            proc.wait(timeout=exit_wait_s)
+        except subprocess.TimeoutExpired:
+            pass
     if proc.poll() is None:
         proc.terminate()
         try:

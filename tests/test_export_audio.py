@@ -84,7 +84,8 @@ def as_float(pcm: np.ndarray) -> np.ndarray:
 
 def write_bundle(folder: Path, *, audio: dict | None = None) -> Path:
     """Trains the tiny model on MFCCs, converts it to int8, writes .tflite + manifest."""
-    from edgecnn.optimize.convert import Mode, convert
+    from edgecnn.core.modes import Mode
+    from edgecnn.optimize.convert import convert
     from edgecnn.training.tfdeps import keras
 
     k = keras()

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from edgecnn.cli import cli
 from edgecnn.core.errors import BadInputError, ModelError
 from edgecnn.core.manifest import load_manifest
-from edgecnn.optimize.convert import IOType
+from edgecnn.core.modes import IOType
 from edgecnn.optimize.quantize import quantize
 from edgecnn.training.modelio import load_keras_model, save_keras_model
 from edgecnn.training.train import train

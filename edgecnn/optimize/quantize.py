@@ -15,8 +15,8 @@ import numpy as np
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.modes import IOType, Mode
 from edgecnn.optimize.calibration import DEFAULT_SAMPLES, draw_balanced, load_calibration
-from edgecnn.optimize.convert import IOType, Mode
 from edgecnn.optimize.quantize_variant import QuantizeJob, Variant, keras_reference, make_variant
 from edgecnn.targets.boards import Board, get_board
 from edgecnn.training import tfdeps

@@ -16,8 +16,9 @@ import numpy as np
 
 from edgecnn.core import fileio, optional
 from edgecnn.core.manifest import Manifest, write_manifest
+from edgecnn.core.modes import IOType, Mode
 from edgecnn.device.interpreter import TFLiteModel
-from edgecnn.optimize.convert import IOType, Mode, convert
+from edgecnn.optimize.convert import convert
 from edgecnn.optimize.fallback import keep_worst_in_float
 from edgecnn.targets.boardcheck import BoardCheck, check_on_boards
 from edgecnn.targets.boards import Board

@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from edgecnn.core.errors import BadInputError
-
-MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
+from edgecnn.core.modes import MODES, Mode
 
 # The order here is the order the "known keys" of an error message list them in.
 KEY_TYPES: dict[str, tuple[type, ...]] = {
@@ -202,7 +201,7 @@ def to_ratios(where, values: list) -> tuple[float, ...]:
     return tuple(names.values()) or (0.0,)
 
 
-def to_modes(where, values: list) -> tuple[str, ...]:
+def to_modes(where, values: list) -> tuple[Mode, ...]:
     """At least one known quantization mode, each once, in the order given."""
     for value in _strings(where, "modes", values):
         if value not in MODES:
@@ -211,7 +210,7 @@ def to_modes(where, values: list) -> tuple[str, ...]:
             )
     if not values:
         raise BadInputError(f'{where("modes")}: name at least one mode, e.g. ["int8"]')
-    return tuple(dict.fromkeys(values))
+    return tuple(Mode(v) for v in dict.fromkeys(values))
 
 
 def _strings(where, key: str, values: list) -> list[str]:

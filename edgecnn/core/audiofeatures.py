@@ -10,7 +10,6 @@ periodic Hann window and no padding, ``|X|`` (or ``|X|**2``), the HTK mel filter
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from edgecnn.core.audiosettings import (
     validate,
 )
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 
 __all__ = [
     "MAX_RATE_HZ",
@@ -65,7 +65,7 @@ class FrontEndTables:
 
 
 @dataclass(frozen=True)
-class AudioFrontEnd:
+class AudioFrontEnd(Record):
     """Settings of the audio front end; MLPerf Tiny KWS defaults (16 kHz, 49x10 MFCC).
 
     Attributes:
@@ -138,10 +138,6 @@ class AudioFrontEnd:
         for start in range(0, flat.shape[0], step):
             out[start : start + step] = _features(self, flat[start : start + step])
         return out.reshape(*lead, self.frames, self.bins, 1)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (the manifest's ``preprocessing.audio``)."""
-        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: Any) -> AudioFrontEnd:

@@ -129,7 +129,7 @@ def _from_manifest(path: Path) -> tuple[str | None, float | None]:
     if not manifest_path(path).exists():
         return None, None
     manifest = load_manifest(path)
-    return manifest.variant.get("mode"), manifest.metrics.get("accuracy")
+    return manifest.variant.mode, manifest.metrics.get("accuracy")
 
 
 def _r(value: float) -> float:

@@ -20,7 +20,13 @@ import numpy as np
 
 from edgecnn import __version__
 from edgecnn.core.errors import BadInputError
-from edgecnn.core.manifest import Manifest, manifest_path, sha256_of, write_manifest
+from edgecnn.core.manifest import (
+    Manifest,
+    VariantInfo,
+    manifest_path,
+    sha256_of,
+    write_manifest,
+)
 from edgecnn.export import tflmlib, toolchain
 from edgecnn.export.emulator import run_firmware
 from edgecnn.export.firmware import build_exported, export_firmware, firmware_board
@@ -125,8 +131,8 @@ def _with_manifest(model: Path, tmp: Path) -> Path:
         labels=[str(k) for k in range(classes)],
         input=info.input.to_dict(),
         output=info.output.to_dict(),
-        preprocessing={},
-        variant={"mode": info.input.dtype},
+        preprocessing=None,
+        variant=VariantInfo(),
         source_model=str(model),
         metrics={},
         sha256=sha256_of(copy),
@@ -141,12 +147,10 @@ def _seeded_requests(model: Path, count: int) -> list[str]:
     from edgecnn.core.manifest import load_manifest
     from edgecnn.export.mcuconform import request_line
 
-    prep = load_manifest(model).preprocessing or {}
+    prep = load_manifest(model).preprocessing
     rng = np.random.default_rng(0)
-    if prep.get("kind") == "audio":
-        from edgecnn.core.audiofeatures import AudioFrontEnd
-
-        samples = AudioFrontEnd.from_dict(prep["audio"]).clip_samples
+    if prep is not None and prep.audio is not None:
+        samples = prep.audio.clip_samples
         return [request_line(rng.integers(-3000, 3000, samples, dtype=np.int16))
                 for _ in range(count)]
     size = math.prod(read_tflite(model.read_bytes(), name=str(model)).input.shape[1:])

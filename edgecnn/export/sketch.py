@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from string import Template
 
 from edgecnn.core.audiofeatures import AudioFrontEnd
+from edgecnn.core.preprocess import Preprocessing
 from edgecnn.device.interpreter import TensorInfo
 from edgecnn.export import templates, templates_audio
 from edgecnn.export.audiofrontend_c import render_audio_frontend, work_ram_bytes
@@ -35,7 +36,7 @@ class SketchSpec:
     input: TensorInfo
     output: TensorInfo
     labels: tuple[str, ...]
-    preprocessing: dict
+    preprocessing: Preprocessing | None
     raw_scale: float
     raw_offset: float
     mean: tuple[float, ...]

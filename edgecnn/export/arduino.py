@@ -21,6 +21,7 @@ from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import Manifest, load_manifest
 from edgecnn.core.preprocess import Preprocessing
+from edgecnn.core.records import Record
 from edgecnn.export.folder import check_destination, install_folder
 from edgecnn.export.sketch import SketchSpec, render_files
 from edgecnn.export.targets import target_for
@@ -38,7 +39,7 @@ SKETCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 @dataclass(frozen=True)
-class ArduinoExport:
+class ArduinoExport(Record):
     """What :func:`export_arduino` wrote.
 
     Attributes:
@@ -68,12 +69,6 @@ class ArduinoExport:
     ram_margin_bytes: int
     flash_margin_bytes: int | None
     audio_ram_bytes: int = 0
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        out = dict(self.__dict__)
-        out.update(files=list(self.files), ops=list(self.ops))
-        return out
 
 
 def export_arduino(

@@ -27,6 +27,7 @@ from edgecnn.core.manifest import (
     sha256_of,
     write_manifest,
 )
+from edgecnn.core.records import Record
 from edgecnn.export import tflmlib, toolchain
 from edgecnn.export.emulator import run_firmware
 from edgecnn.export.firmware import build_exported, export_firmware, firmware_board
@@ -37,7 +38,7 @@ COUNT_REQUESTS = 2
 
 
 @dataclass(frozen=True)
-class InstructionCount:
+class InstructionCount(Record):
     """Executed instructions of one inference on the emulated Cortex-M4F (CMSIS-NN).
 
     Attributes:
@@ -56,10 +57,6 @@ class InstructionCount:
     flash_bytes: int
     ram_bytes: int
     library_seconds: float
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__) | {"ops": [list(op) for op in self.ops]}
 
 
 def count_instructions(

@@ -16,6 +16,7 @@ from pathlib import Path
 from string import Template
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.export import templates_firmware as tf
 from edgecnn.export import tflmlib
 from edgecnn.export.arduino import mcu_board, sketch_name, sketch_spec
@@ -34,7 +35,7 @@ FIRMWARE_CORES = ("Cortex-M4F",)
 
 
 @dataclass(frozen=True)
-class FirmwareExport:
+class FirmwareExport(Record):
     """What :func:`export_firmware` wrote.
 
     Attributes:
@@ -56,10 +57,6 @@ class FirmwareExport:
     model_bytes: int
     flash_limit_bytes: int
     ram_limit_bytes: int
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__) | {"files": list(self.files)}
 
 
 def export_firmware(

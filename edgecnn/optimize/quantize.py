@@ -16,6 +16,7 @@ import numpy as np
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.modes import MODES, IOType, Mode
+from edgecnn.core.records import Record
 from edgecnn.core.shapes import parse_list
 from edgecnn.optimize.calibration import DEFAULT_SAMPLES, draw_balanced, load_calibration
 from edgecnn.optimize.quantize_variant import QuantizeJob, Variant, keras_reference, make_variant
@@ -31,7 +32,7 @@ __all__ = ["QuantizeResult", "Variant", "parse_modes", "quantize"]
 
 
 @dataclass(frozen=True)
-class QuantizeResult:
+class QuantizeResult(Record):
     """All variants of one model."""
 
     source_model: str
@@ -40,10 +41,6 @@ class QuantizeResult:
     calibration: dict
     variants: tuple[Variant, ...]
     report_path: str
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict with ``variants`` as a list."""
-        return dict(self.__dict__) | {"variants": [v.to_dict() for v in self.variants]}
 
 
 def parse_modes(modes: Sequence[str]) -> list[Mode]:

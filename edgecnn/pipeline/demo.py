@@ -15,6 +15,7 @@ from edgecnn import pipeline
 from edgecnn.core import fileio
 from edgecnn.core.console import to_stderr
 from edgecnn.core.errors import RunFailedError
+from edgecnn.core.records import Record
 from edgecnn.pipeline.result import PipelineResult, VariantReport
 
 # vgg_tiny reaches ~98% on the digits test split in about 20 s on two CPU cores. At 8x8
@@ -32,7 +33,7 @@ REPLAY_SAMPLES = 60
 
 
 @dataclass(frozen=True)
-class ReplayCheck:
+class ReplayCheck(Record):
     """The runtime replay of test samples against the pipeline's own evaluation of them."""
 
     model: str
@@ -41,9 +42,6 @@ class ReplayCheck:
     pipeline_correct: int
     same_predictions: bool
     seconds: float
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)

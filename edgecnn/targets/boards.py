@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,7 +38,7 @@ class BoardKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Measurement:
+class Measurement(Record):
     """A published latency of a known model on this board.
 
     ``graph`` names the rebuildable reference graph (edgecnn.targets.calibrate.refgraphs)
@@ -56,10 +57,6 @@ class Measurement:
     latency_ms: float
     source: str
     confidence: str
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)

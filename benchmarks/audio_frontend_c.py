@@ -127,7 +127,7 @@ def compare(
     model: Path, pcm: np.ndarray, *, program: Path, arena: int, labels: np.ndarray | None = None
 ) -> Comparison:
     """Runs both paths on int16 clips ``pcm`` (n, clip_samples) and compares them."""
-    prep = Preprocessing.from_dict(load_manifest(model).preprocessing)
+    prep = load_manifest(model).preprocessing
     quantizer = TFLiteModel(model)
     shape = prep.audio.feature_shape
     count = int(np.prod(shape))
@@ -202,7 +202,7 @@ def main() -> None:
     if compiler is None:
         sys.exit("g++ is not installed (Debian: apt-get install g++)")
     manifest = load_manifest(args.model)
-    prep = Preprocessing.from_dict(manifest.preprocessing)
+    prep = manifest.preprocessing
     if prep.audio is None:
         sys.exit(f"{args.model} is not an audio model (preprocessing kind {prep.kind})")
     if args.run:

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.core.modes import Mode
 from edgecnn.device.bench import benchmark
 from edgecnn.device.interpreter import interpreter_class
-from edgecnn.optimize.convert import Mode, convert
+from edgecnn.optimize.convert import convert
 from edgecnn.training.models.registry import build_model
 
 ROUNDS, RUNS = 15, 300

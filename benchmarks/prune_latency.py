@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.core.modes import Mode
 from edgecnn.device.bench import _timed_invokes, sample_input
 from edgecnn.device.interpreter import TFLiteModel
-from edgecnn.optimize.convert import Mode, convert
+from edgecnn.optimize.convert import convert
 from edgecnn.optimize.prune import prune
 from edgecnn.optimize.pruning.structured import apply_plan, plan_structured
 from edgecnn.optimize.quantize import quantize

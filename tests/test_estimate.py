@@ -8,11 +8,12 @@ from click.testing import CliRunner
 from edgecnn.cli import cli
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.modes import Mode
 from edgecnn.costfit.boardfit import calibrate
 from edgecnn.costfit.fit import fit
 from edgecnn.device import opgraph
 from edgecnn.device.interpreter import interpreter_class, without_delegates
-from edgecnn.optimize.convert import Mode, convert
+from edgecnn.optimize.convert import convert
 from edgecnn.targets.boards import get_board
 from edgecnn.targets.costmodel import COST_MODEL_PATH, Coefficients, group_key, latency_ms
 from edgecnn.targets.estimate import estimate

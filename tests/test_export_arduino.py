@@ -19,7 +19,6 @@ import pytest
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import load_manifest
-from edgecnn.core.preprocess import Preprocessing
 from edgecnn.device.interpreter import TFLiteModel
 from edgecnn.export import arduino as arduino_module
 from edgecnn.export import arena_with_margin, export_arduino
@@ -274,7 +273,7 @@ def host_program(exported, tmp_path_factory):
 
 def numpy_input(model_path: Path, raw: np.ndarray) -> np.ndarray:
     """What edgecnn's host runtime feeds the model for raw samples: preprocess, quantize."""
-    prep = Preprocessing.from_dict(load_manifest(model_path).preprocessing)
+    prep = load_manifest(model_path).preprocessing
     x = prep.apply(raw.reshape(-1, *prep.input_shape))
     return TFLiteModel(model_path).quantize_input(x).reshape(-1)
 
@@ -303,7 +302,8 @@ def test_quantize_helper_matches_the_host_runtime(host_program):
 
 
 def test_mean_and_std_preprocessing_matches_the_host_runtime(tmp_path):
-    prep = dict(load_manifest(INT8).preprocessing, offset=0.125, mean=[0.3], std=[0.2])
+    changes = {"offset": 0.125, "mean": [0.3], "std": [0.2]}
+    prep = load_manifest(INT8).preprocessing.to_dict() | changes
     model = copy_bundle(tmp_path, preprocessing=prep)
     result = export_arduino(model, board=NANO, out=tmp_path / "out")
     program = build_host_program(Path(result.sketch_dir), tmp_path)
@@ -442,11 +442,11 @@ def test_labels_not_matching_the_output_are_refused(tmp_path):
 
 
 def test_channel_statistics_broadcast_or_are_refused():
-    assert _channel_stats({"mean": [0.5], "std": None}, 3) == ((0.5,), (1.0,))
-    assert _channel_stats({"mean": None, "std": None}, 3) == ((0.0,), (1.0,))
-    assert _channel_stats({"mean": [1, 2], "std": [3]}, 2) == ((1.0, 2.0), (3.0, 3.0))
+    assert _channel_stats([0.5], None, 3) == ((0.5,), (1.0,))
+    assert _channel_stats(None, None, 3) == ((0.0,), (1.0,))
+    assert _channel_stats([1, 2], [3], 2) == ((1.0, 2.0), (3.0, 3.0))
     with pytest.raises(BadInputError, match="mean/std for \\[2\\] channels .* has 3"):
-        _channel_stats({"mean": [1, 2], "std": None}, 3)
+        _channel_stats([1, 2], None, 3)
 
 
 @pytest.mark.parametrize("name", ["-lead", "has space", "x" * 64, "slash/name", ""])

@@ -26,7 +26,8 @@ from test_export_arduino import HOST_MAIN, NANO, compile_cmd, constant, gpp, rea
 from edgecnn.core import fileio
 from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError
-from edgecnn.core.manifest import Manifest, write_manifest
+from edgecnn.core.manifest import Manifest, VariantInfo, manifest_path
+from edgecnn.core.modes import IOType, Mode
 from edgecnn.core.preprocess import DataKind, Preprocessing, channel_stats
 from edgecnn.export import arena_with_margin, export_arduino
 from edgecnn.export.audiofrontend_c import work_ram_bytes
@@ -84,7 +85,7 @@ def as_float(pcm: np.ndarray) -> np.ndarray:
 
 def write_bundle(folder: Path, *, audio: dict | None = None) -> Path:
     """Trains the tiny model on MFCCs, converts it to int8, writes .tflite + manifest."""
-    from edgecnn.optimize.convert import Mode, convert
+    from edgecnn.optimize.convert import convert
     from edgecnn.training.tfdeps import keras
 
     k = keras()
@@ -126,15 +127,15 @@ def save_bundle(folder: Path, tflite: bytes, preprocessing: dict) -> Path:
         labels=LABELS,
         input=quantized.input.to_dict(),
         output=quantized.output.to_dict(),
-        preprocessing=preprocessing,
-        variant={"mode": "int8", "io": "int", "pruned": False, "float_layers": []},
+        preprocessing=None,  # written below as given: the refusals need ones edgecnn refuses
+        variant=VariantInfo(mode=Mode.INT8, io=IOType.INT),
         source_model="tests/test_export_audio.py",
         metrics={},
         sha256=hashlib.sha256(tflite).hexdigest(),
         size_bytes=len(tflite),
         versions={},
     )
-    write_manifest(path, manifest)
+    fileio.write_json(manifest_path(path), manifest.to_dict() | {"preprocessing": preprocessing})
     return path
 
 

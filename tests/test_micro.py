@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from edgecnn.optimize.convert import Mode, convert
+from edgecnn.core.modes import Mode
+from edgecnn.optimize.convert import convert
 from edgecnn.targets.boardcheck import check_on_board
 from edgecnn.targets.boards import get_board
 from edgecnn.targets.micro import check_micro

@@ -39,7 +39,8 @@ def windows(count=48, classes=3):
 @pytest.fixture(scope="module", params=FAMILIES)
 def trained(request, tmp_path_factory):
     """One tiny model of a family, trained one epoch, converted to fp32 and int8."""
-    from edgecnn.optimize.convert import Mode, convert
+    from edgecnn.core.modes import Mode
+    from edgecnn.optimize.convert import convert
 
     x, y = windows()
     model = build_model(

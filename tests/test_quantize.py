@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from edgecnn.cli import cli
 from edgecnn.core.errors import BadInputError, ModelError
 from edgecnn.core.manifest import load_manifest
-from edgecnn.optimize.convert import IOType
+from edgecnn.core.modes import IOType
 from edgecnn.optimize.quantize import quantize
 from edgecnn.training.modelio import load_keras_model, save_keras_model
 from edgecnn.training.train import train
@@ -43,7 +43,7 @@ def test_every_mode_is_written_with_a_verified_manifest(run):
         manifest = load_manifest(variant.path)
         assert manifest.size_bytes == Path(variant.path).stat().st_size
         assert manifest.labels == [str(i) for i in range(10)]
-        assert manifest.preprocessing["scale"] == pytest.approx(1 / 16)
+        assert manifest.preprocessing.scale == pytest.approx(1 / 16)
         assert manifest.metrics["accuracy"] == variant.accuracy
     assert by_mode["int8"].size_bytes < by_mode["fp16"].size_bytes < by_mode["fp32"].size_bytes
     report = json.loads(Path(result.report_path).read_text())
@@ -107,7 +107,7 @@ def test_max_drop_keeps_the_fragile_layer_in_float(run):
     assert plain.delta < -0.3  # int8 collapses without help
     (kept,) = quantize(fragile, modes=["int8"], max_drop=0.01).variants
     assert "fc1" in kept.float_layers and kept.delta >= -0.03
-    assert load_manifest(kept.path).variant["float_layers"] == list(kept.float_layers)
+    assert load_manifest(kept.path).variant.float_layers == tuple(kept.float_layers)
 
 
 def write_npz(path, **arrays):

@@ -36,7 +36,7 @@ def test_custom_label_and_segment_columns_reach_the_manifest_and_the_replay(tmp_
     train(config, out=tmp_path / "run", log=lambda _line: None)
     (variant,) = quantize(tmp_path / "run", modes=["fp32"]).variants
     pre = load_manifest(variant.path).preprocessing
-    assert (pre["label_column"], pre["segment_column"]) == ("activity", "take")
+    assert (pre.label_column, pre.segment_column) == ("activity", "take")
 
     summary = run(variant.path, source=f"replay:{data}", sinks=(),
                   options=RunOptions(rate_hz=0), log=lambda _line: None)  # fmt: skip

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from edgecnn.optimize.convert import Mode, convert
+from edgecnn.core.modes import Mode
+from edgecnn.optimize.convert import convert
 from edgecnn.targets import micro
 from edgecnn.targets.estimate import estimate
 from edgecnn.training import tfdeps

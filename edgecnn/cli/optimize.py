@@ -117,7 +117,7 @@ def quantize(source, io, as_json, **options) -> None:
       edgecnn quantize runs/digits --mode int8,dynamic --board arduino-nano-33-ble-sense
       edgecnn quantize runs/kws --mode int8 --calibration calibration/kws.npz --io float
     """
-    from edgecnn.optimize.convert import IOType
+    from edgecnn.core.modes import IOType
     from edgecnn.optimize.quantize import quantize as run_quantize
 
     result = run_quantize(source, io=IOType(io), **options)

@@ -57,7 +57,9 @@ def word_list(
     case-sensitive); the words must be distinct and non-empty. None stays None (the default)."""
     if value is None:
         return None
-    words = tuple(w.strip() for w in value.split(","))
+    from edgecnn.core.shapes import parse_list
+
+    words = parse_list(value, keep_empty=True)
     if not all(words) or len(set(words)) != len(words):
         raise click.BadParameter(f"{value!r} must be distinct comma-separated words")
     return words

@@ -10,6 +10,7 @@ from edgecnn.cli.base import cli
 from edgecnn.cli.options import board_option, json_option, out_folder_option, shown_option
 from edgecnn.cli.output import print_json
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.shapes import parse_list
 
 
 @cli.command()
@@ -114,7 +115,7 @@ def _pipeline_overrides(flags: dict) -> dict:
         if flag.startswith("max_"):
             out.setdefault("budgets", {})[flag] = value
         elif isinstance(value, tuple):
-            items = [v.strip() for text in value for v in text.split(",") if v.strip()]
+            items = list(parse_list(value))
             out[flag] = [_number(v, flag) for v in items] if flag == "prune_ratios" else items
         else:
             out[flag] = value

@@ -17,6 +17,7 @@ from typing import Any, Self
 import numpy as np
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 
 MIN_RATE_HZ, MAX_RATE_HZ = 4000, 48000
 
@@ -139,7 +140,7 @@ def _check_ranges(fe: FrontEndSettings) -> None:
 
 
 @dataclass(frozen=True)
-class FrontEndSettings:
+class FrontEndSettings(Record):
     """Settings of the audio front end; MLPerf Tiny KWS defaults (16 kHz, 49x10 MFCC).
 
     Checked and normalized when made. :class:`edgecnn.core.audiofeatures.AudioFrontEnd`
@@ -192,10 +193,6 @@ class FrontEndSettings:
     def feature_shape(self) -> tuple[int, int, int]:
         """The features of one clip: (frames, bins, 1)."""
         return (self.frames, self.bins, 1)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (the manifest's ``preprocessing.audio``)."""
-        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: Any) -> Self:

@@ -13,20 +13,40 @@ from typing import Any
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.modes import IOType, Mode
+from edgecnn.core.preprocess import Preprocessing
+from edgecnn.core.records import Record, from_json, to_dict
 
 FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
-class Manifest:
+class VariantInfo(Record):
+    """Which variant of the source model a .tflite is.
+
+    Attributes:
+        mode: the quantization mode (None: not known, e.g. a model edgecnn did not convert).
+        io: integer or float input/output (full-integer modes).
+        pruned: converted from a pruned model.
+        float_layers: layers kept in float to stay within an accuracy budget.
+    """
+
+    mode: Mode | None = None
+    io: IOType | None = None
+    pruned: bool = False
+    float_layers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Manifest(Record):
     """A model card for one .tflite variant.
 
     Attributes:
         labels: class names in output order.
         input: shape, dtype, scale, zero_point of the input tensor.
         output: the same for the output tensor.
-        preprocessing: the training preprocessing (``Preprocessing.to_dict()``).
-        variant: mode (fp32/fp16/dynamic/int8/int16x8), io, pruned, layers kept in float.
+        preprocessing: the training preprocessing (None: not known, ``{}`` in the file).
+        variant: which variant it is: mode, io, pruned, layers kept in float.
         source_model: the Keras model it was converted from.
         metrics: measured on the held-out test split (accuracy, agreement, ...).
         sha256: of the .tflite bytes.
@@ -38,8 +58,8 @@ class Manifest:
     labels: list[str]
     input: dict
     output: dict
-    preprocessing: dict
-    variant: dict
+    preprocessing: Preprocessing | None
+    variant: VariantInfo
     source_model: str
     metrics: dict
     sha256: str
@@ -50,8 +70,32 @@ class Manifest:
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
+        """A JSON-ready dict; no preprocessing is written as ``{}``."""
+        return to_dict(self) | {"preprocessing": _prep_dict(self.preprocessing)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Manifest:
+        """Reads :meth:`to_dict` output: ``{}`` preprocessing is None.
+
+        Raises:
+            TypeError: not a mapping, unknown or missing keys.
+            ValueError: an unknown mode or io.
+            BadInputError: a preprocessing :meth:`Preprocessing.from_dict` refuses.
+        """
+        if not isinstance(data, dict):
+            raise TypeError(f"a manifest must be a JSON object, got {data!r:.40}")
+        values = dict(data)  # a missing key stays missing: the constructor names it
+        if "preprocessing" in values:
+            prep = values["preprocessing"]
+            values["preprocessing"] = None if prep == {} else Preprocessing.from_dict(prep)
+        if "variant" in values:
+            values["variant"] = from_json(VariantInfo, values["variant"])
+        return cls(**values)
+
+
+def _prep_dict(prep: Preprocessing | None) -> dict[str, Any]:
+    """The preprocessing as written in a manifest: ``{}`` when there is none."""
+    return prep.to_dict() if prep is not None else {}
 
 
 def manifest_path(tflite_path: str | Path) -> Path:
@@ -85,9 +129,11 @@ def load_manifest(tflite_path: str | Path, *, verify: bool = True) -> Manifest:
         )
     try:
         data = fileio.read_json(path)
-        manifest = Manifest(**data)
+        manifest = Manifest.from_dict(data)
     except (ValueError, TypeError) as exc:
         raise BadInputError(f"{path} is not a valid edgecnn manifest: {exc}") from None
+    except BadInputError as exc:  # the preprocessing's own message, told where it is
+        raise BadInputError(f"{path}: {exc}") from None
     if verify:
         actual = sha256_of(tflite_path)
         if actual != manifest.sha256:

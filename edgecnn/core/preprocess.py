@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 
 if TYPE_CHECKING:
     from edgecnn.core.audiofeatures import AudioFrontEnd
@@ -32,7 +33,7 @@ class DataKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Preprocessing:
+class Preprocessing(Record):
     """Everything needed to turn raw samples into model input.
 
     Attributes:
@@ -123,13 +124,6 @@ class Preprocessing:
             std=tuple(float(v) for v in safe_std),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        out = dataclasses.asdict(self)
-        out["kind"] = str(self.kind)
-        out["audio"] = self.audio.to_dict() if self.audio else None
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in out.items()}
-
     @classmethod
     def from_dict(cls, data: Any) -> Preprocessing:
         """Builds a Preprocessing from :meth:`to_dict` output (read back from a file).
@@ -208,10 +202,15 @@ def _read_audio(data: Any, values: dict[str, Any]) -> AudioFrontEnd:
     """The front end of an audio model; it must produce the input shape, clip and rate."""
     from edgecnn.core.audiofeatures import AudioFrontEnd
 
-    if values["kind"] != DataKind.AUDIO or not isinstance(data, dict):
+    if values["kind"] != DataKind.AUDIO:
         raise BadInputError(
-            f"preprocessing of kind {values['kind']} with audio {data!r:.40}: audio models need "
-            "kind audio and an audio front end object, other models no audio"
+            f"preprocessing of kind {values['kind']} has an audio front end; only models of "
+            "kind audio have one"
+        )
+    if not isinstance(data, dict):
+        raise BadInputError(
+            f"preprocessing is of kind audio but has no audio front end object (got "
+            f"{data!r:.40}); re-run edgecnn quantize on the audio training run"
         )
     front = AudioFrontEnd.from_dict(data)
     expected = {
@@ -222,8 +221,9 @@ def _read_audio(data: Any, values: dict[str, Any]) -> AudioFrontEnd:
     for name, want in expected.items():
         got = values.get(name)
         if got != want and not (name == "sample_rate_hz" and got == float(want)):
+            what = "features of shape" if name == "input_shape" else name
             raise BadInputError(
-                f"preprocessing {name} is {got!r} but its audio front end gives {want!r}"
+                f"preprocessing's audio front end gives {what} {want!r} but its {name} is {got!r}"
             )
     return front
 

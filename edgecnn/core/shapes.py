@@ -1,25 +1,60 @@
-"""Parsing and describing input shapes such as ``32x32x3`` or ``128,6``."""
+"""Parsing input shapes (``32x32x3``, ``32,32,3``, ``[32, 32, 3]``) and comma lists.
+
+The command line, ``edgecnn.toml`` and the Python API all read shapes and lists here, so
+each accepts the same spellings and refuses with the same message.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from edgecnn.core.errors import BadInputError
 
+SHAPE_HELP = (
+    'input_shape must look like "32x32x3", "32,32,3" or [32, 32, 3]: 1 to 3 positive sizes '
+    "(images: height x width x channels; windows: samples x channels)"
+)
 
-def parse_shape(text: str) -> tuple[int, ...]:
-    """Parses ``"32x32x3"``, ``"32,32,3"`` or ``"128x6"`` into a tuple of positive ints.
+
+def parse_shape(value: Any) -> tuple[int, ...]:
+    """``"32x32x3"``, ``"32,32,3"``, ``"128x6"`` or a list/tuple of sizes as a tuple of ints.
 
     Raises:
-        BadInputError: when the text is not 1 to 3 positive integers.
+        BadInputError: not 1 to 3 positive whole sizes.
     """
-    parts = re.split(r"\s*[x,]\s*", text.strip().lower())
-    if not 1 <= len(parts) <= 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise BadInputError(
-            f"input shape {text!r} is not valid; give 2 or 3 positive sizes like "
-            "32x32x3 (images: height x width x channels) or 128x6 (windows: samples x channels)"
-        )
-    return tuple(int(p) for p in parts)
+    if isinstance(value, str):
+        parts: list[Any] = re.split(r"\s*[x,]\s*", value.strip().lower())
+    elif isinstance(value, list | tuple):
+        parts = list(value)
+    else:
+        parts = []
+    sizes = [_size(p) for p in parts]
+    if not 1 <= len(sizes) <= 3 or None in sizes:
+        raise BadInputError(f"not an input shape: {value!r}; {SHAPE_HELP}")
+    return tuple(sizes)
+
+
+def _size(part: Any) -> int | None:
+    """One positive size (an int, or its digits as text), else None."""
+    if isinstance(part, str) and part.isdigit():
+        part = int(part)
+    if isinstance(part, bool) or not hasattr(part, "__index__"):
+        return None  # floats, None, text that is not digits
+    size = part.__index__()
+    return size if size >= 1 else None
+
+
+def parse_list(value: str | Iterable[str] | None, *, keep_empty: bool = False) -> tuple[str, ...]:
+    """Comma lists as items: ``"a, b"`` and ``["a,b", "c"]`` (a repeated flag) alike.
+
+    Items are stripped; empty ones are dropped unless ``keep_empty`` (for callers that
+    refuse them). None is an empty list.
+    """
+    texts = [] if value is None else [value] if isinstance(value, str) else list(value)
+    items = tuple(item.strip() for text in texts for item in str(text).split(","))
+    return items if keep_empty else tuple(item for item in items if item)
 
 
 def format_shape(shape: tuple[int | None, ...]) -> str:

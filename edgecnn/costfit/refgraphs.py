@@ -12,7 +12,8 @@ from collections.abc import Callable
 import numpy as np
 
 from edgecnn.core.errors import BadInputError
-from edgecnn.optimize.convert import Mode, convert
+from edgecnn.core.modes import Mode
+from edgecnn.optimize.convert import convert
 from edgecnn.targets.graph import read_graph
 from edgecnn.training import tfdeps
 from edgecnn.training.models.registry import build_model

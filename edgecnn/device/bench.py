@@ -16,11 +16,12 @@ import numpy as np
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import load_manifest, manifest_path
+from edgecnn.core.records import Record
 from edgecnn.device.interpreter import TFLiteModel
 
 
 @dataclass(frozen=True)
-class BenchResult:
+class BenchResult(Record):
     """Latency statistics of one model on this machine (milliseconds)."""
 
     path: str
@@ -40,10 +41,6 @@ class BenchResult:
     max_ms: float
     inferences_per_s: float
     peak_rss_bytes: int
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
 
 
 def benchmark(
@@ -129,7 +126,7 @@ def _from_manifest(path: Path) -> tuple[str | None, float | None]:
     if not manifest_path(path).exists():
         return None, None
     manifest = load_manifest(path)
-    return manifest.variant.get("mode"), manifest.metrics.get("accuracy")
+    return manifest.variant.mode, manifest.metrics.get("accuracy")
 
 
 def _r(value: float) -> float:

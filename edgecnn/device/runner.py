@@ -31,10 +31,12 @@ class Runner:
     def __init__(self, model_path: str | os.PathLike, *, threads: int | None = None) -> None:
         self.path = Path(model_path)
         self.manifest: Manifest = load_manifest(self.path)
-        try:
-            self.preprocessing = Preprocessing.from_dict(self.manifest.preprocessing)
-        except BadInputError as exc:
-            raise BadInputError(f"{manifest_path(self.path)}: {exc}") from None
+        if self.manifest.preprocessing is None:
+            raise BadInputError(
+                f"{manifest_path(self.path)}: the preprocessing is empty; running a model needs "
+                "the one it was trained with (models from edgecnn quantize have it)"
+            )
+        self.preprocessing: Preprocessing = self.manifest.preprocessing
         self.model = TFLiteModel(self.path, threads=threads)
         self._check_bundle()
         self.feed = InputFeed(self.preprocessing, self.model.input)

@@ -19,6 +19,8 @@ from edgecnn import __version__
 from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import Manifest, load_manifest
+from edgecnn.core.preprocess import Preprocessing
+from edgecnn.core.records import Record
 from edgecnn.export import sketchfit
 from edgecnn.export.arduino_boards import target_for
 from edgecnn.export.folder import check_destination, install_folder
@@ -31,7 +33,7 @@ from edgecnn.targets.micro import check_micro
 
 
 @dataclass(frozen=True)
-class ArduinoExport:
+class ArduinoExport(Record):
     """What :func:`export_arduino` wrote.
 
     Attributes:
@@ -61,12 +63,6 @@ class ArduinoExport:
     ram_margin_bytes: int
     flash_margin_bytes: int | None
     audio_ram_bytes: int = 0
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        out = dict(self.__dict__)
-        out.update(files=list(self.files), ops=list(self.ops))
-        return out
 
 
 def export_arduino(
@@ -131,7 +127,7 @@ def _read_model_file(path: Path) -> bytes:
 def _require_int8(info: TFLiteInfo, manifest: Manifest, path: Path) -> None:
     dtypes = (info.input.dtype, info.output.dtype)
     if dtypes != ("int8", "int8") or not info.input.quantized or not info.output.quantized:
-        mode = manifest.variant.get("mode", "unknown variant")
+        mode = manifest.variant.mode or "unknown variant"
         raise BadInputError(
             f"{path.name} ({mode}) has {dtypes[0]} input and {dtypes[1]} output; "
             "the Arduino export needs a full-integer int8 model with int8 input and output "
@@ -143,10 +139,11 @@ def _spec(
     sketch: str, path: Path, data: bytes, info: TFLiteInfo, manifest: Manifest, board: Board
 ) -> SketchSpec:
     labels = _labels(manifest, info)
-    prep = manifest.preprocessing or {}
+    prep = manifest.preprocessing
     _check_preprocessing_shape(prep, info)
     audio = _audio_front_end(prep, info)
-    mean, std = _channel_stats(prep, info.input.shape[-1])
+    stats = (prep.mean, prep.std) if prep else (None, None)
+    mean, std = _channel_stats(*stats, info.input.shape[-1])
     arena = _arena(data, path)  # before the op table: TFLM's own reason is the better one
     methods = resolver_methods(info.ops)
     spec = SketchSpec(
@@ -165,8 +162,8 @@ def _spec(
         output=info.output,
         labels=labels,
         preprocessing=prep,
-        raw_scale=_number(prep, "scale", 1.0),
-        raw_offset=_number(prep, "offset", 0.0),
+        raw_scale=float(prep.scale) if prep else 1.0,
+        raw_offset=float(prep.offset) if prep else 0.0,
         mean=mean,
         std=std,
         arena_bytes=arena,
@@ -188,8 +185,8 @@ def _labels(manifest: Manifest, info: TFLiteInfo) -> tuple[str, ...]:
     return tuple(str(label) for label in manifest.labels)
 
 
-def _check_preprocessing_shape(prep: dict, info: TFLiteInfo) -> None:
-    shape = prep.get("input_shape")
+def _check_preprocessing_shape(prep: Preprocessing | None, info: TFLiteInfo) -> None:
+    shape = prep.input_shape if prep else None
     if shape is not None and tuple(shape) != info.input.shape[1:]:
         raise BadInputError(
             f"the manifest's preprocessing is for input shape {tuple(shape)} but the model "
@@ -197,16 +194,11 @@ def _check_preprocessing_shape(prep: dict, info: TFLiteInfo) -> None:
         )
 
 
-def _audio_front_end(prep: dict, info: TFLiteInfo) -> AudioFrontEnd | None:
+def _audio_front_end(prep: Preprocessing | None, info: TFLiteInfo) -> AudioFrontEnd | None:
     """The front end of an audio model (None for others); it must fill the model input."""
-    if prep.get("kind") != "audio":
+    audio = prep.audio if prep else None  # load_manifest checked audio models have one
+    if audio is None:
         return None
-    if not isinstance(prep.get("audio"), dict):
-        raise BadInputError(
-            "the manifest's preprocessing is of kind audio but has no audio front end object; "
-            "re-run edgecnn quantize on the audio training run"
-        )
-    audio = AudioFrontEnd.from_dict(prep["audio"])
     if audio.feature_shape != info.input.shape[1:]:
         raise BadInputError(
             f"the manifest's audio front end gives features of shape {audio.feature_shape} "
@@ -215,14 +207,8 @@ def _audio_front_end(prep: dict, info: TFLiteInfo) -> AudioFrontEnd | None:
     return audio
 
 
-def _number(prep: dict, key: str, default: float) -> float:
-    value = prep.get(key)
-    return default if value is None else float(value)
-
-
-def _channel_stats(prep: dict, channels: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def _channel_stats(mean, std, channels: int) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-channel mean and std, broadcast to one shared length (1 or the channel count)."""
-    mean, std = prep.get("mean"), prep.get("std")
     sizes = {len(v) for v in (mean, std) if v is not None}
     if not sizes <= {1, channels}:
         raise BadInputError(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.export import templates
 from edgecnn.export import tflm_flags as flags
 from edgecnn.export.arduino import sketch_spec
@@ -35,7 +36,7 @@ FIRMWARE_CORES = ("Cortex-M4F",)
 
 
 @dataclass(frozen=True)
-class FirmwareExport:
+class FirmwareExport(Record):
     """What :func:`export_firmware` wrote.
 
     Attributes:
@@ -57,10 +58,6 @@ class FirmwareExport:
     model_bytes: int
     flash_limit_bytes: int
     ram_limit_bytes: int
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__) | {"files": list(self.files)}
 
 
 def export_firmware(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from edgecnn.core.audiofeatures import AudioFrontEnd
+from edgecnn.core.preprocess import Preprocessing
 from edgecnn.export import templates
 from edgecnn.export.audiofrontend_c import table_flash_bytes, work_ram_bytes
 from edgecnn.export.sketchspec import SketchSpec
@@ -133,7 +134,7 @@ def _rewrap(text: str) -> str:
 def _formula(spec: SketchSpec) -> str:
     prep = spec.preprocessing
     scaled = f"r * {spec.raw_scale!r} + {spec.raw_offset!r}"
-    if prep.get("mean") is None and prep.get("std") is None:
+    if prep is None or (prep.mean is None and prep.std is None):
         return f"`x = {scaled}`"
     return (
         f"`x = (({scaled}) - mean[c]) / std[c]` for channel `c` with mean "
@@ -141,17 +142,17 @@ def _formula(spec: SketchSpec) -> str:
     )
 
 
-def _layout(prep: dict, shape: tuple[int, ...]) -> str:
-    kind = prep.get("kind")
+def _layout(prep: Preprocessing | None, shape: tuple[int, ...]) -> str:
+    kind = prep.kind if prep else None
     if kind == "image" and len(shape) == 4:
-        mode = prep.get("color_mode") or "the training colour mode"
+        mode = prep.color_mode or "the training colour mode"
         return (
             f"Send an image already at {shape[1]}x{shape[2]} pixels, {mode}, row by row, "
             "with the pixel values as training read them (before the scale below)."
         )
     if kind == "sensor":
-        channels = ", ".join(prep.get("channels") or []) or "the training channels"
-        rate = prep.get("sample_rate_hz")
+        channels = ", ".join(prep.channels or []) or "the training channels"
+        rate = prep.sample_rate_hz
         rate_text = f" sampled at {rate:g} Hz" if rate else ""
         return (
             f"Send one window of {shape[1]} time steps{rate_text}, oldest first, each step "

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from edgecnn.core.audiofeatures import AudioFrontEnd
+from edgecnn.core.preprocess import Preprocessing
 from edgecnn.device.interpreter import TensorInfo
 from edgecnn.export.arduino_boards import ArduinoTarget
 from edgecnn.export.audiofrontend_c import work_ram_bytes
@@ -29,7 +30,7 @@ class SketchSpec:
     input: TensorInfo
     output: TensorInfo
     labels: tuple[str, ...]
-    preprocessing: dict
+    preprocessing: Preprocessing | None
     raw_scale: float
     raw_offset: float
     mean: tuple[float, ...]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import load_manifest
-from edgecnn.core.preprocess import Preprocessing
 from edgecnn.device.interpreter import TFLiteModel
 from edgecnn.export.firmware import export_firmware
 from edgecnn.mcu.build import build_exported
@@ -149,7 +149,9 @@ def request_line(raw: np.ndarray) -> str:
 
 def host_inputs(path: Path, raw_inputs: list[np.ndarray]) -> list[np.ndarray]:
     """The int8 input tensors the host runtime makes of the raw inputs."""
-    pre = Preprocessing.from_dict(load_manifest(path).preprocessing)
+    pre = load_manifest(path).preprocessing
+    if pre is None:
+        raise BadInputError(f"{path.name}'s manifest has no preprocessing to replay the inputs")
     model = TFLiteModel(path)
     return [model.quantize_input(pre.apply(raw)[np.newaxis])[0] for raw in raw_inputs]
 

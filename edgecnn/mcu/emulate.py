@@ -20,7 +20,14 @@ import numpy as np
 
 from edgecnn import __version__
 from edgecnn.core.errors import BadInputError
-from edgecnn.core.manifest import Manifest, manifest_path, sha256_of, write_manifest
+from edgecnn.core.manifest import (
+    Manifest,
+    VariantInfo,
+    manifest_path,
+    sha256_of,
+    write_manifest,
+)
+from edgecnn.core.records import Record
 from edgecnn.export.firmware import export_firmware, firmware_board
 from edgecnn.export.tflite_info import read_tflite
 from edgecnn.mcu import tflmlib, toolchain
@@ -32,7 +39,7 @@ COUNT_REQUESTS = 2
 
 
 @dataclass(frozen=True)
-class InstructionCount:
+class InstructionCount(Record):
     """Executed instructions of one inference on the emulated Cortex-M4F (CMSIS-NN).
 
     Attributes:
@@ -51,10 +58,6 @@ class InstructionCount:
     flash_bytes: int
     ram_bytes: int
     library_seconds: float
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__) | {"ops": [list(op) for op in self.ops]}
 
 
 def count_instructions(
@@ -148,8 +151,8 @@ def _with_manifest(model: Path, tmp: Path) -> Path:
         labels=[str(k) for k in range(classes)],
         input=info.input.to_dict(),
         output=info.output.to_dict(),
-        preprocessing={},
-        variant={"mode": info.input.dtype},
+        preprocessing=None,
+        variant=VariantInfo(),
         source_model=str(model),
         metrics={},
         sha256=sha256_of(copy),
@@ -164,12 +167,10 @@ def _seeded_requests(model: Path, count: int) -> list[str]:
     from edgecnn.core.manifest import load_manifest
     from edgecnn.mcu.conform import request_line
 
-    prep = load_manifest(model).preprocessing or {}
+    prep = load_manifest(model).preprocessing
     rng = np.random.default_rng(0)
-    if prep.get("kind") == "audio":
-        from edgecnn.core.audiofeatures import AudioFrontEnd
-
-        samples = AudioFrontEnd.from_dict(prep["audio"]).clip_samples
+    if prep is not None and prep.audio is not None:
+        samples = prep.audio.clip_samples
         return [request_line(rng.integers(-3000, 3000, samples, dtype=np.int16))
                 for _ in range(count)]
     size = math.prod(read_tflite(model.read_bytes(), name=str(model)).input.shape[1:])

@@ -11,38 +11,16 @@ import io
 import re
 import warnings
 from collections.abc import Callable, Iterator
-from enum import StrEnum
 
 import numpy as np
 
 from edgecnn.core import nativeio
 from edgecnn.core.errors import ModelError
+from edgecnn.core.modes import IOType, Mode
 from edgecnn.training import tfdeps
 
 keras = tfdeps.keras()
 tf = tfdeps.tensorflow()
-
-
-class Mode(StrEnum):
-    """Quantization variants."""
-
-    FP32 = "fp32"
-    FP16 = "fp16"
-    DYNAMIC = "dynamic"
-    INT8 = "int8"
-    INT16X8 = "int16x8"
-
-    @property
-    def needs_calibration(self) -> bool:
-        """Full-integer modes need representative data for activation ranges."""
-        return self in (Mode.INT8, Mode.INT16X8)
-
-
-class IOType(StrEnum):
-    """Input/output tensor type of full-integer models."""
-
-    INT = "int"
-    FLOAT = "float"
 
 
 def batch_one(model):

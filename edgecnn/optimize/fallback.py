@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgecnn.core.modes import IOType, Mode
 from edgecnn.device.interpreter import interpreter_class
 from edgecnn.device.opgraph import read_ops
-from edgecnn.optimize.convert import IOType, Mode, make_converter, representative, run_converter
+from edgecnn.optimize.convert import make_converter, representative, run_converter
 from edgecnn.optimize.mixedquant import quantize_except
 from edgecnn.training import tfdeps
 

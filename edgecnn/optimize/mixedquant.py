@@ -11,7 +11,8 @@ release that changes it fails there by name.
 
 from __future__ import annotations
 
-from edgecnn.optimize.convert import IOType, run_converter
+from edgecnn.core.modes import IOType
+from edgecnn.optimize.convert import run_converter
 from edgecnn.training import tfdeps
 
 # The keyword arguments edgecnn passes; the test checks the installed TensorFlow takes them.

@@ -15,8 +15,10 @@ import numpy as np
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.modes import MODES, IOType, Mode
+from edgecnn.core.records import Record
+from edgecnn.core.shapes import parse_list
 from edgecnn.optimize.calibration import DEFAULT_SAMPLES, draw_balanced, load_calibration
-from edgecnn.optimize.convert import IOType, Mode
 from edgecnn.optimize.quantize_variant import QuantizeJob, Variant, keras_reference, make_variant
 from edgecnn.targets.boards import Board, get_board
 from edgecnn.training import tfdeps
@@ -30,7 +32,7 @@ __all__ = ["QuantizeResult", "Variant", "parse_modes", "quantize"]
 
 
 @dataclass(frozen=True)
-class QuantizeResult:
+class QuantizeResult(Record):
     """All variants of one model."""
 
     source_model: str
@@ -40,15 +42,12 @@ class QuantizeResult:
     variants: tuple[Variant, ...]
     report_path: str
 
-    def to_dict(self) -> dict:
-        """A JSON-ready dict with ``variants`` as a list."""
-        return dict(self.__dict__) | {"variants": [v.to_dict() for v in self.variants]}
-
 
 def parse_modes(modes: Sequence[str]) -> list[Mode]:
     """Validates mode names (comma lists allowed), keeping order and dropping repeats."""
-    names = [m.strip().lower() for text in modes for m in text.split(",") if m.strip()]
-    known = [m.value for m in Mode]
+    modes = [modes] if isinstance(modes, str) else list(modes)  # the API takes "int8,fp32"
+    names = [m.lower() for m in parse_list(modes)]
+    known = [m.value for m in MODES]
     empty = [text for text in modes if not text.strip(" ,")]  # --mode '' is no default
     if empty:
         raise BadInputError(f"--mode {empty[0]!r} names no mode; choose from {', '.join(known)}")

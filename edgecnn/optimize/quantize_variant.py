@@ -8,6 +8,7 @@ pipeline) must rank on validation, so the test accuracy stays an unbiased report
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.core import fileio, optional
-from edgecnn.core.manifest import Manifest, write_manifest
+from edgecnn.core.manifest import Manifest, VariantInfo, write_manifest
+from edgecnn.core.modes import IOType, Mode
 from edgecnn.device.interpreter import TFLiteModel
-from edgecnn.optimize.convert import IOType, Mode, convert
+from edgecnn.optimize.convert import convert
 from edgecnn.optimize.fallback import keep_worst_in_float
 from edgecnn.targets.boardcheck import BoardCheck, check_on_boards
 from edgecnn.targets.boards import Board
@@ -31,8 +33,8 @@ from edgecnn.training.train import predict_probs
 class Variant:
     """One converted model and what it lost against the Keras model."""
 
-    mode: str
-    io: str
+    mode: Mode
+    io: IOType
     path: str
     size_bytes: int
     accuracy: float
@@ -193,13 +195,13 @@ def _manifest(job: QuantizeJob, variant: Variant, tm: TFLiteModel, tflite: bytes
         labels=list(data.labels),
         input=tm.input.to_dict(),
         output=tm.output.to_dict(),
-        preprocessing=data.preprocessing.to_dict() | _csv_columns(job),
-        variant={
-            "mode": variant.mode,
-            "io": variant.io,
-            "pruned": model_path.stem != "model",
-            "float_layers": list(variant.float_layers),
-        },
+        preprocessing=dataclasses.replace(data.preprocessing, **_csv_columns(job)),
+        variant=VariantInfo(
+            mode=variant.mode,
+            io=variant.io,
+            pruned=model_path.stem != "model",
+            float_layers=tuple(variant.float_layers),
+        ),
         source_model=str(model_path),
         metrics={
             "accuracy": variant.accuracy,

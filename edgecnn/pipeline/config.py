@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.modes import Mode
 from edgecnn.pipeline.budgets import (
     BoardBudgets,
     Budgets,
@@ -76,7 +77,7 @@ class PipelineConfig:
     audio_features: str | None = None
     prune_ratios: tuple[float, ...] = (0.0,)
     finetune_epochs: int = 3
-    modes: tuple[str, ...] = ("fp32", "int8")
+    modes: tuple[Mode, ...] = (Mode.FP32, Mode.INT8)
     calibration_samples: int = 300
     boards: tuple[str, ...] = ()
     bench_runs: int = 50

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from edgecnn.core.errors import BadInputError
-
-MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
+from edgecnn.core.modes import MODES, Mode
+from edgecnn.core.shapes import parse_shape
 
 # The order here is the order the "known keys" of an error message list them in.
 KEY_TYPES: dict[str, tuple[type, ...]] = {
@@ -154,21 +154,13 @@ def _one_kind(where, key: str, specs: list) -> None:
 
 
 def to_input_shape(where, value) -> tuple[int, ...] | None:
-    """An input shape given as ``"32x32x3"`` or ``[32, 32, 3]`` (1 to 3 positive sizes)."""
+    """An input shape given as ``"32x32x3"``, ``"32,32,3"`` or ``[32, 32, 3]``."""
     if value is None:
         return None
-    parts = value.lower().split("x") if isinstance(value, str) else value
     try:
-        shape = tuple(int(p) if isinstance(p, str) else p for p in parts)
-    except ValueError:
-        shape = ()
-    whole = all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
-    if not whole or not 1 <= len(shape) <= 3 or min(shape) < 1:
-        raise BadInputError(
-            f'{where("input_shape")}: input_shape must look like "32x32x3" or [32, 32, 3], '
-            f"got {value!r}"
-        )
-    return shape
+        return parse_shape(value)
+    except BadInputError as exc:
+        raise BadInputError(f"{where('input_shape')}: {exc}") from None
 
 
 def to_boards(where, values: list) -> tuple[str, ...]:
@@ -202,7 +194,7 @@ def to_ratios(where, values: list) -> tuple[float, ...]:
     return tuple(names.values()) or (0.0,)
 
 
-def to_modes(where, values: list) -> tuple[str, ...]:
+def to_modes(where, values: list) -> tuple[Mode, ...]:
     """At least one known quantization mode, each once, in the order given."""
     for value in _strings(where, "modes", values):
         if value not in MODES:
@@ -211,7 +203,7 @@ def to_modes(where, values: list) -> tuple[str, ...]:
             )
     if not values:
         raise BadInputError(f'{where("modes")}: name at least one mode, e.g. ["int8"]')
-    return tuple(dict.fromkeys(values))
+    return tuple(Mode(v) for v in dict.fromkeys(values))
 
 
 def _strings(where, key: str, values: list) -> list[str]:

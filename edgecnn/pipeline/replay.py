@@ -20,6 +20,7 @@ import numpy as np
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import RunFailedError
+from edgecnn.core.records import Record
 from edgecnn.core.wav import write_wav
 from edgecnn.pipeline.result import PipelineResult, VariantReport
 
@@ -32,7 +33,7 @@ class ReplayKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class ReplayCheck:
+class ReplayCheck(Record):
     """The runtime replay of test samples against the pipeline's own evaluation of them."""
 
     model: str
@@ -41,9 +42,6 @@ class ReplayCheck:
     pipeline_correct: int
     same_predictions: bool
     seconds: float
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 def replay_chosen(

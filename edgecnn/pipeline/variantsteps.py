@@ -10,6 +10,7 @@ import numpy as np
 
 from edgecnn.core.errors import ModelError
 from edgecnn.core.manifest import manifest_path
+from edgecnn.core.modes import Mode
 from edgecnn.pipeline.config import PipelineConfig
 from edgecnn.pipeline.evaluation import accuracy
 from edgecnn.pipeline.modelsteps import Trained
@@ -41,8 +42,8 @@ def quantized(config, steps: StepCache, keras_path: Path, log, *, prefix: str = 
     return converted, skipped
 
 
-def _quantize_key(config, keras_digest: str, mode: str) -> str:
-    calibrated = mode in ("int8", "int16x8")  # only these read the calibration samples
+def _quantize_key(config, keras_digest: str, mode: Mode) -> str:
+    calibrated = Mode(mode).needs_calibration  # only these read the calibration samples
     calibration = (config.calibration_samples, config.seed) if calibrated else None
     return key_of("quantize", toolchain(), keras_digest, mode, calibration)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from edgecnn.core.records import Record
 from edgecnn.targets.boards import Board
 from edgecnn.targets.graph import GraphCost, read_graph
 from edgecnn.targets.micro import MicroCheck, check_micro
@@ -36,7 +37,7 @@ def kernel_code_bytes(op_names: set[str]) -> int:
 
 
 @dataclass(frozen=True)
-class BoardCheck:
+class BoardCheck(Record):
     """The verdict for one variant on one board.
 
     Attributes:
@@ -55,10 +56,6 @@ class BoardCheck:
     arena_bytes: int | None = None
     ram_margin_bytes: int | None = None
     flash_margin_bytes: int | None = None
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
 
 
 def check_on_board(tflite: bytes, *, mode: str, board: Board) -> BoardCheck:

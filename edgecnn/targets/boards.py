@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 
 # A link to the top-level boards/ in a checkout, the folder itself in an installed wheel.
 BUILTIN_DIR = Path(__file__).resolve().parents[1] / "_boards"
@@ -33,7 +34,7 @@ class BoardKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Measurement:
+class Measurement(Record):
     """A published latency of a known model on this board.
 
     ``graph`` names the rebuildable reference graph (edgecnn.costfit.refgraphs)
@@ -52,10 +53,6 @@ class Measurement:
     latency_ms: float
     source: str
     confidence: str
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.targets.boardcheck import check_on_boards, kernel_code_bytes
 from edgecnn.targets.boards import Board, get_board
 from edgecnn.targets.costmodel import (
@@ -28,7 +29,7 @@ from edgecnn.targets.graph import GraphCost, read_graph
 
 
 @dataclass(frozen=True)
-class OpEstimate:
+class OpEstimate(Record):
     """Predicted latency of one op."""
 
     index: int
@@ -37,12 +38,9 @@ class OpEstimate:
     macs: int
     latency_ms: float
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
 
 @dataclass(frozen=True)
-class BoardEstimate:
+class BoardEstimate(Record):
     """Predicted latency and memory of one model on one board.
 
     Attributes:
@@ -65,9 +63,6 @@ class BoardEstimate:
     fits: bool
     reason: str
     ops: tuple[OpEstimate, ...]
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__) | {"ops": [o.to_dict() for o in self.ops]}
 
 
 def estimate(

@@ -14,6 +14,7 @@ import numpy as np
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.nativeio import quiet_native_stderr
+from edgecnn.core.records import Record
 from edgecnn.device.inputshape import is_dynamic, size_input
 from edgecnn.device.interpreter import interpreter_class, without_delegates
 from edgecnn.device.opgraph import OpDetails, read_ops
@@ -31,7 +32,7 @@ MEMORY_BOUND_OPS = {
 
 
 @dataclass(frozen=True)
-class OpCost:
+class OpCost(Record):
     """One op of the graph.
 
     Attributes:
@@ -52,10 +53,6 @@ class OpCost:
     macs: int
     activation_bytes: int
     weight_bytes: int
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)

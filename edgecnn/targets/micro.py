@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 
 from edgecnn.core import optional
+from edgecnn.core.records import Record
 from edgecnn.targets.microchild import ARENA_RESOLUTION, FIRST_ARENA_GUESS, Search
 
 __all__ = ["ARENA_RESOLUTION", "FIRST_ARENA_GUESS", "MicroCheck", "check_micro"]
@@ -28,7 +29,7 @@ MAX_CHILDREN = 32
 
 
 @dataclass(frozen=True)
-class MicroCheck:
+class MicroCheck(Record):
     """Whether a model runs on TFLite Micro, and the arena it needs.
 
     Attributes:
@@ -40,10 +41,6 @@ class MicroCheck:
     ok: bool
     arena_bytes: int | None
     problem: str = ""
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
 
 
 def check_micro(tflite: bytes) -> MicroCheck:

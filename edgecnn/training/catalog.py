@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edgecnn.core.records import Record
 from edgecnn.core.shapes import format_shape
 
 
 @dataclass(frozen=True)
-class ZooEntry:
+class ZooEntry(Record):
     """One zoo family with its size at the default input."""
 
     name: str
@@ -18,10 +19,6 @@ class ZooEntry:
     params: int
     macs: int
     description: str
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__) | {"input_shape": list(self.input_shape)}
 
 
 def describe_zoo() -> list[ZooEntry]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from edgecnn.core.records import Record
+
 MIN_EPOCHS = 40  # the floor: what large sets (e.g. 1,300 digit images) already get
 MIN_STEPS = 1600  # 40 epochs x 40 batches, the steps a 1,300-sample set gets in 40 epochs
 MAX_AUTO_EPOCHS = 400  # a 2-batch set stops here: 800 steps, minutes on a CPU
@@ -20,17 +22,13 @@ PATIENCE_SHARE = 8  # automatic patience is an eighth of the epoch budget
 
 
 @dataclass(frozen=True)
-class EpochPlan:
+class EpochPlan(Record):
     """The resolved epoch budget of a run and where each figure came from."""
 
     epochs: int
     patience: int
     steps_per_epoch: int
     automatic: bool
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
 
 
 def plan_epochs(

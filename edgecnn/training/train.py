@@ -13,6 +13,7 @@ from edgecnn import __version__
 from edgecnn.core import fileio
 from edgecnn.core.console import to_stderr
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.training import accel, metrics, plots, schedule, tfdeps
 from edgecnn.training.batches import TrainBatches, one_hot_labels
 from edgecnn.training.callbacks import RunCheckpoint, StderrProgress, new_state
@@ -31,7 +32,7 @@ keras = tfdeps.keras()
 
 
 @dataclass(frozen=True)
-class TrainResult:
+class TrainResult(Record):
     """What a finished training run produced."""
 
     run_dir: str
@@ -47,10 +48,6 @@ class TrainResult:
     params: int
     macs: int
     devices: str
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
 
 
 def train(

@@ -8,6 +8,7 @@ yields blocks of float32 samples at the model's rate. Device side: stdlib and nu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -146,10 +147,8 @@ def _end(proc: subprocess.Popen, *, exit_wait_s: float = 0.0) -> None:
     """
     proc.stdout.close()
     if exit_wait_s:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=exit_wait_s)
-        except subprocess.TimeoutExpired:
-            pass
     if proc.poll() is None:
         proc.terminate()
         try:

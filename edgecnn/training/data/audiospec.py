@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from edgecnn.core.audiofeatures import AudioFrontEnd, FeatureKind
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.shapes import parse_list
 
 DEFAULT_CLIP_MS = 1000
 # MLPerf Tiny keyword spotting: 16 kHz, 30 ms windows every 20 ms, 40 mel bands, 10 MFCCs.
@@ -20,7 +21,7 @@ def parse_front_end(spec: str | None, *, clip_ms: int = DEFAULT_CLIP_MS) -> Audi
     Raises:
         BadInputError: an unknown kind or key, or a value that is not a number.
     """
-    parts = [p.strip() for p in (spec or "mfcc").split(",") if p.strip()]
+    parts = parse_list(spec or "mfcc")
     kinds = [str(k) for k in FeatureKind]
     if not parts or parts[0] not in kinds:
         raise BadInputError(

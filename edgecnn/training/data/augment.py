@@ -14,6 +14,7 @@ import numpy as np
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.preprocess import DataKind
+from edgecnn.core.shapes import parse_list
 
 # name -> default amount; the amount's meaning is in the docstring of each transform.
 IMAGE_AUGMENTS = {
@@ -59,7 +60,7 @@ def parse_augment(text: str | None, kind: DataKind) -> AugmentSpec:
         return AugmentSpec()
     allowed = available(kind)
     amounts = []
-    for item in (p.strip() for p in text.split(",") if p.strip()):
+    for item in parse_list(text):
         name, _, value = item.partition("=")
         name = name.strip().lower()
         if name not in allowed:

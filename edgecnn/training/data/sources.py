@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn.core.errors import DataError
+from edgecnn.core.shapes import parse_shape
 from edgecnn.training.data.dataset import RawDataset
 from edgecnn.training.data.sensors import CsvColumns
 
@@ -46,6 +47,10 @@ class DataOptions:
     clip_ms: int = 1000
     audio_classes: tuple[str, ...] | None = None
     audio_features: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.input_shape is not None:  # "32x32x3", "32,32,3" or a list, as everywhere
+            object.__setattr__(self, "input_shape", parse_shape(self.input_shape))
 
     def to_dict(self) -> dict:
         """A JSON-ready dict."""

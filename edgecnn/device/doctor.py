@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from edgecnn import __version__
 from edgecnn.core import optional
+from edgecnn.core.records import Record
 from edgecnn.device import platforminfo
 
 INTERPRETERS = (("ai-edge-litert", "ai_edge_litert"), ("tflite-runtime", "tflite_runtime"))
@@ -25,7 +26,7 @@ PERFORMANCE_CMD = (
 
 
 @dataclass(frozen=True)
-class DoctorReport:
+class DoctorReport(Record):
     """What ``edgecnn doctor`` found.
 
     Attributes:
@@ -81,8 +82,8 @@ class DoctorReport:
         return self.interpreter is not None and bool(probe.get("correct"))
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__) | {"is_pi": self.is_pi, "can_run": self.can_run}
+        """The fields, then whether this is a Pi and can run models."""
+        return super().to_dict() | {"is_pi": self.is_pi, "can_run": self.can_run}
 
 
 def gather() -> DoctorReport:

@@ -14,6 +14,7 @@ import numpy as np
 
 from edgecnn.core.errors import BadInputError, MissingDependencyError
 from edgecnn.core.nativeio import quiet_native_stderr
+from edgecnn.core.records import Record
 from edgecnn.device import opgraph
 from edgecnn.device.inputshape import size_input
 
@@ -45,7 +46,7 @@ def without_delegates() -> dict:
 
 
 @dataclass(frozen=True)
-class TensorInfo:
+class TensorInfo(Record):
     """Shape, dtype and quantization of a model input or output."""
 
     shape: tuple[int, ...]
@@ -84,15 +85,6 @@ class TensorInfo:
         if not self.quantized:
             return np.asarray(y, dtype=np.float32)
         return (y.astype(np.float32) - self.zero_point) * np.float32(self.scale)
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return {
-            "shape": list(self.shape),
-            "dtype": self.dtype,
-            "scale": self.scale,
-            "zero_point": self.zero_point,
-        }
 
 
 def tensor_info(detail: dict) -> TensorInfo:

@@ -18,6 +18,7 @@ import numpy as np
 
 from edgecnn.core.console import to_stderr
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.device.io.sinks import Buffered, open_sink
 from edgecnn.device.io.sources import open_source
 from edgecnn.device.post import Debounce, PostProcessor
@@ -29,7 +30,7 @@ LATENCY_WINDOW = 10_000  # percentiles over the most recent windows: memory stay
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunSummary(Record):
     """What a run did."""
 
     windows: int
@@ -67,7 +68,8 @@ class RunSummary:
         )
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__) | {"accuracy": self.accuracy}
+        """The fields and the accuracy."""
+        return super().to_dict() | {"accuracy": self.accuracy}
 
 
 class _Stats:

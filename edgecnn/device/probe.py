@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgecnn.core.records import Record
 from edgecnn.device.interpreter import TFLiteModel
 
 PROBE_TFLITE = base64.b64decode(
@@ -38,7 +39,7 @@ EXPECTED = (1.5, 2.0)
 
 
 @dataclass(frozen=True)
-class ProbeResult:
+class ProbeResult(Record):
     """What the probe model showed about this interpreter.
 
     Attributes:
@@ -50,10 +51,6 @@ class ProbeResult:
     correct: bool
     xnnpack: bool
     output: tuple[float, ...]
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return {"correct": self.correct, "xnnpack": self.xnnpack, "output": list(self.output)}
 
 
 def run_probe() -> ProbeResult:

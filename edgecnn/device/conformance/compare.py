@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgecnn.core.records import Record
+
 FLOAT_TOL = 1e-5
 INT_LSB = 1
 SCORE_ROUNDING = 1e-4  # edgecnn run prints scores rounded to 4 decimals
 
 
 @dataclass(frozen=True)
-class CaseComparison:
+class CaseComparison(Record):
     """How one case compares.
 
     Attributes:
@@ -44,12 +46,12 @@ class CaseComparison:
         return not self.problems
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__) | {"passed": self.passed}
+        """The fields and the verdict."""
+        return super().to_dict() | {"passed": self.passed}
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(Record):
     """The verdict on a device: per case, and for checks over the whole kit."""
 
     cases: tuple[CaseComparison, ...]
@@ -65,12 +67,8 @@ class Comparison:
         return len(self.problems) + sum(len(c.problems) for c in self.cases)
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return {
-            "passed": self.passed,
-            "cases": [c.to_dict() for c in self.cases],
-            "problems": list(self.problems),
-        }
+        """The verdict first, then the fields."""
+        return {"passed": self.passed} | super().to_dict()
 
 
 def compare(device: dict, expected: dict) -> Comparison:

@@ -14,6 +14,7 @@ import numpy as np
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.costfit.fit import fit, point_error, with_cpi
 from edgecnn.costfit.points import Point, PointError
 from edgecnn.targets.boards import Board, list_boards
@@ -27,7 +28,7 @@ from edgecnn.targets.costmodel import (
 
 
 @dataclass(frozen=True)
-class CalibrationReport:
+class CalibrationReport(Record):
     """The refitted coefficients and how well they reproduce the published points."""
 
     coefficients: Coefficients
@@ -62,11 +63,11 @@ class CalibrationReport:
         }
 
     def to_dict(self) -> dict:
-        return {
-            "instruction_model": self.instruction_comparison(),
-            "coefficients": self.coefficients.to_dict(),
-            "points": [p.to_dict() for p in self.points],
-            "skipped": list(self.skipped),
+        """The fields with the error figures: the instruction model's comparison first, the
+        median errors of each family before the path."""
+        fields = super().to_dict()
+        path = fields.pop("path")
+        return {"instruction_model": self.instruction_comparison()} | fields | {
             "median_ape": {
                 f: {
                     "fitted": self.median_ape(f, loo=False),
@@ -74,7 +75,7 @@ class CalibrationReport:
                 }
                 for f in ("linux", "mcu")
             },
-            "path": self.path,
+            "path": path,
         }
 
 

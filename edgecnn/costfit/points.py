@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edgecnn.core.records import Record
 from edgecnn.targets.boards import Board, Measurement
 from edgecnn.targets.costmodel import (
     Coefficients,
@@ -56,7 +57,7 @@ class Point:
 
 
 @dataclass(frozen=True)
-class PointError:
+class PointError(Record):
     """Estimate against measurement for one point, in the fit and left out."""
 
     board: str
@@ -85,7 +86,8 @@ class PointError:
         return None if value is None else abs(value - self.measured_ms) / self.measured_ms
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__) | {
+        """The fields and the errors, rounded to 4 places."""
+        return super().to_dict() | {
             "fitted_ape": round(self.fitted_ape, 4),
             "loo_ape": round(self.loo_ape, 4),
             "instr_fitted_ape": _rounded(self.instr_ape(loo=False)),

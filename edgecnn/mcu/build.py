@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn.core.errors import BadInputError, RunFailedError
+from edgecnn.core.records import Record
 from edgecnn.export.firmware import FirmwareExport, export_firmware
 from edgecnn.mcu.tflmlib import TflmLibrary, build_library
 from edgecnn.mcu.toolchain import ArmToolchain, find_toolchain
@@ -24,7 +25,7 @@ BUILD_TIMEOUT_S = 600
 
 
 @dataclass(frozen=True)
-class FirmwareImage:
+class FirmwareImage(Record):
     """A linked firmware and its sections (``arm-none-eabi-size``).
 
     Attributes:
@@ -52,10 +53,8 @@ class FirmwareImage:
         return self.data + self.bss
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return dict(self.__dict__) | {
-            "elf": str(self.elf), "flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes
-        }
+        """The fields and the flash and RAM they add up to."""
+        return super().to_dict() | {"flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes}
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from edgecnn import pipeline
 from edgecnn.core.console import to_stderr
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.pipeline.replay import ReplayCheck, ReplayKind, replay_chosen
 from edgecnn.pipeline.result import PipelineResult
 
@@ -81,14 +82,11 @@ PRESETS = MappingProxyType({
 
 
 @dataclass(frozen=True)
-class DemoResult:
+class DemoResult(Record):
     """The pipeline's result and the replay check."""
 
     pipeline: PipelineResult
     replay: ReplayCheck
-
-    def to_dict(self) -> dict:
-        return {"pipeline": self.pipeline.to_dict(), "replay": self.replay.to_dict()}
 
 
 def run_demo(

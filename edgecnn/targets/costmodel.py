@@ -25,6 +25,7 @@ from pathlib import Path
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.targets.boards import BUILTIN_DIR, Board, user_dir
 
 COST_MODEL_NAME = "cost-model.json"
@@ -66,7 +67,7 @@ FAMILY_PRIORS: dict[str, dict[str, float]] = {
 
 
 @dataclass(frozen=True)
-class Coefficients:
+class Coefficients(Record):
     """Fitted (or prior) cost-model coefficients for all groups and families."""
 
     groups: dict[str, float]
@@ -78,18 +79,14 @@ class Coefficients:
     cpi_fitted_from: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return {
-            "groups": dict(sorted(self.groups.items())),
-            "families": self.families,
-            "fitted_from": dict(sorted(self.fitted_from.items())),
-            "cpi": dict(sorted(self.cpi.items())),
-            "cpi_fitted_from": dict(sorted(self.cpi_fitted_from.items())),
-        }
+        """The fields, each group table sorted by group (a refit's file diffs stay small)."""
+        return {k: v if k == "families" else dict(sorted(v.items()))
+                for k, v in super().to_dict().items()}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict) -> Coefficients:
-        """The inverse of :meth:`to_dict`."""
+        """The inverse of :meth:`to_dict`; a file from before a table or a family's
+        coefficient existed reads as empty or as the prior (hence not the shared route)."""
         return cls(
             groups=dict(data["groups"]),
             # a refit stored before a family gained a coefficient keeps that one's prior

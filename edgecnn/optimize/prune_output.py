@@ -6,6 +6,7 @@ report could not be written is removed again.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import tempfile
 from pathlib import Path
@@ -58,8 +59,7 @@ def write_pruned(model: Any, result: PruneResult, history: dict) -> PruneResult:
     save_keras_model(model, model_path)
     try:
         size, packed = _sizes(model_path)
-        final = PruneResult(**{**result.__dict__, "size_bytes_after": size,
-                               "gzip_bytes_after": packed})  # fmt: skip
+        final = dataclasses.replace(result, size_bytes_after=size, gzip_bytes_after=packed)
         report = final.to_dict() | {"edgecnn_version": __version__, "history": history}
         fileio.write_json(report_path, report)
     except BaseException:

@@ -18,6 +18,7 @@ import numpy as np
 from edgecnn.core import fileio, optional
 from edgecnn.core.manifest import Manifest, VariantInfo, write_manifest
 from edgecnn.core.modes import IOType, Mode
+from edgecnn.core.records import Record
 from edgecnn.device.interpreter import TFLiteModel
 from edgecnn.optimize.convert import convert
 from edgecnn.optimize.fallback import keep_worst_in_float
@@ -30,7 +31,7 @@ from edgecnn.training.train import predict_probs
 
 
 @dataclass(frozen=True)
-class Variant:
+class Variant(Record):
     """One converted model and what it lost against the Keras model."""
 
     mode: Mode
@@ -58,11 +59,7 @@ class Variant:
     def to_dict(self) -> dict:
         """A JSON-ready dict (without the per-sample predictions)."""
         skip = ("predictions", "val_predictions")
-        out = {k: v for k, v in self.__dict__.items() if k not in skip}
-        return out | {
-            "float_layers": list(self.float_layers),
-            "boards": [b.to_dict() for b in self.boards],
-        }
+        return {k: v for k, v in super().to_dict().items() if k not in skip}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.optimize.pruning.options import (
     Criterion,
     Method,
@@ -32,7 +33,7 @@ NOTES = {
 
 
 @dataclass(frozen=True)
-class PruneOptions:
+class PruneOptions(Record):
     """Checked options of one pruning run (see :func:`prune` for their meaning)."""
 
     method: Method
@@ -46,14 +47,9 @@ class PruneOptions:
     lr_factor: float
     out: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {k: str(v) if isinstance(v, Method | Scope | Criterion) else v
-                for k, v in self.__dict__.items()}  # fmt: skip
-
 
 @dataclass(frozen=True)
-class PruneResult:
+class PruneResult(Record):
     """What a pruning run produced and what it cost.
 
     Sizes are of ``.keras`` files without optimizer state (the original is re-saved that
@@ -91,7 +87,7 @@ class PruneResult:
             for key in ("params", "macs", "size_bytes", "gzip_bytes")
             for before in [getattr(self, f"{key}_before")]
         }
-        return {**self.__dict__, "layers": list(self.layers), **ratios}
+        return super().to_dict() | ratios
 
 
 def check_options(

@@ -2,8 +2,9 @@
 
 ``to_dict`` writes every field: nested records by their own ``to_dict``, enums as their
 values, tuples as lists, paths as text, numpy scalars as Python numbers. ``from_dict`` reads
-that back through the fields' type hints (enums, nested records, tuples, paths). Records
-inherit both from :class:`Record`; one that writes something else on purpose overrides it.
+that back through the fields' type hints (enums, nested records, tuples, dict values,
+paths). Records inherit both from :class:`Record`; one that writes something else on purpose
+overrides it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def from_json(hint: Any, value: Any) -> Any:
         if len(args) != 2 or args[1] is not Ellipsis:  # a fixed-length tuple
             return tuple(from_json(a, v) for a, v in zip(args, value, strict=False))
         return tuple(from_json(item, v) for v in value)
+    if origin is dict and isinstance(value, dict) and len(args) == 2:
+        return {k: from_json(args[1], v) for k, v in value.items()}
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         own = getattr(hint, "from_dict", None)
         return own(value) if own is not None else from_dict(hint, value)

@@ -8,11 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.pipeline.configkeys import check_type
 
 
 @dataclass(frozen=True)
-class BoardBudgets:
+class BoardBudgets(Record):
     """Limits on one board that replace the global ones there (None = the global limit)."""
 
     max_latency_ms: float | None = None
@@ -21,7 +22,7 @@ class BoardBudgets:
 
 
 @dataclass(frozen=True)
-class Budgets:
+class Budgets(Record):
     """Limits a variant must meet on every target board (None = no limit).
 
     ``per_board`` replaces the latency, arena and size limits on single boards, e.g. 5 ms
@@ -44,12 +45,6 @@ class Budgets:
                 for f in fields(BoardBudgets)
             }
         )  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Budgets:
-        """Rebuilds budgets saved with ``dataclasses.asdict``."""
-        boards = {b: BoardBudgets(**v) for b, v in (data.get("per_board") or {}).items()}
-        return cls(**{k: v for k, v in data.items() if k != "per_board"}, per_board=boards)
 
 
 _BUDGET_KEYS = {f.name for f in fields(Budgets)} - {"per_board"}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.modes import Mode
+from edgecnn.core.records import Record
 from edgecnn.pipeline.budgets import (
     BoardBudgets,
     Budgets,
@@ -51,7 +52,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class PipelineConfig:
+class PipelineConfig(Record):
     """What to train, which variants to make, where they must run and within what budgets.
 
     ``models`` holds one or more zoo families (``model = "x"`` in TOML is one); with several,
@@ -87,13 +88,6 @@ class PipelineConfig:
     def model(self) -> str:
         """The first (usually the only) model family."""
         return self.models[0]
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict (the provenance of a pipeline run)."""
-        out = asdict(self)
-        for key in ("models", "prune_ratios", "modes", "boards", "input_shape", "audio_classes"):
-            out[key] = list(out[key]) if out[key] is not None else None
-        return out
 
 
 def load_config(path: str | Path, *, overrides: dict | None = None) -> PipelineConfig:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
+from edgecnn.core.records import Record
 from edgecnn.pipeline.select import BoardFigures, Candidate
 
 
 @dataclass(frozen=True)
-class BoardRow:
+class BoardRow(Record):
     """A variant's estimate on one target board.
 
     ``arena_bytes`` is the TFLite Micro tensor arena on a microcontroller (measured by
@@ -32,7 +33,7 @@ class BoardRow:
 
 
 @dataclass(frozen=True)
-class VariantReport:
+class VariantReport(Record):
     """One variant (a pruning ratio x a quantization mode) and everything measured on it.
 
     Accuracy, delta and agreement are on the run's held-out test split; delta and agreement
@@ -67,12 +68,9 @@ class VariantReport:
         """The row of one board, if estimated."""
         return next((b for b in self.boards if b.board == board), None)
 
-    def to_dict(self) -> dict:
-        return asdict(self) | {"boards": [asdict(b) for b in self.boards]}
-
 
 @dataclass(frozen=True)
-class FamilyReport:
+class FamilyReport(Record):
     """One model family: its trained Keras model (the reference its variants are compared
     to) and its best variant.
 
@@ -91,12 +89,9 @@ class FamilyReport:
     best: str | None
     best_meets: bool
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class PipelineResult:
+class PipelineResult(Record):
     """A whole pipeline run: the variants, the choice, the report files and provenance.
 
     Attributes:
@@ -151,9 +146,5 @@ class PipelineResult:
         return next((v for v in self.variants if v.name == self.chosen), None)
 
     def to_dict(self) -> dict:
-        return asdict(self) | {
-            "variants": [v.to_dict() for v in self.variants],
-            "families": [f.to_dict() for f in self.families],
-            "family": self.family,
-            "met": self.met,
-        }
+        """The fields, then the winning family and whether some variant met the budgets."""
+        return super().to_dict() | {"family": self.family, "met": self.met}

@@ -109,3 +109,15 @@ def test_a_bad_manifest_is_refused_naming_the_file(tmp_path, change, message):
     with pytest.raises(BadInputError, match=message) as info:
         load_manifest(model)
     assert str(model.with_suffix(".json")) in str(info.value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Table(Record):
+    rows: dict[str, Inner] = dataclasses.field(default_factory=dict)
+
+
+def test_dict_values_are_read_back_as_their_records():
+    table = Table({"a": Inner(Colour.RED, (3,))})
+    assert table.to_dict() == {"rows": {"a": {"colour": "red", "size": [3]}}}
+    assert Table.from_dict(json.loads(json.dumps(table.to_dict()))) == table
+    assert Table.from_dict({}) == Table()

@@ -15,7 +15,7 @@ from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.modes import IOType, Mode
 from edgecnn.core.preprocess import Preprocessing
-from edgecnn.core.records import Record, from_json, to_dict
+from edgecnn.core.records import Record, from_json
 
 FORMAT_VERSION = 1
 
@@ -71,7 +71,7 @@ class Manifest(Record):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; no preprocessing is written as ``{}``."""
-        return to_dict(self) | {"preprocessing": _prep_dict(self.preprocessing)}
+        return super().to_dict() | {"preprocessing": _prep_dict(self.preprocessing)}
 
     @classmethod
     def from_dict(cls, data: Any) -> Manifest:

@@ -56,7 +56,7 @@ class Measurement(Record):
 
 
 @dataclass(frozen=True)
-class Board:
+class Board(Record):
     """One target board."""
 
     id: str
@@ -81,16 +81,6 @@ class Board:
     def is_mcu(self) -> bool:
         """True for TFLite Micro targets."""
         return self.kind == BoardKind.MCU
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        out = dict(self.__dict__)
-        out.update(
-            kind=str(self.kind),
-            features=list(self.features),
-            measured=[m.to_dict() for m in self.measured],
-        )
-        return out
 
 
 def board_dirs() -> list[Path]:

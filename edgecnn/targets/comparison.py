@@ -13,19 +13,16 @@ from dataclasses import dataclass
 
 from edgecnn.core.console import to_stderr
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.device.bench import BenchResult
 
 
 @dataclass(frozen=True)
-class BoardLatency:
+class BoardLatency(Record):
     """The cost model's latency of one model on one board (None: no estimate) and its fit."""
 
     latency_ms: float | None
     fits: bool
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        return {"latency_ms": self.latency_ms, "fits": self.fits}
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from edgecnn.core.nativeio import capture_fd
+from edgecnn.core.records import Record
 
 # Larger than any MCU's RAM: a model that fails here fails for a reason other than size.
 FIRST_ARENA_GUESS = 16 * 1024 * 1024
@@ -21,7 +22,7 @@ ARENA_RESOLUTION = 16
 
 
 @dataclass
-class Search:
+class Search(Record):
     """The arena search, shared by the parent and its children.
 
     Invariant: ``low`` does not allocate (or is 0); ``high`` allocates (None until the
@@ -61,7 +62,7 @@ class Search:
             self.hints = [used, 2 * used]
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self))
+        return json.dumps(self.to_dict())
 
 
 def main() -> None:
@@ -69,7 +70,7 @@ def main() -> None:
     from tflite_micro.python.tflite_micro import runtime
 
     tflite = sys.stdin.buffer.read()
-    search = Search(**json.loads(sys.argv[1]))
+    search = Search.from_dict(json.loads(sys.argv[1]))
     while not search.finished:
         arena = search.next_arena()
         _emit({"try": arena})

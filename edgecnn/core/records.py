@@ -1,10 +1,10 @@
 """One route between records (dataclasses) and JSON-ready dicts, both ways.
 
 ``to_dict`` writes every field: nested records by their own ``to_dict``, enums as their
-values, tuples as lists, paths as text, numpy scalars as Python numbers. ``from_dict`` reads
-that back through the fields' type hints (enums, nested records, tuples, dict values,
-paths). Records inherit both from :class:`Record`; one that writes something else on purpose
-overrides it.
+values, tuples as lists, paths as text, numpy scalars and arrays as Python numbers and
+lists. ``from_dict`` reads that back through the fields' type hints (enums, nested records,
+tuples, dict values, paths). Records inherit both from :class:`Record`; one that writes
+something else on purpose overrides it.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ def to_json(value: Any) -> Any:
         return [to_json(v) for v in value]
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
-    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
-        return value.item()  # a numpy scalar: the Python number json can write
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()  # a numpy scalar or array: the Python numbers json can write
     return value
 
 

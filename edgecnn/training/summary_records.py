@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from edgecnn.core.records import Record
+
 
 @dataclass(frozen=True)
-class LayerSummary:
+class LayerSummary(Record):
     """One call of one layer (a shared layer gets one row per call; params on the first).
 
     Attributes:
@@ -30,13 +32,9 @@ class LayerSummary:
     macs: int
     activation_bytes: int
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {**self.__dict__, "output_shape": _listify(self.output_shape)}
-
 
 @dataclass(frozen=True)
-class ModelSummary:
+class ModelSummary(Record):
     """Totals and per-layer rows of one model."""
 
     name: str
@@ -48,17 +46,7 @@ class ModelSummary:
     peak_activation_bytes: int
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "name": self.name,
-            "input_shape": _listify(self.input_shape),
-            "total_params": self.total_params,
-            "trainable_params": self.trainable_params,
-            "total_macs": self.total_macs,
-            "peak_activation_bytes": self.peak_activation_bytes,
-            "layers": [layer.to_dict() for layer in self.layers],
-        }
-
-
-def _listify(value: Any) -> Any:
-    return [_listify(v) for v in value] if isinstance(value, tuple | list) else value
+        """The fields, the per-layer rows last (after the totals)."""
+        fields = super().to_dict()
+        layers = fields.pop("layers")
+        return fields | {"layers": layers}

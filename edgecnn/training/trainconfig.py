@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.records import Record
 from edgecnn.training.data.balance import Balance
 from edgecnn.training.data.sources import DataOptions
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Record):
     """Everything that decides what a training run does.
 
     Attributes:
@@ -65,13 +65,6 @@ class TrainConfig:
             if not ok:
                 raise BadInputError(f"{name}={getattr(self, name)!r} is out of range")
 
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        out = dataclasses.asdict(self)
-        out["data_options"] = self.data_options.to_dict()
-        out["balance"] = str(self.balance)
-        return out
-
     @classmethod
     def from_options(
         cls, *, data: str, model: str, balance: str = "none", **options: Any
@@ -87,17 +80,6 @@ class TrainConfig:
             balance=Balance(balance),
             **given,
         )
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        """Rebuilds a config saved by :meth:`to_dict`."""
-        values = dict(data)
-        options = dict(values.pop("data_options", {}))
-        for key in ("input_shape", "audio_classes"):
-            if options.get(key):
-                options[key] = tuple(options[key])
-        values["balance"] = Balance(values.get("balance", "none"))
-        return cls(data_options=DataOptions(**options), **values)
 
 
 _DATA_OPTION_NAMES = {f.name for f in fields(DataOptions)}

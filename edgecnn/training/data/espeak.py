@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.core.errors import MissingDependencyError, RunFailedError
+from edgecnn.core.records import Record
 from edgecnn.core.wav import read_wav
 
 SPEED_WPM = (120, 200)
@@ -26,7 +27,7 @@ MISSING = "generating the keyword set needs espeak-ng: sudo apt-get install espe
 
 
 @dataclass(frozen=True)
-class Speaker:
+class Speaker(Record):
     """One espeak-ng voice, variant, speed (words per minute) and pitch (0-99)."""
 
     id: str

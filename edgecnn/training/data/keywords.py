@@ -27,6 +27,7 @@ import numpy as np
 from edgecnn.core import fileio
 from edgecnn.core.console import progress_bar, to_stderr
 from edgecnn.core.errors import BadInputError, MissingDependencyError
+from edgecnn.core.records import Record
 from edgecnn.core.wav import write_wav
 from edgecnn.training.data.espeak import (
     PITCH,
@@ -54,7 +55,7 @@ _WORD = re.compile(r"[a-z][a-z'-]*\Z")
 
 
 @dataclass(frozen=True)
-class KeywordOptions:
+class KeywordOptions(Record):
     """What a keyword set is made of (recorded in keywords.json; with espeak-ng's version and
     :data:`RECIPE`, the cache key). Checked when made: BadInputError, one line."""
 
@@ -95,11 +96,11 @@ class KeywordOptions:
 
     def record(self) -> dict:
         """The options and recipe as keywords.json holds them (lists, not tuples)."""
-        return json.loads(json.dumps(asdict(self) | {"recipe": RECIPE}))
+        return self.to_dict() | {"recipe": RECIPE}
 
     def cache_name(self, version: str) -> str:
         """``keywords-<hash of the options, espeak-ng version and recipe>``."""
-        key = json.dumps(asdict(self) | {"espeak": version, "recipe": RECIPE}, sort_keys=True)
+        key = json.dumps(self.to_dict() | {"espeak": version, "recipe": RECIPE}, sort_keys=True)
         return f"keywords-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
@@ -113,7 +114,7 @@ def _words(words, what: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class KeywordSetInfo:
+class KeywordSetInfo(Record):
     """What :func:`generate_keywords` wrote (``to_dict()`` for ``--json``)."""
 
     path: str
@@ -128,9 +129,6 @@ class KeywordSetInfo:
     seed: int
     espeak_version: str
     seconds: float
-
-    def to_dict(self) -> dict:
-        return asdict(self) | {"words": list(self.words), "unknown_words": list(self.unknown_words)}
 
 
 def generate_keywords(out: Path, *, workers: int = 2, **options: Any) -> KeywordSetInfo:
@@ -256,11 +254,11 @@ def _speak_all(root: Path, opts: KeywordOptions, people: list[Speaker], noises, 
 def _write_notes(root: Path, opts: KeywordOptions, version: str, people: list[Speaker], cut: int):
     record = {
         "generator": "edgecnn data keywords", "recipe": RECIPE, "espeak_ng": version,
-        **asdict(opts), "layout": "<word>/<speaker>_nohash_0.wav; _background_noise_/*.wav",
+        **opts.to_dict(), "layout": "<word>/<speaker>_nohash_0.wav; _background_noise_/*.wav",
         "speed_wpm": list(SPEED_WPM), "pitch": list(PITCH), "peak": list(PEAK),
         "snr_db": list(SNR_DB), "cut_clips": cut,
         "background_noise": sorted(NOISE_FILES.values()),
-        "speaker_list": [asdict(p) for p in people],
+        "speaker_list": [p.to_dict() for p in people],
     }
     fileio.write_json(root / "keywords.json", record)
     fileio.write_text(root / "README.txt", _readme(opts, version))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn.core.errors import DataError
+from edgecnn.core.records import Record
 from edgecnn.core.shapes import parse_shape
 from edgecnn.training.data.dataset import RawDataset
 from edgecnn.training.data.sensors import CsvColumns
@@ -18,7 +19,7 @@ ACCEPTED = (
 
 
 @dataclass(frozen=True)
-class DataOptions:
+class DataOptions(Record):
     """Options that shape how a source is read.
 
     Attributes:
@@ -51,13 +52,6 @@ class DataOptions:
     def __post_init__(self) -> None:
         if self.input_shape is not None:  # "32x32x3", "32,32,3" or a list, as everywhere
             object.__setattr__(self, "input_shape", parse_shape(self.input_shape))
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict."""
-        out = dict(self.__dict__)
-        out["input_shape"] = list(self.input_shape) if self.input_shape else None
-        out["audio_classes"] = list(self.audio_classes) if self.audio_classes else None
-        return out
 
 
 def load_data(source: str, options: DataOptions = DataOptions()) -> RawDataset:

@@ -8,6 +8,7 @@ from enum import StrEnum
 import numpy as np
 
 from edgecnn.core.errors import DataError
+from edgecnn.core.records import Record
 from edgecnn.training.data.dataset import RawDataset
 
 MIN_GROUPS_PER_CLASS = 3
@@ -23,7 +24,7 @@ class SplitMethod(StrEnum):
 
 
 @dataclass(frozen=True)
-class Split:
+class Split(Record):
     """Sample indices of each split and how they were chosen."""
 
     train: np.ndarray
@@ -33,15 +34,10 @@ class Split:
     seed: int
 
     def to_dict(self) -> dict:
-        """A JSON-ready dict with the index lists."""
-        return {
-            "method": str(self.method),
-            "seed": self.seed,
-            "counts": {"train": len(self.train), "val": len(self.val), "test": len(self.test)},
-            "train": self.train.tolist(),
-            "val": self.val.tolist(),
-            "test": self.test.tolist(),
-        }
+        """The fields, with how it was chosen and the counts before the index lists."""
+        counts = {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+        first = {"method": self.method.value, "seed": self.seed, "counts": counts}
+        return first | super().to_dict()  # the keys already in ``first`` keep their place
 
 
 def split_dataset(

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from edgecnn.core.errors import ModelError
+from edgecnn.core.records import Record
 from edgecnn.training import tfdeps
 from edgecnn.training.models import (
     cnn1d,
@@ -36,7 +37,7 @@ class InputKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(Record):
     """What the zoo knows about one family before building it.
 
     Attributes:
@@ -58,17 +59,8 @@ class ModelSpec:
     default_width: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "name": self.name,
-            "kind": str(self.kind),
-            "description": self.description,
-            "default_input_shape": list(self.default_input_shape),
-            "default_num_classes": self.default_num_classes,
-            "min_input": list(self.min_input),
-            "default_width": self.default_width,
-            "options": builder_options(self.name),
-        }
+        """The fields and the builder's options."""
+        return super().to_dict() | {"options": builder_options(self.name)}
 
 
 _SPECS = (

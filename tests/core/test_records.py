@@ -121,3 +121,12 @@ def test_dict_values_are_read_back_as_their_records():
     assert table.to_dict() == {"rows": {"a": {"colour": "red", "size": [3]}}}
     assert Table.from_dict(json.loads(json.dumps(table.to_dict()))) == table
     assert Table.from_dict({}) == Table()
+
+
+def test_numpy_arrays_are_written_as_lists():
+    @dataclasses.dataclass(frozen=True)
+    class Indices(Record):
+        rows: np.ndarray
+
+    data = Indices(np.array([[1, 2], [3, 4]], dtype=np.int64)).to_dict()
+    assert data == {"rows": [[1, 2], [3, 4]]} and type(data["rows"][0][0]) is int

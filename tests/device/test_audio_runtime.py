@@ -28,8 +28,8 @@ from edgecnn.device.io.sources import open_source
 from edgecnn.device.loop import run
 from edgecnn.device.runner import Runner
 from edgecnn.device.windows import Windower, cut_windows
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 RATE, HOP = 8000, 256
 # (8, 8, 1) MFCC features: the input of the digits fixture model, reused as a tiny audio model.
 FRONT = AudioFrontEnd(

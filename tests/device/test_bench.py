@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +8,9 @@ from edgecnn.cli import cli
 from edgecnn.core.errors import BadInputError
 from edgecnn.device.bench import benchmark, sample_input
 from edgecnn.device.interpreter import TFLiteModel
+from tests.testkit import FIXTURES
 
-INT8 = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
+INT8 = FIXTURES / "digits-lenet5-int8.tflite"
 
 
 def test_statistics_are_consistent():

@@ -22,15 +22,16 @@ from edgecnn.device.io.netsinks import open_network_sink
 from edgecnn.device.io.sinks import Buffered, Sink, open_sink
 from edgecnn.device.io.spool import Spool
 from edgecnn.device.loop import RunOptions, run
+from tests.device.test_sinks import TOPIC, Subscriber, results, wait_for
 from tests.mosquitto_fixture import (
     Broker,
     broker,  # noqa: F401 - a pytest fixture
     free_port,
     mosquitto_binary,
 )
-from tests.test_sinks import TOPIC, Subscriber, results, wait_for
+from tests.testkit import FIXTURES
 
-MODEL = str(Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite")
+MODEL = str(FIXTURES / "digits-lenet5-int8.tflite")
 DEV_FULL = Path("/dev/full")
 
 

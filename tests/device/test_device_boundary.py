@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.testkit import FIXTURES, REPO
 
 BLOCK_AND_RUN = """
 import importlib.abc, json, sys
@@ -50,7 +50,7 @@ def device_side_files(root: Path) -> list[Path]:
 
 def test_runtime_modules_never_import_host_tooling():
     """A static check besides import-linter: no device-side module names host tooling."""
-    root = Path(__file__).parents[1] / "edgecnn"
+    root = REPO / "edgecnn"
     files = device_side_files(root)
     assert len(files) > 40 and root / "device" / "io" / "sources.py" in files
     forbidden = (

@@ -5,7 +5,6 @@ import json
 import platform
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,6 +12,7 @@ from click.testing import CliRunner
 from edgecnn import __version__
 from edgecnn.cli import cli
 from edgecnn.device import doctor, platforminfo
+from tests.testkit import REPO
 
 PI4 = """processor\t: 0
 BogoMIPS\t: 108.00
@@ -213,7 +213,7 @@ def test_doctor_and_conformance_run_without_tensorflow():
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["exit"] == 0 and report["heavy"] == []
     assert json.loads(report["out"])["probe"]["correct"] is True
-    root = Path(__file__).parents[1] / "edgecnn"
+    root = REPO / "edgecnn"
     device = root / "device"
     files = [device / "doctor.py", device / "platforminfo.py", device / "probe.py"]
     for path in files + sorted((device / "conformance").glob("*.py")):

@@ -4,16 +4,16 @@ The interpreter route is a private LiteRT method kept for the tflite_runtime fal
 new ai-edge-litert drops or changes it, the first test here fails and names it.
 """
 
-from pathlib import Path
 
 import pytest
 
 from edgecnn.core.nativeio import quiet_native_stderr
 from edgecnn.device import opgraph
 from edgecnn.device.interpreter import interpreter_class, without_delegates
+from tests.testkit import FIXTURES
 
-FIXTURES = sorted((Path(__file__).parent / "fixtures").glob("*.tflite"))
-# tests/test_estimate.py checks the two routes agree on every zoo family, fp32 and int8.
+MODELS = sorted(FIXTURES.glob("*.tflite"))
+# tests/targets/test_estimate.py checks the two routes agree on every zoo family, fp32 and int8.
 
 
 def interpreter_for(data: bytes):
@@ -24,7 +24,7 @@ def interpreter_for(data: bytes):
 
 
 def test_the_private_interpreter_route_still_exists():
-    interpreter = interpreter_for(FIXTURES[0].read_bytes())
+    interpreter = interpreter_for(MODELS[0].read_bytes())
     assert hasattr(interpreter, "_get_ops_details"), "LiteRT dropped Interpreter._get_ops_details"
     ops = opgraph.ops_from_interpreter(interpreter)
     assert ops and {"index", "op_name", "inputs", "outputs"} <= set(
@@ -32,7 +32,7 @@ def test_the_private_interpreter_route_still_exists():
     )
 
 
-@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.name)
 def test_flatbuffer_and_interpreter_agree_on_fixture_models(path):
     data = path.read_bytes()
     from_file = opgraph.read_ops(data)
@@ -41,7 +41,7 @@ def test_flatbuffer_and_interpreter_agree_on_fixture_models(path):
 
 
 def test_without_the_schema_module_the_interpreter_is_used(monkeypatch):
-    data = FIXTURES[0].read_bytes()
+    data = MODELS[0].read_bytes()
     monkeypatch.setattr(opgraph, "_schema", lambda: None)
     interpreter = interpreter_for(data)
     assert opgraph.read_ops(data, interpreter) == opgraph.ops_from_interpreter(interpreter)

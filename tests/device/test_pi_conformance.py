@@ -20,9 +20,8 @@ from edgecnn.core.errors import BadInputError
 from edgecnn.device.conformance.compare import FLOAT_TOL, compare, compare_case, lsb_text
 from edgecnn.device.conformance.kit import load_kit, write_kit
 from edgecnn.training.data.synthetic import make_sensor_csv
+from tests.testkit import FIXTURES, REPO
 
-REPO = Path(__file__).parents[1]
-FIXTURES = REPO / "tests" / "fixtures"
 TEST_PI = REPO / "pi" / "test-pi.sh"
 
 

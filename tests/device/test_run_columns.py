@@ -14,8 +14,7 @@ from edgecnn.training.data.sources import DataOptions
 from edgecnn.training.data.synthetic import make_sensor_csv
 from edgecnn.training.train import train
 from edgecnn.training.trainconfig import TrainConfig
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.testkit import FIXTURES
 
 
 def renamed_csv(path: Path, names: dict[str, str]) -> Path:

@@ -2,20 +2,19 @@
 
 import re
 import sys
-from pathlib import Path
 
 import pytest
 
 from edgecnn.core.errors import MissingDependencyError
 from edgecnn.core.preprocess import DataKind, Preprocessing
 from edgecnn.device.io.camera import Camera
+from tests.testkit import REPO as ROOT
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - the 3.10 fallback the project depends on
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parents[1]
 # require("module", extra="x"[, package="p"]), possibly over several lines.
 REQUIRE = re.compile(
     r'require\(\s*f?"(?P<module>[\w.{}]+)",\s*extra="(?P<extra>\w+)"'

@@ -4,13 +4,11 @@
 import base64
 import http.server
 import threading
-from pathlib import Path
 
 import numpy as np
 
 from edgecnn.device.loop import RunOptions, run
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.testkit import FIXTURES
 
 
 class Recording:

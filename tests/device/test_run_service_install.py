@@ -1,14 +1,13 @@
 """``edgecnn service install`` refuses, at install time, what ``edgecnn run`` would refuse."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from edgecnn.cli import cli
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 IMU = FIXTURES / "imu-cnn1d-int8.tflite"
 
 

@@ -15,8 +15,8 @@ import pytest
 from edgecnn.core.preprocess import DataKind, Preprocessing
 from edgecnn.device.io.base import Paced, StopFlag
 from edgecnn.device.io.sources import CsvLines
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 EDGECNN = str(Path(sys.executable).with_name("edgecnn"))
 SENSOR = Preprocessing(
     kind=DataKind.SENSOR, input_shape=(8, 3), channels=("ax", "ay", "az"), window=8, hop=4

@@ -3,7 +3,6 @@
 import io
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,8 @@ from edgecnn.core.preprocess import DataKind, Preprocessing
 from edgecnn.device.io.serialport import SerialLines
 from edgecnn.device.io.sources import CsvLines, CsvReplay, NpzReplay
 from edgecnn.device.loop import RunOptions, run
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 DIGITS = FIXTURES / "digits-lenet5-int8.tflite"
 SENSOR = Preprocessing(
     kind=DataKind.SENSOR, input_shape=(4, 3), channels=("ax", "ay", "az"), window=4, hop=2

@@ -25,8 +25,8 @@ from edgecnn.training.data.synthetic import make_sensor_csv
 from edgecnn.training.rundir import RunDir, load_labels, load_split_arrays
 from edgecnn.training.train import train
 from edgecnn.training.trainconfig import TrainConfig
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 EDGECNN = str(Path(sys.executable).with_name("edgecnn"))
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,8 +11,8 @@ from edgecnn.device.feed import InputFeed, OutputDecoder
 from edgecnn.device.interpreter import TensorInfo
 from edgecnn.device.post import PostProcessor
 from edgecnn.device.runner import Runner
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 SHAPE = (16, 16, 3)
 
 TENSORS = {

@@ -1,12 +1,12 @@
 """A long replay must not grow memory: results are streamed, statistics are bounded."""
 
-from pathlib import Path
 
 import numpy as np
 
 from edgecnn.device.loop import RunOptions, run
+from tests.testkit import FIXTURES
 
-FIXTURE = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
+FIXTURE = FIXTURES / "digits-lenet5-int8.tflite"
 PAGE = 4096
 
 

@@ -4,7 +4,6 @@ import http.server
 import json
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,8 @@ from edgecnn.device.io.sinks import SCHEMES, Buffered, Sink, open_sink
 from edgecnn.device.io.spool import Spool
 from edgecnn.device.loop import RunOptions, run
 from tests.mosquitto_fixture import broker  # noqa: F401 - a pytest fixture
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TOPIC = "edgecnn/test"
 
 

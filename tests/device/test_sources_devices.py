@@ -5,7 +5,6 @@ import os
 import struct
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from edgecnn.core.preprocess import DataKind, Preprocessing
 from edgecnn.device.io import camera, devices
 from edgecnn.device.io.devices import Backoff, Camera, Mpu6050, SerialLines
 from edgecnn.device.io.sources import open_source
+from tests.testkit import FIXTURES
 
 SENSOR = Preprocessing(
     kind=DataKind.SENSOR, input_shape=(8, 3), channels=("ax", "ay", "az"), window=8, hop=4,
@@ -367,7 +367,7 @@ def test_edgecnn_run_on_a_camera_end_to_end(monkeypatch, tmp_path):
     pytest.importorskip("PIL")
     from edgecnn.device.loop import RunOptions, run
 
-    model = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
+    model = FIXTURES / "digits-lenet5-int8.tflite"
     monkeypatch.setattr(camera, "open_camera", lambda index: FakeCapture([]))
     out = tmp_path / "r.jsonl"
     summary = run(str(model), source="camera:0", sinks=[f"jsonl:{out}"],

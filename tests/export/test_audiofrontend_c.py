@@ -1,6 +1,6 @@
 """The generated C++ audio front end, compiled with the host g++, against numpy's compute().
 
-Like tests/test_export_arduino.py, the generated files are compiled on the PC (skipped with a
+Like tests/export/test_export_arduino.py, the generated files are compiled on the PC (skipped with a
 printed reason without g++, failing instead with EDGECNN_REQUIRE_GPP=1 as in CI), here with
 a tiny harness that reads int16 clips on stdin and writes float32 features on stdout.
 
@@ -33,7 +33,7 @@ from edgecnn.export.audiofrontend_c import (
     render_audio_frontend,
     sparse_mel,
 )
-from tests.test_export_arduino import gpp
+from tests.export.test_export_arduino import gpp
 
 TOLERANCE = 1e-3
 PURE_TONE_TOLERANCE = 5e-2

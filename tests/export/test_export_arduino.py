@@ -26,8 +26,8 @@ from edgecnn.export import arena_with_margin, export_arduino
 from edgecnn.export.arduino import _channel_stats
 from edgecnn.export.tflm_ops import OP_METHODS, resolver_methods
 from edgecnn.targets.micro import MicroCheck, check_micro
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 INT8 = FIXTURES / "digits-lenet5-int8.tflite"
 FP32 = FIXTURES / "digits-lenet5-fp32.tflite"
 STUBS = FIXTURES / "tflm_stubs"
@@ -501,7 +501,7 @@ def test_cli_export_arduino(tmp_path):
 
     from edgecnn.cli import cli
 
-    model = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
+    model = FIXTURES / "digits-lenet5-int8.tflite"
     ok = CliRunner().invoke(
         cli,
         [

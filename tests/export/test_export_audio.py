@@ -6,7 +6,7 @@ g++ and a harness (benchmarks/audio_frontend_c.py: int16 clips in, C features an
 out), and compared on synthetic speech-like clips with numpy's ``Preprocessing.apply`` and
 the runtime's input quantization; both int8 inputs then run through the real TFLite Micro
 kernels for top-1 agreement. The whole sketch also runs on the PC against the stub Arduino
-and TFLite Micro headers of tests/test_export_arduino.py. Without g++ the compiled tests skip
+and TFLite Micro headers of tests/export/test_export_arduino.py. Without g++ the compiled tests skip
 with a printed reason (they fail instead with EDGECNN_REQUIRE_GPP=1).
 """
 
@@ -30,8 +30,9 @@ from edgecnn.core.manifest import Manifest, write_manifest
 from edgecnn.core.preprocess import DataKind, Preprocessing, channel_stats
 from edgecnn.export import arena_with_margin, export_arduino
 from edgecnn.export.audiofrontend_c import work_ram_bytes
+from tests.testkit import REPO
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "audio_frontend_c.py"
+SCRIPT = REPO / "benchmarks" / "audio_frontend_c.py"
 FRONT = AudioFrontEnd(
     sample_rate_hz=8000,
     clip_samples=2000,
@@ -128,7 +129,7 @@ def save_bundle(folder: Path, tflite: bytes, preprocessing: dict) -> Path:
         output=quantized.output.to_dict(),
         preprocessing=preprocessing,
         variant={"mode": "int8", "io": "int", "pruned": False, "float_layers": []},
-        source_model="tests/test_export_audio.py",
+        source_model="tests/export/test_export_audio.py",
         metrics={},
         sha256=hashlib.sha256(tflite).hexdigest(),
         size_bytes=len(tflite),
@@ -224,7 +225,7 @@ def test_c_front_end_gives_the_numpy_int8_input_and_the_same_top1(model, exporte
         f"{found.int8_differing}/{found.int8_total}, max {found.int8_max_steps} step(s); "
         f"top-1 agreement through TFLM {found.top1_agreement:.2%}"
     )
-    assert found.max_feature_diff < 1e-3  # tests/test_audiofrontend_c.py's tolerance
+    assert found.max_feature_diff < 1e-3  # tests/export/test_audiofrontend_c.py's tolerance
     assert found.int8_max_steps <= 1
     assert found.int8_differing <= 0.01 * found.int8_total
     assert found.top1_agreement >= 0.98

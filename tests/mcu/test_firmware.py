@@ -25,8 +25,8 @@ from edgecnn.export.emulator import _raise_build_failure, parse_output
 from edgecnn.export.firmware import export_firmware, firmware_board, memory_limits
 from edgecnn.export.mcuconform import difference, request_line
 from edgecnn.targets.boards import get_board
+from tests.testkit import FIXTURES, REPO
 
-FIXTURES = Path(__file__).parent / "fixtures"
 INT8 = FIXTURES / "digits-lenet5-int8.tflite"
 FP32 = FIXTURES / "digits-lenet5-fp32.tflite"
 KWS = FIXTURES / "kws-dscnn-int8.tflite"
@@ -150,7 +150,7 @@ def test_the_tflm_tree_comes_from_the_setting_or_the_checkout(tmp_path, monkeypa
     from edgecnn.export import tflmlib
 
     monkeypatch.delenv(tflmlib.TFLM_ENV, raising=False)
-    vendored = Path(__file__).parents[1] / "third_party" / "tflm" / tflmlib.TREE_ARCHIVE
+    vendored = REPO / "third_party" / "tflm" / tflmlib.TREE_ARCHIVE
     assert tflmlib.find_tflm_source() == vendored
     tree = tmp_path / "tflm_tree" / "tensorflow" / "lite" / "micro"
     tree.mkdir(parents=True)
@@ -175,7 +175,7 @@ def test_test_mcu_exits_2_naming_what_is_missing(monkeypatch, capsys):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "test_mcu_script", Path(__file__).parents[1] / "mcu" / "test_mcu.py"
+        "test_mcu_script", REPO / "mcu" / "test_mcu.py"
     )
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)

@@ -14,8 +14,9 @@ from edgecnn.optimize.quantize import quantize
 from edgecnn.training.modelio import load_keras_model, save_keras_model
 from edgecnn.training.train import train
 from edgecnn.training.trainconfig import TrainConfig
+from tests.testkit import REPO
 
-SHIPPED_DIGITS_CALIBRATION = Path(__file__).parents[1] / "calibration" / "digits.npz"
+SHIPPED_DIGITS_CALIBRATION = REPO / "calibration" / "digits.npz"
 
 
 @pytest.fixture(scope="module")

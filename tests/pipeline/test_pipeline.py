@@ -9,13 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
-from chromium_check import check_page
 from click.testing import CliRunner
 
 from edgecnn import pipeline
 from edgecnn.cli import cli
 from edgecnn.core.errors import BadInputError
 from edgecnn.pipeline.steps import STATE_FILE
+from tests.chromium_check import check_page
 
 ZERO, NANO = "rpi-zero-2w", "arduino-nano-33-ble-sense"
 MINI = {

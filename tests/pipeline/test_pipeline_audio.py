@@ -10,7 +10,7 @@ import numpy as np
 from edgecnn import pipeline
 from edgecnn.core.wav import read_wav
 from edgecnn.pipeline.demo_audio import replay_audio_clips
-from tests.test_audio_training import SMALL, make_clips
+from tests.training.test_audio_training import SMALL, make_clips
 
 
 def test_pipeline_trains_dscnn_on_clips_and_the_runtime_agrees(tmp_path):

@@ -5,6 +5,7 @@ import pytest
 from edgecnn.core.errors import BadInputError
 from edgecnn.pipeline.config import BoardBudgets, Budgets, load_config, parse_config, parse_flags
 from edgecnn.pipeline.select import BoardFigures, Candidate, Check, select
+from tests.testkit import REPO
 
 ZERO = "rpi-zero-2w"
 NANO = "arduino-nano-33-ble-sense"
@@ -137,9 +138,8 @@ def test_config_to_dict_round_trips_through_parse():
 
 
 def test_the_readme_example_config_loads(tmp_path):
-    import pathlib
 
-    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "edgecnn.toml"
     path.write_text(example)

@@ -1,7 +1,6 @@
 """Board values, the user's board folder (EDGECNN_BOARDS) and where a refit is stored."""
 
 import os
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,8 +12,9 @@ from edgecnn.targets import costmodel
 from edgecnn.targets.boards import get_board, load_board_file
 from edgecnn.targets.costmodel import COST_MODEL_PATH, load_coefficients
 from edgecnn.targets.estimate import estimate
+from tests.testkit import FIXTURES
 
-INT8 = Path(__file__).parent / "fixtures" / "digits-lenet5-int8.tflite"
+INT8 = FIXTURES / "digits-lenet5-int8.tflite"
 GOOD = """
 id = "my-board"
 name = "Mine"

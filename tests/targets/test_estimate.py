@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +18,8 @@ from edgecnn.targets.graph import read_graph
 from edgecnn.targets.micro import check_micro
 from edgecnn.training.models.registry import build_model
 from edgecnn.training.summary import summarize
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 INT8 = FIXTURES / "digits-lenet5-int8.tflite"
 
 

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sshd_fixture import SshdUnavailable, free_port, start_sshd
 
 from edgecnn.cli import cli
 from edgecnn.core.errors import BadInputError, RunFailedError
 from edgecnn.device.bench import BenchResult, benchmark
 from edgecnn.targets import remote as remote_module
 from edgecnn.targets.remote import Remote, RemoteBenchResult, benchmark_remote, parse_remote
+from tests.sshd_fixture import SshdUnavailable, free_port, start_sshd
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 INT8 = FIXTURES / "digits-lenet5-int8.tflite"
 FP32 = FIXTURES / "digits-lenet5-fp32.tflite"
 # The venv's own console script: the "Pi" runs the edgecnn under test.

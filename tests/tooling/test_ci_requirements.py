@@ -7,15 +7,15 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).parents[1]
+from tests.testkit import REPO
+
 CI = (REPO / ".ci" / "run").read_text()
 
 
 def test_every_require_switch_the_tests_read_is_set_by_ci():
     read = set()
-    for path in (REPO / "tests").glob("*.py"):
+    for path in (REPO / "tests").rglob("*.py"):
         read |= set(re.findall(r"EDGECNN_REQUIRE_[A-Z]+", path.read_text()))
     exported = set(re.findall(r"(EDGECNN_REQUIRE_[A-Z]+)=1", CI))
     assert "EDGECNN_REQUIRE_GPP" in read
@@ -41,7 +41,10 @@ def run_compile_test(tmp_path, **env):
     """One sketch-compile test of test_export_arduino with no g++ on PATH."""
     empty = tmp_path / "bin"
     empty.mkdir(exist_ok=True)
-    test = "tests/test_export_arduino.py::test_sketch_compiles_against_the_tflite_micro_headers"
+    test = (
+        "tests/export/test_export_arduino.py"
+        "::test_sketch_compiles_against_the_tflite_micro_headers"
+    )
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", test],
         capture_output=True, text=True, timeout=600, cwd=REPO,

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
+from tests.testkit import REPO as ROOT
 
 # Left out of the copy the wheel is built from: a build/ folder in the checkout would
 # otherwise lend the wheel stale files (pip reuses build/lib).

@@ -7,11 +7,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).parents[1]
+from tests.testkit import REPO
+
 TEST_PI = REPO / "pi" / "test-pi.sh"
 NOWHERE = "http://127.0.0.1:9"  # nothing listens there
 REGISTRY_HOSTS = re.compile(

@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import importlib.util
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from edgecnn.training.data.sensors import load_sensor_csv
+from tests.testkit import REPO
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "timeseries_figures.py"
+SCRIPT = REPO / "benchmarks" / "timeseries_figures.py"
 
 @pytest.fixture(scope="module")
 def figures():

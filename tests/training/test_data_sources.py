@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from conftest import write_image
 
 from edgecnn.core.errors import DataError
 from edgecnn.core.preprocess import DataKind
 from edgecnn.training.data.sources import DataOptions, load_data
+from tests.testkit import write_image
 
 
 def test_image_folder_resizes_to_input_shape(image_folder):

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo demo-audio test lint bench clean test-pi test-mcu
+.PHONY: demo demo-audio test test-fast lint bench clean test-pi test-mcu
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ demo-audio: $(STAMP)
 	$(BIN)/edgecnn demo --audio
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=20
+
+# The inner loop: every test but those marked slow (over ~5 s: training, pipelines, compiles).
+test-fast: $(STAMP) lint
+	$(BIN)/python -m pytest -m "not slow"
 
 # ruff, then the layer contracts of pyproject.toml ([tool.importlinter], DESIGN.md's one rule).
 lint: $(STAMP)

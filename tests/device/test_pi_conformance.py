@@ -129,6 +129,7 @@ def small_kit(tmp_path):
     return kit
 
 
+@pytest.mark.slow
 def test_kit_on_this_host_passes_then_fails_when_the_reference_is_off(small_kit):
     from edgecnn.device.conformance.check import format_check, run_check
 

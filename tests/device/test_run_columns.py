@@ -4,6 +4,8 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from edgecnn.core.manifest import load_manifest
 from edgecnn.core.preprocess import Preprocessing
 from edgecnn.device.io.sources import CsvReplay
@@ -27,6 +29,7 @@ def renamed_csv(path: Path, names: dict[str, str]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_custom_label_and_segment_columns_reach_the_manifest_and_the_replay(tmp_path):
     data = renamed_csv(tmp_path / "imu.csv", {"label": "activity", "segment": "take"})
     options = DataOptions(window=16, hop=8, label_column="activity", segment_column="take")

@@ -51,6 +51,7 @@ def quiet(_line):
     pass
 
 
+@pytest.mark.slow
 def test_quantize_reports_test_accuracy_per_recording(sensor_bundle):
     _, _, run = sensor_bundle
     (variant,) = fileio.read_json(run.root / "quantize-model.json")["variants"]
@@ -59,6 +60,7 @@ def test_quantize_reports_test_accuracy_per_recording(sensor_bundle):
     assert 0 <= variant["recording_accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_runtime_windows_equal_the_training_windows(sensor_bundle):
     model, csv_path, _ = sensor_bundle
     pre = Runner(model).preprocessing
@@ -75,6 +77,7 @@ def test_runtime_windows_equal_the_training_windows(sensor_bundle):
     assert np.array_equal(pre.apply(np.stack(windows)), pre.apply(trained.x))
 
 
+@pytest.mark.slow
 def test_replay_of_the_test_split_matches_the_quantize_evaluation(sensor_bundle, tmp_path):
     model, _, run_dir = sensor_bundle
     arrays = load_split_arrays(run_dir)
@@ -92,6 +95,7 @@ def test_replay_of_the_test_split_matches_the_quantize_evaluation(sensor_bundle,
     assert summary.accuracy == pytest.approx(load_manifest(model).metrics["accuracy"], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_csv_replay_end_to_end_with_garbled_rows(sensor_bundle, tmp_path):
     model, csv_path, _ = sensor_bundle
     lines = csv_path.read_text().splitlines()
@@ -161,6 +165,7 @@ def test_model_bundle_problems_exit_2(tmp_path):
     assert tampered.exit_code == 2 and "does not match its manifest" in tampered.stderr
 
 
+@pytest.mark.slow
 def test_csv_without_the_model_channels_exits_2(sensor_bundle, tmp_path):
     model, _, _ = sensor_bundle
     wrong = tmp_path / "wrong.csv"
@@ -210,6 +215,7 @@ def test_run_works_with_tensorflow_unimportable(tmp_path):
     assert len(results) == 5 and {"label", "score", "t"} <= set(results[0])
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_cleanly(sensor_bundle):
     model, csv_path, _ = sensor_bundle
     rows = [",".join(line.split(",")[3:]) for line in csv_path.read_text().splitlines()[1:]]

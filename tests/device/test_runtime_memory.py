@@ -2,6 +2,7 @@
 
 
 import numpy as np
+import pytest
 
 from edgecnn.device.loop import RunOptions, run
 from tests.testkit import FIXTURES
@@ -15,6 +16,7 @@ def current_rss() -> int:
         return int(handle.read().split()[1]) * PAGE
 
 
+@pytest.mark.slow
 def test_rss_stays_flat_over_50k_windows(tmp_path):
     replay = tmp_path / "long.npz"
     np.savez(

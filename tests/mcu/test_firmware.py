@@ -188,6 +188,7 @@ def test_test_mcu_exits_2_naming_what_is_missing(monkeypatch, capsys):
     assert "--bundle and --run go together" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     shutil.which("arm-none-eabi-g++") is None and os.environ.get("EDGECNN_REQUIRE_ARMGCC") != "1",
     reason="arm-none-eabi-g++ not installed (apt-get install gcc-arm-none-eabi "

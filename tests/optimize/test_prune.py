@@ -38,6 +38,7 @@ def files_of(run):
     return sorted(p.name for p in run.root.iterdir())
 
 
+@pytest.mark.slow
 def test_structured_pruning_writes_a_thinner_model_and_its_report(run):
     lines = []
     result = prune(run.root, ratio=0.5, finetune_epochs=1, log=lines.append)
@@ -63,6 +64,7 @@ def test_structured_pruning_writes_a_thinner_model_and_its_report(run):
     assert any("fine-tune epoch 1/1" in line for line in lines)
 
 
+@pytest.mark.slow
 def test_magnitude_pruning_reaches_the_sparsity_and_shrinks_after_gzip(run):
     result = prune(run.root / "model.keras", method="magnitude", ratio=0.8, finetune_epochs=1,
                    out="sparse.keras", log=quiet)  # fmt: skip
@@ -79,6 +81,7 @@ def test_magnitude_pruning_reaches_the_sparsity_and_shrinks_after_gzip(run):
     assert (run.root / "prune-sparse.json").exists()
 
 
+@pytest.mark.slow
 def test_out_names_the_model_and_its_report_so_ratios_can_sit_side_by_side(run):
     for ratio in (0.25, 0.5):
         prune(run.root, ratio=ratio, finetune_epochs=0, out=f"pruned-{ratio}.keras", log=quiet)
@@ -92,6 +95,7 @@ def test_out_names_the_model_and_its_report_so_ratios_can_sit_side_by_side(run):
     assert small["history"] == {} and small["finetune_epochs"] == 0
 
 
+@pytest.mark.slow
 def test_a_pruned_model_can_be_pruned_again_into_another_file(run):
     prune(run.root, ratio=0.5, finetune_epochs=0, log=quiet)
     with pytest.raises(BadInputError, match="would overwrite the model being pruned"):
@@ -102,6 +106,7 @@ def test_a_pruned_model_can_be_pruned_again_into_another_file(run):
     assert result.params_before == first["params_after"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ratio", [0, 1, 1.5, -0.2, "0.5x", True])
 def test_a_ratio_outside_0_1_is_refused_and_nothing_is_written(run, ratio):
     before = files_of(run)
@@ -110,6 +115,7 @@ def test_a_ratio_outside_0_1_is_refused_and_nothing_is_written(run, ratio):
     assert files_of(run) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -129,6 +135,7 @@ def test_bad_options_are_named(run, options, message):
     assert files_of(run) == before
 
 
+@pytest.mark.slow
 def test_a_truncated_model_file_is_a_model_error(run):
     data = run.model.read_bytes()
     run.model.write_bytes(data[: len(data) // 2])
@@ -138,6 +145,7 @@ def test_a_truncated_model_file_is_a_model_error(run):
     assert files_of(run) == before
 
 
+@pytest.mark.slow
 def test_a_model_outside_a_run_folder_is_refused(run, tmp_path):
     alone = shutil.copy(run.model, tmp_path / "alone.keras")
     with pytest.raises(BadInputError, match="not inside a training run folder; pruning needs"):
@@ -146,6 +154,7 @@ def test_a_model_outside_a_run_folder_is_refused(run, tmp_path):
         prune(tmp_path / "missing", log=quiet)
 
 
+@pytest.mark.slow
 def test_a_layer_structured_pruning_cannot_handle_is_named_before_anything_is_written(run):
     inputs = keras.Input((8, 8, 1))
     x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
@@ -160,6 +169,7 @@ def test_a_layer_structured_pruning_cannot_handle_is_named_before_anything_is_wr
     assert "upsample" in {row["name"] for row in result.layers}  # magnitude handles it
 
 
+@pytest.mark.slow
 def test_cli_prune_json_and_bad_ratio(run):
     import json
 

@@ -110,6 +110,7 @@ def test_the_callback_keeps_pruned_weights_at_zero_while_training():
     assert zeros(bn.gamma) == 0 and zeros(bn.moving_variance) == 0
 
 
+@pytest.mark.slow
 def test_a_polynomial_ramp_reaches_its_target_during_fit():
     model = vgg()
     targets, _ = find_targets(model, min_weights=0)

@@ -67,6 +67,7 @@ def assert_equivalent(model, plan):
     np.testing.assert_allclose(thin(x), model(x), atol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(MODELS))
 def test_every_family_gets_smaller_and_still_predicts(name):
     model = small_model(name)
@@ -79,6 +80,7 @@ def test_every_family_gets_smaller_and_still_predicts(name):
     assert any(row["channels_after"] < row["channels_before"] for row in plan.layers())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(MODELS))
 def test_removing_channels_that_output_zero_keeps_the_outputs(name):
     model = small_model(name)

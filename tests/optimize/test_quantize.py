@@ -36,6 +36,7 @@ def tflite_files(folder):
     return sorted(p.name for p in folder.glob("*.tflite"))
 
 
+@pytest.mark.slow
 def test_every_mode_is_written_with_a_verified_manifest(run):
     result = quantize(run, modes=["fp32,fp16", "dynamic", "int8", "int16x8"])
     by_mode = {v.mode: v for v in result.variants}
@@ -51,6 +52,7 @@ def test_every_mode_is_written_with_a_verified_manifest(run):
     assert len(report["variants"]) == 5
 
 
+@pytest.mark.slow
 def test_fp32_matches_keras_and_int8_agrees(run):
     result = quantize(run, modes=["fp32", "int8"])
     fp32, int8 = result.variants
@@ -59,6 +61,7 @@ def test_fp32_matches_keras_and_int8_agrees(run):
     assert abs(int8.delta) <= 0.03
 
 
+@pytest.mark.slow
 def test_int8_io_is_int8_with_sane_scales(run):
     (variant,) = quantize(run, modes=["int8"]).variants
     manifest = load_manifest(variant.path)
@@ -70,16 +73,19 @@ def test_int8_io_is_int8_with_sane_scales(run):
     )
 
 
+@pytest.mark.slow
 def test_float_io_keeps_float_tensors(run):
     (variant,) = quantize(run, modes=["int8"], io=IOType.FLOAT).variants
     assert variant.input_dtype == "float32" and variant.path.endswith("-floatio.tflite")
 
 
+@pytest.mark.slow
 def test_shipped_calibration_set(run):
     result = quantize(run, modes=["int8"], calibration=SHIPPED_DIGITS_CALIBRATION)
     assert result.calibration["samples"] == 200 and result.variants[0].agreement >= 0.97
 
 
+@pytest.mark.slow
 def test_tampered_model_is_refused(run):
     (variant,) = quantize(run, modes=["fp32"]).variants
     data = bytearray(Path(variant.path).read_bytes())
@@ -102,6 +108,7 @@ def make_fragile(run):
     return save_keras_model(model, run / "fragile.keras")
 
 
+@pytest.mark.slow
 def test_max_drop_keeps_the_fragile_layer_in_float(run):
     fragile = make_fragile(run)
     (plain,) = quantize(fragile, modes=["int8"]).variants
@@ -116,6 +123,7 @@ def write_npz(path, **arrays):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "arrays, message",
     [
@@ -132,6 +140,7 @@ def test_bad_calibration_writes_nothing(run, tmp_path, arrays, message):
     assert tflite_files(run) == []
 
 
+@pytest.mark.slow
 def test_bad_sources(run, tmp_path):
     with pytest.raises(BadInputError, match="unknown mode"):
         quantize(run, modes=["int4"])
@@ -151,6 +160,7 @@ def test_bad_sources(run, tmp_path):
     assert tflite_files(run) == []
 
 
+@pytest.mark.slow
 def test_cli_json(run):
     result = CliRunner().invoke(cli, ["quantize", str(run), "--mode", "fp32,int8", "--json"])
     assert result.exit_code == 0, result.output
@@ -160,6 +170,7 @@ def test_cli_json(run):
         assert key in data["variants"][0]
 
 
+@pytest.mark.slow
 def test_cli_bad_mode_exits_2(run):
     result = CliRunner().invoke(cli, ["quantize", str(run), "--mode", "int4"])
     assert result.exit_code == 2 and "unknown mode" in result.stderr
@@ -177,6 +188,7 @@ def test_unsupported_op_message_names_ops_and_layers():
     assert "tf.Erfinv" in message and "layer(s) warp" in message and "builtin" in message
 
 
+@pytest.mark.slow
 def test_board_check_on_a_microcontroller(run):
     result = quantize(run, modes=["int8", "dynamic"], boards=["arduino-nano-33-ble-sense"])
     int8, dynamic = (v.boards[0] for v in result.variants)

@@ -42,6 +42,7 @@ def mini(tmp_path_factory):
     return pipeline.run(MINI, out=folder, log=quiet), folder
 
 
+@pytest.mark.slow
 def test_every_variant_is_evaluated_benchmarked_and_estimated(mini):
     result, _ = mini
     names = [v.name for v in result.variants]
@@ -58,6 +59,7 @@ def test_every_variant_is_evaluated_benchmarked_and_estimated(mini):
     assert result.variants[3].size_bytes < int8.size_bytes  # pruning really shrank it
 
 
+@pytest.mark.slow
 def test_the_chosen_variant_is_the_most_accurate_within_budgets(mini):
     result, _ = mini
     assert result.met
@@ -72,6 +74,7 @@ def test_the_chosen_variant_is_the_most_accurate_within_budgets(mini):
     assert "ranked on the 269 validation samples" in markdown
 
 
+@pytest.mark.slow
 def test_report_files_hold_table_plots_and_provenance(mini):
     result, folder = mini
     markdown = (folder / "report.md").read_text()
@@ -86,6 +89,7 @@ def test_report_files_hold_table_plots_and_provenance(mini):
     assert saved["chosen"] == result.chosen and len(saved["variants"]) == 4
 
 
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(mini):
     result, _ = mini
     page = check_page(f"file://{result.report_html}")
@@ -105,6 +109,7 @@ def test_the_chromium_check_sees_broken_images_and_console_errors(tmp_path):
     assert found.images == [{"alt": "x", "complete": True, "width": 0, "height": 0}]
 
 
+@pytest.mark.slow
 def test_a_new_budget_reuses_every_step_and_can_leave_nothing(mini):
     result, folder = mini
     state_before = (folder / STATE_FILE).read_text()
@@ -117,6 +122,7 @@ def test_a_new_budget_reuses_every_step_and_can_leave_nothing(mini):
     assert "No variant met every budget" in (folder / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_cli_exit_code_3_when_nothing_fits_and_0_when_something_does(mini, tmp_path):
     _, folder = mini
     config = tmp_path / "edgecnn.toml"
@@ -135,6 +141,7 @@ def test_cli_exit_code_3_when_nothing_fits_and_0_when_something_does(mini, tmp_p
     assert json.loads(nothing.stdout)["met"] is False
 
 
+@pytest.mark.slow
 def test_changing_fine_tuning_reruns_pruning_but_not_training(mini, tmp_path):
     result, folder = mini
     changed = pipeline.run(MINI | {"finetune_epochs": 2}, out=folder, log=quiet)
@@ -144,6 +151,7 @@ def test_changing_fine_tuning_reruns_pruning_but_not_training(mini, tmp_path):
     pipeline.run(MINI, out=folder, log=quiet)  # back to the module's config for later tests
 
 
+@pytest.mark.slow
 def test_runtime_replay_agrees_with_the_pipeline_evaluation(mini):
     from edgecnn.pipeline.demo import replay_test_split
 
@@ -181,6 +189,7 @@ def test_python_api_accepts_a_toml_path(tmp_path):
         pipeline.run(path, out=tmp_path / "p")
 
 
+@pytest.mark.slow
 def test_demo_runs_the_pipeline_then_the_replay(monkeypatch, tmp_path):
     from edgecnn.pipeline import demo
 
@@ -202,6 +211,7 @@ def copied(mini, tmp_path):
     return copy
 
 
+@pytest.mark.slow
 def test_a_moved_folder_reuses_its_steps_and_points_at_its_own_files(copied):
     again = pipeline.run(MINI, out=copied, log=quiet)
     assert again.ran == ()
@@ -209,6 +219,7 @@ def test_a_moved_folder_reuses_its_steps_and_points_at_its_own_files(copied):
     assert again.run_dir.startswith(str(copied))
 
 
+@pytest.mark.slow
 def test_a_changed_output_file_is_made_again(copied):
     again = pipeline.run(MINI, out=copied, log=quiet)
     int8 = next(v for v in again.variants if v.name == "model-int8")
@@ -218,6 +229,7 @@ def test_a_changed_output_file_is_made_again(copied):
     assert "quantize model-int8" in redone.ran and "train" in redone.reused
 
 
+@pytest.mark.slow
 def test_a_failing_prune_or_conversion_is_skipped_not_fatal(copied, monkeypatch):
     import edgecnn.optimize.prune
     import edgecnn.optimize.quantize

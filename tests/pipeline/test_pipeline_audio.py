@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from edgecnn import pipeline
 from edgecnn.core.wav import read_wav
@@ -13,6 +14,7 @@ from edgecnn.pipeline.demo_audio import replay_audio_clips
 from tests.training.test_audio_training import SMALL, make_clips
 
 
+@pytest.mark.slow
 def test_pipeline_trains_dscnn_on_clips_and_the_runtime_agrees(tmp_path):
     clips = make_clips(tmp_path / "clips", speakers=10)
     config = {
@@ -61,8 +63,6 @@ def test_demo_audio_flag_runs_the_keyword_demo_and_replays_as_fast_as_possible(m
 
 
 def test_audio_keys_in_flags_and_config():
-    import pytest
-
     from edgecnn.cli.pipeline import _pipeline_overrides
     from edgecnn.core.errors import BadInputError
     from edgecnn.pipeline.config import parse_config, parse_flags

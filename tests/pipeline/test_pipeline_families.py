@@ -44,6 +44,7 @@ def families(tmp_path_factory):
     return single, state, both, config, folder
 
 
+@pytest.mark.slow
 def test_each_family_is_trained_and_quantized_with_names_kept_apart(families):
     _, _, both, _, folder = families
     assert [v.name for v in both.variants] == ["lenet5-model-int8", "vgg_tiny-model-int8"]
@@ -57,6 +58,7 @@ def test_each_family_is_trained_and_quantized_with_names_kept_apart(families):
     assert both.variants[1].size_bytes > both.variants[0].size_bytes
 
 
+@pytest.mark.slow
 def test_adding_a_family_reuses_the_other_familys_steps(families):
     single, state, both, _, folder = families
     alone = ("train", "quantize model-int8", "benchmark model-int8", "estimate model-int8")
@@ -70,6 +72,7 @@ def test_adding_a_family_reuses_the_other_familys_steps(families):
     assert now["train lenet5"] == state["train"] and "train" not in now  # filed under its new name
 
 
+@pytest.mark.slow
 def test_the_choice_ranks_the_variants_of_both_families_together(families):
     _, _, both, _, _ = families
     best = max(both.variants, key=lambda v: (v.val_accuracy, -v.size_bytes))
@@ -79,6 +82,7 @@ def test_the_choice_ranks_the_variants_of_both_families_together(families):
     assert [f.best for f in both.families] == [v.name for v in both.variants]
 
 
+@pytest.mark.slow
 def test_report_names_the_winning_family_and_each_familys_best(families):
     _, _, both, _, folder = families
     markdown = (folder / "report.md").read_text()
@@ -93,6 +97,7 @@ def test_report_names_the_winning_family_and_each_familys_best(families):
     assert saved["config"]["models"] == TWO
 
 
+@pytest.mark.slow
 def test_cli_model_list_and_a_size_budget_that_only_the_smaller_family_meets(families):
     _, _, both, config, folder = families
     small, large = both.variants

@@ -29,6 +29,7 @@ def interpreter_for(data: bytes):
     return interpreter
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "family, shape",
     [

@@ -18,6 +18,7 @@ def variants():
     }
 
 
+@pytest.mark.slow
 def test_arena_is_the_smallest_that_really_allocates(variants):
     from tflite_micro.python.tflite_micro import runtime
 
@@ -28,11 +29,13 @@ def test_arena_is_the_smallest_that_really_allocates(variants):
         runtime.Interpreter.from_bytes(variants[Mode.INT8], arena_size=check.arena_bytes - 16)
 
 
+@pytest.mark.slow
 def test_hybrid_and_fp16_models_are_refused_with_a_reason(variants):
     assert "hybrid" in check_micro(variants[Mode.DYNAMIC]).problem
     assert "float16" in check_micro(variants[Mode.FP16]).problem
 
 
+@pytest.mark.slow
 def test_board_verdicts(variants):
     nano, pi = get_board("arduino-nano-33-ble-sense"), get_board("rpi-zero-2w")
     int8 = check_on_board(variants[Mode.INT8], mode="int8", board=nano)
@@ -44,6 +47,7 @@ def test_board_verdicts(variants):
     assert check_on_board(variants[Mode.DYNAMIC], mode="dynamic", board=pi).fits
 
 
+@pytest.mark.slow
 def test_arena_larger_than_ram_does_not_fit(variants, tmp_path, monkeypatch):
     tiny = tmp_path / "tiny-mcu.toml"
     tiny.write_text(

@@ -45,6 +45,7 @@ def allocates_in_a_child(path, arena: int) -> int:
     return subprocess.run(args, capture_output=True).returncode
 
 
+@pytest.mark.slow
 def test_autoencoder_gets_its_arena_where_tflm_crashed(autoencoder_int8):
     """Before: exit 139 (TFLM segfaults for some arena sizes during the bisection)."""
     command = [sys.executable, "-m", "edgecnn", "estimate", str(autoencoder_int8), "--json",
@@ -58,6 +59,7 @@ def test_autoencoder_gets_its_arena_where_tflm_crashed(autoencoder_int8):
     assert allocates_in_a_child(autoencoder_int8, arena - micro.ARENA_RESOLUTION) != 0
 
 
+@pytest.mark.slow
 def test_a_tflm_crash_is_a_reason_on_the_mcu_rows(autoencoder_int8, monkeypatch):
     crash = "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"
     monkeypatch.setattr(micro, "CHILD_CODE", crash)

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from edgecnn.training import accel, tfdeps
 from edgecnn.training.data.synthetic import make_easy_images
 
@@ -83,6 +85,7 @@ def run_python(code: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_tensorflow_start_up_is_captured_not_printed():
     proc = run_python(
         """
@@ -99,6 +102,7 @@ def test_tensorflow_start_up_is_captured_not_printed():
     assert "cuda" in found["log"].lower() or not found["cuda"]
 
 
+@pytest.mark.slow
 def test_two_devices_train_through_mirrored_strategy(tmp_path):
     """Two logical CPU devices stand in for two GPUs: edgecnn's own selection must pick
     MirroredStrategy over both, and one epoch must train and write a complete run."""

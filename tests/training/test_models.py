@@ -50,6 +50,7 @@ def test_builds_and_runs_at_default_input(name):
     forward(model, spec.default_input_shape, spec.default_num_classes)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "shape"), SMALL_INPUTS + ODD_INPUTS)
 def test_builds_trains_and_runs_at_small_and_non_square_inputs(name, shape):
     """One real training step too: TensorFlow's CPU kernels refuse some layer settings

@@ -62,12 +62,14 @@ def trained(request, tmp_path_factory):
     }
 
 
+@pytest.mark.slow
 def test_trains_one_epoch(trained):
     assert np.isfinite(trained["loss"])
     probs = trained["model"].predict(trained["x"], verbose=0)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_litert_fp32_matches_keras(trained):
     from edgecnn.device.interpreter import TFLiteModel
 
@@ -76,6 +78,7 @@ def test_litert_fp32_matches_keras(trained):
     np.testing.assert_allclose(litert_out, keras_out, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_int8_runs_alike_in_litert_and_tflite_micro(trained):
     """The int8 model runs in both runtimes, and the TFLM kernels compute what LiteRT does
     (up to a few output steps of rounding: TFLM's reference ADD rounds differently)."""
@@ -97,6 +100,7 @@ def test_int8_runs_alike_in_litert_and_tflite_micro(trained):
         assert expected.sum() == pytest.approx(1.0, abs=0.02)
 
 
+@pytest.mark.slow
 def test_int8_allocates_in_tflite_micro_as_board_checks_do(trained):
     """`edgecnn estimate --board`: a real TFLM allocation, then the board's cost model."""
     from edgecnn.targets.estimate import estimate
@@ -106,6 +110,7 @@ def test_int8_allocates_in_tflite_micro_as_board_checks_do(trained):
     assert 0 < nano.latency_ms < 50
 
 
+@pytest.mark.slow
 def test_structured_pruning_handles_the_family(trained):
     from edgecnn.optimize.pruning import prune_structured
 

@@ -52,18 +52,21 @@ def edit_json(path, change):
     path.write_text(json.dumps(data))
 
 
+@pytest.mark.slow
 def test_prune_refuses_a_corrupt_split_json(run):
     run.split.write_text("{not json")
     result = invoke("prune", run.root, "--ratio", "0.5", "--finetune-epochs", "0")
     assert_one_line(result, "split.json", "not valid JSON", "damaged")
 
 
+@pytest.mark.slow
 def test_a_split_json_that_does_not_match_the_data_is_refused(run):
     edit_json(run.split, lambda split: split["test"].pop())
     result = invoke("prune", run.root, "--ratio", "0.5", "--finetune-epochs", "0")
     assert_one_line(result, "split.json", "test", "data.npz")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "damage, needles",
     [
@@ -100,6 +103,7 @@ def test_quantize_refuses_a_damaged_run_folder(run, damage, needles):
     assert not list(run.root.glob("*.tflite"))  # refused before anything was written
 
 
+@pytest.mark.slow
 def test_a_data_npz_without_a_split_is_refused(run):
     with np.load(run.data) as data:
         kept = {k: data[k] for k in data.files if k != "y_val"}

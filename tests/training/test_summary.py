@@ -20,6 +20,7 @@ def rows(summary):
     return {r.name: r for r in summary.layers}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(MODELS))
 def test_totals_match_keras_for_every_family(name):
     spec = MODELS[name]

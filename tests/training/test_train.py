@@ -21,6 +21,7 @@ def quiet(_line):
     pass
 
 
+@pytest.mark.slow
 def test_digits_training_beats_chance_and_writes_a_complete_run(tmp_path):
     run = RunDir(tmp_path / "run")
     result = train(DIGITS, out=run.root, log=quiet)
@@ -48,6 +49,7 @@ def test_digits_training_beats_chance_and_writes_a_complete_run(tmp_path):
     assert run.curves_png.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_saved_split_and_preprocessing_reproduce_the_model_input(tmp_path):
     run = RunDir(tmp_path / "run")
     train(DIGITS.__class__(**{**DIGITS.__dict__, "epochs": 1}), out=run.root, log=quiet)
@@ -67,6 +69,7 @@ class InterruptAfterFirstEpoch(tfdeps.keras().callbacks.Callback):
         raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 def test_resume_continues_an_interrupted_run(tmp_path):
     """With label smoothing: the checkpoint holds a one-hot loss that must load and go on."""
     smoothed = dataclasses.replace(DIGITS, label_smoothing=0.1)
@@ -92,6 +95,7 @@ def test_resume_needs_a_run_folder(tmp_path):
         train(DIGITS, out=tmp_path / "none", resume=True, log=quiet)
 
 
+@pytest.mark.slow
 def test_sensor_csv_with_cnn1d(sensor_csv, tmp_path):
     config = TrainConfig(
         data=str(sensor_csv),

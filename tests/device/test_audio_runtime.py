@@ -16,7 +16,6 @@ from click.testing import CliRunner
 
 from edgecnn.cli import cli
 from edgecnn.core import fileio
-from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError, MissingDependencyError
 from edgecnn.core.preprocess import DataKind, Preprocessing
 from edgecnn.core.wav import read_wav, write_wav
@@ -28,14 +27,12 @@ from edgecnn.device.io.sources import open_source
 from edgecnn.device.loop import run
 from edgecnn.device.runner import Runner
 from edgecnn.device.windows import Windower, cut_windows
+from tests.audio_clips import small_front_end, tone
 from tests.testkit import FIXTURES
 
 RATE, HOP = 8000, 256
 # (8, 8, 1) MFCC features: the input of the digits fixture model, reused as a tiny audio model.
-FRONT = AudioFrontEnd(
-    sample_rate_hz=RATE, clip_samples=1152, frame_samples=256, hop_samples=128, fft_size=256,
-    mel_bands=16, coefficients=8, upper_hz=4000.0,
-)  # fmt: skip
+FRONT = small_front_end(clip_samples=1152)
 WINDOW = FRONT.clip_samples
 
 
@@ -56,12 +53,6 @@ def bundle(tmp_path_factory) -> Path:
     manifest["preprocessing"] = audio_pre().to_dict()
     fileio.write_json(model.with_suffix(".json"), manifest)
     return model
-
-
-def tone(seconds: float, hz: float, seed: int = 0) -> np.ndarray:
-    t = np.arange(int(seconds * RATE)) / RATE
-    noise = np.random.default_rng(seed).normal(0, 0.05, t.size)
-    return (0.4 * np.sin(2 * np.pi * hz * t) + noise).astype(np.float32)
 
 
 class RollWindower:

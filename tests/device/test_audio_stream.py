@@ -5,13 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.device.audiostream import StreamingFrontEnd
+from tests.audio_clips import small_front_end
 
-FRONT = AudioFrontEnd(
-    sample_rate_hz=8000, clip_samples=2000, frame_samples=256, hop_samples=128, fft_size=256,
-    mel_bands=16, coefficients=8,
-)  # fmt: skip
+FRONT = small_front_end()
 
 
 def windows(stream: np.ndarray, hop: int):

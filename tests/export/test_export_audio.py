@@ -13,10 +13,8 @@ with a printed reason (they fail instead with EDGECNN_REQUIRE_GPP=1).
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,24 +22,16 @@ import pytest
 from test_export_arduino import HOST_MAIN, NANO, compile_cmd, constant, gpp, read, run, write_board
 
 from edgecnn.core import fileio
-from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import Manifest, write_manifest
 from edgecnn.core.preprocess import DataKind, Preprocessing, channel_stats
 from edgecnn.export import arena_with_margin, export_arduino
 from edgecnn.export.audiofrontend_c import work_ram_bytes
-from tests.testkit import REPO
+from tests.audio_clips import small_front_end
+from tests.testkit import BENCHMARKS, script_module
 
-SCRIPT = REPO / "benchmarks" / "audio_frontend_c.py"
-FRONT = AudioFrontEnd(
-    sample_rate_hz=8000,
-    clip_samples=2000,
-    frame_samples=256,
-    hop_samples=128,
-    fft_size=256,
-    mel_bands=16,
-    coefficients=8,
-)
+SCRIPT = BENCHMARKS / "audio_frontend_c.py"
+FRONT = small_front_end()
 LABELS = ["low", "high", "hiss"]
 
 
@@ -158,12 +148,8 @@ def exported(model, tmp_path_factory):
 @pytest.fixture(scope="module")
 def bench():
     """benchmarks/audio_frontend_c.py as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("audio_frontend_c_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with script_module(SCRIPT, "audio_frontend_c_bench") as module:
+        yield module
 
 
 @pytest.fixture(scope="module")

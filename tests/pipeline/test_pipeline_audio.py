@@ -11,7 +11,7 @@ import pytest
 from edgecnn import pipeline
 from edgecnn.core.wav import read_wav
 from edgecnn.pipeline.demo_audio import replay_audio_clips
-from tests.training.test_audio_training import SMALL, make_clips
+from tests.audio_clips import SMALL, make_clips
 
 
 @pytest.mark.slow

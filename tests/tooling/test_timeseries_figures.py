@@ -8,26 +8,20 @@ own sensor CSV loader, one window per series, padded as the script says.
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 
 import numpy as np
 import pytest
 
 from edgecnn.training.data.sensors import load_sensor_csv
-from tests.testkit import REPO
+from tests.testkit import BENCHMARKS, script_module
 
-SCRIPT = REPO / "benchmarks" / "timeseries_figures.py"
+SCRIPT = BENCHMARKS / "timeseries_figures.py"
 
 @pytest.fixture(scope="module")
 def figures():
     """The script as a module (benchmarks/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("timeseries_figures", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    with script_module(SCRIPT, "timeseries_figures") as module:
+        yield module
 
 
 def _fake_set() -> tuple[list[np.ndarray], np.ndarray]:

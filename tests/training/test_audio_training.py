@@ -9,31 +9,11 @@ import pytest
 
 from edgecnn.core.errors import BadInputError, DataError
 from edgecnn.core.preprocess import DataKind
-from edgecnn.core.wav import write_wav
-from edgecnn.training.data.audio import BACKGROUND, SILENCE, UNKNOWN
+from edgecnn.training.data.audio import SILENCE, UNKNOWN
 from edgecnn.training.data.audiospec import parse_front_end
 from edgecnn.training.data.sources import DataOptions, load_data
 from edgecnn.training.data.split import SplitMethod, split_dataset
-
-RATE = 8000
-SMALL = "mfcc,rate=8000,window_ms=32,hop_ms=16,mel_bands=16,coefficients=8"
-TONES = {"high": 1500.0, "low": 400.0, "mid": 900.0}
-
-
-def make_clips(root: Path, *, speakers: int = 6, tones=TONES, seconds: float = 0.25) -> Path:
-    """``root/<word>/s<k>_nohash_0.wav``: a tone burst per word, one clip per speaker."""
-    rng = np.random.default_rng(0)
-    n = int(RATE * seconds)
-    for word, hz in tones.items():
-        for k in range(speakers):
-            length = n + int(rng.integers(-n // 4, n // 4))  # some short, some long clips
-            t = np.arange(length) / RATE
-            burst = np.sin(2 * np.pi * hz * (1 + 0.02 * k) * t) * np.hanning(length)
-            clip = 0.5 * burst + 0.01 * rng.standard_normal(length)
-            write_wav(root / word / f"s{k}_nohash_0.wav", clip, sample_rate_hz=RATE)
-    noise = 0.1 * rng.standard_normal(RATE * 2)
-    write_wav(root / BACKGROUND / "white.wav", noise, sample_rate_hz=RATE)
-    return root
+from tests.audio_clips import RATE, SMALL, TONES, make_clips
 
 
 def options(**extra) -> DataOptions:

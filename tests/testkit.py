@@ -43,3 +43,16 @@ def script_module(script: Path, name: str) -> Iterator[ModuleType]:
         yield module
     finally:
         sys.modules.pop(name, None)
+
+
+def accuracy_of(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Top-1 accuracy of class probabilities against integer labels."""
+    return float(np.mean(np.argmax(probabilities, axis=-1) == np.asarray(labels)))
+
+
+def assert_learned(losses: list[float], accuracy: float, classes: int) -> None:
+    """Training lowered the loss, and the model beats chance (by half again) on its own
+    training data: a smoke test that a finite loss alone would not make."""
+    assert losses[-1] < losses[0], f"the loss did not fall: {losses}"
+    chance = 1 / classes
+    assert accuracy > 1.5 * chance, f"training accuracy {accuracy:.2f}, chance {chance:.2f}"

@@ -8,7 +8,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 # say the same (tests/tooling/test_python_version.py checks that they agree).
 MIN_PYTHON := 3.11
 
-.PHONY: demo demo-audio test lint bench clean test-pi test-mcu python-check
+.PHONY: demo demo-audio test test-fast lint bench clean test-pi test-mcu python-check
 
 # An older interpreter is refused in one line, before a venv is made with it.
 python-check:
@@ -33,7 +33,11 @@ demo-audio: $(STAMP)
 	$(BIN)/edgecnn demo --audio
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=20
+
+# The inner loop: every test but those marked slow (over ~5 s: training, pipelines, compiles).
+test-fast: $(STAMP) lint
+	$(BIN)/python -m pytest -m "not slow"
 
 # ruff, the layer contracts of pyproject.toml ([tool.importlinter], DESIGN.md's one rule),
 # then the layout: no import loops, no module over 300 lines, no ignored imports.

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
+
+from tests.testkit import write_image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-
-def write_image(path, size=(12, 10), mode="RGB", value=0):
-    """Writes a small image with a class-dependent pattern; returns the path."""
-    from PIL import Image
-
-    rng = np.random.default_rng(value)
-    shape = (size[1], size[0]) if mode == "L" else (size[1], size[0], 3)
-    pixels = rng.integers(0, 60, size=shape, dtype=np.uint8) + np.uint8(value * 60)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels, mode=mode).save(path)
-    return path
 
 
 @pytest.fixture

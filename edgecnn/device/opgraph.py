@@ -5,7 +5,7 @@ LiteRT's Python interpreter lists ops only through a private method
 the generated flatbuffer schema (``ai_edge_litert.schema_py_generated``, with the
 ``flatbuffers`` package it depends on). Only where that is missing (the 32-bit
 ``tflite_runtime`` fallback) is the private method used, and only here, so a release that
-drops it breaks one module and its test (tests/test_opgraph.py), not four callers.
+drops it breaks one module and its test (tests/device/test_opgraph.py), not four callers.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ QuantizationDebugger's ``denylisted_nodes`` option re-builds its instrumented mo
 change and cannot give int8 model inputs and outputs, and ai-edge-quantizer works on its own
 recipes rather than on TFLiteConverter's calibration. So the call to
 ``tensorflow.lite.python.convert.mlir_quantize`` (the function the debugger itself uses) is
-made here and nowhere else; tests/test_mixedquant.py checks its signature, so a TensorFlow
+made here and nowhere else; tests/optimize/test_mixedquant.py checks its signature, so a TensorFlow
 release that changes it fails there by name.
 """
 

@@ -16,8 +16,8 @@ from edgecnn.core.manifest import Manifest, VariantInfo, load_manifest, write_ma
 from edgecnn.core.modes import IOType, Mode
 from edgecnn.core.preprocess import Preprocessing
 from edgecnn.core.records import Record, from_dict, to_dict
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BUNDLES = sorted(FIXTURES.glob("*.tflite"))
 
 

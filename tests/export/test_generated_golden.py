@@ -27,8 +27,8 @@ from edgecnn.export.arduino_boards import OTHER_BOARD
 from edgecnn.export.firmware import export_firmware
 from edgecnn.export.sketch import render_files
 from edgecnn.export.sketchfit import mcu_board
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 GOLDEN = FIXTURES / "generated"
 REGENERATE = os.environ.get("EDGECNN_REGEN_GOLDEN") == "1"
 NANO, NUCLEO = "arduino-nano-33-ble-sense", "nucleo-l4r5zi"

@@ -1,14 +1,13 @@
 """compare_models: the benchmark table's rows from Python, without the CLI."""
 
-from pathlib import Path
 
 import pytest
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.device.doctor import EMULATION_ENV
 from edgecnn.targets.comparison import compare_models
+from tests.testkit import FIXTURES
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 INT8 = FIXTURES / "digits-lenet5-int8.tflite"
 FP32 = FIXTURES / "digits-lenet5-fp32.tflite"
 

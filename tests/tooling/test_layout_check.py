@@ -5,7 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.testkit import REPO as ROOT
+
 SCRIPT = ROOT / "tools" / "layout_check.py"
 
 

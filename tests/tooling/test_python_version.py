@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.testkit import REPO as ROOT
 
 
 def test_requires_python_ruff_target_and_the_makefile_agree_on_3_11():

@@ -22,9 +22,13 @@ R = TypeVar("R")
 
 def to_json(value: Any) -> Any:
     """``value`` as plain JSON types (dicts, lists, str, numbers, bool, None)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        own = getattr(value, "to_dict", None)
-        return own() if own is not None else to_dict(value)
+    if isinstance(value, type):
+        return value
+    own = getattr(value, "to_dict", None)
+    if callable(own):  # a record, or any object that says how it is written
+        return own()
+    if dataclasses.is_dataclass(value):
+        return to_dict(value)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, PurePath):

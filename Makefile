@@ -35,9 +35,10 @@ demo-audio: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest --durations=20
 
-# The inner loop: every test but those marked slow (over ~5 s: training, pipelines, compiles).
+# The inner loop: every test but those marked slow (over ~5 s: training, pipelines, compiles),
+# spread over the cores (pytest-xdist). make test stays serial: CI's timings stay comparable.
 test-fast: $(STAMP) lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto
 
 # ruff, the layer contracts of pyproject.toml ([tool.importlinter], DESIGN.md's one rule),
 # then the layout: no import loops, no module over 300 lines, no ignored imports.

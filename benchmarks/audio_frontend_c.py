@@ -173,7 +173,7 @@ def clips_from_run(run: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def clips_from_wavs(folder: Path, prep: Preprocessing, names: list[str]) -> tuple:
     """Every WAV below ``folder`` at the model's rate and clip length: (clips, labels|None)."""
-    from edgecnn.training.data.audio import _fit_clip  # training's pad/cut rule
+    from edgecnn.training.data.audio import fit_clip  # training's pad/cut rule
 
     paths = sorted(folder.rglob("*.wav"))
     if not paths:
@@ -181,7 +181,7 @@ def clips_from_wavs(folder: Path, prep: Preprocessing, names: list[str]) -> tupl
     counts = {"padded": 0, "cut": 0}
     audio = prep.audio
     clips = [
-        _fit_clip(read_wav(p, rate_hz=audio.sample_rate_hz).samples, audio.clip_samples, counts)
+        fit_clip(read_wav(p, rate_hz=audio.sample_rate_hz).samples, audio.clip_samples, counts)
         for p in paths
     ]
     labels = [names.index(p.parent.name) if p.parent.name in names else -1 for p in paths]

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.core.modes import Mode
-from edgecnn.device.bench import _timed_invokes, sample_input
+from edgecnn.device.bench import sample_input, timed_invokes
 from edgecnn.device.interpreter import TFLiteModel
 from edgecnn.optimize.convert import convert
 from edgecnn.targets.costmodel import load_coefficients
@@ -64,7 +64,7 @@ def measured_ms(paths: list[Path], rounds: int) -> list[float]:
     per_round = [[] for _ in loaded]
     for _ in range(rounds):
         for k, (model, sample) in enumerate(zip(loaded, samples, strict=True)):
-            per_round[k].append(float(np.median(_timed_invokes(model, sample, RUNS))))
+            per_round[k].append(float(np.median(timed_invokes(model, sample, RUNS))))
     return [float(np.median(r)) for r in per_round]
 
 

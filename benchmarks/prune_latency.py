@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.core.modes import Mode
-from edgecnn.device.bench import _timed_invokes, sample_input
+from edgecnn.device.bench import sample_input, timed_invokes
 from edgecnn.device.interpreter import TFLiteModel
 from edgecnn.optimize.convert import convert
 from edgecnn.optimize.prune import prune
@@ -43,7 +43,7 @@ def paired_p50(original: bytes, pruned: bytes) -> tuple[float, float]:
     medians: list[list[float]] = [[], []]
     for _ in range(ROUNDS):
         for i, model in enumerate(models):
-            medians[i].append(float(np.median(_timed_invokes(model, samples[i], RUNS))))
+            medians[i].append(float(np.median(timed_invokes(model, samples[i], RUNS))))
     return float(np.median(medians[0])), float(np.median(medians[1]))
 
 

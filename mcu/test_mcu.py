@@ -115,7 +115,8 @@ def run_inputs(model: Path, run: Path, count: int) -> list[np.ndarray]:
 
     x = load_split_arrays(RunDir(run)).x["test"]
     x = x[:count] if count > 0 else x
-    if (load_manifest(model).preprocessing or {}).get("kind") == "audio":
+    prep = load_manifest(model).preprocessing
+    if prep is not None and prep.audio is not None:
         x = np.clip(np.round(np.asarray(x, np.float64) * 32768), -32768, 32767).astype(np.int16)
     return list(x)
 

@@ -4,7 +4,8 @@
 values, tuples as lists, paths as text, numpy scalars and arrays as Python numbers and
 lists. ``from_dict`` reads that back through the fields' type hints (enums, nested records,
 tuples, dict values, paths). Records inherit both from :class:`Record`; one that writes
-something else on purpose overrides it.
+something else on purpose overrides it. A field made with ``field(metadata=NOT_WRITTEN)``
+(working data such as per-sample predictions) is left out.
 """
 
 from __future__ import annotations
@@ -42,9 +43,16 @@ def to_json(value: Any) -> Any:
     return value
 
 
+NOT_WRITTEN = {"written": False}
+
+
 def to_dict(record: Any) -> dict[str, Any]:
-    """Every field of a dataclass instance, in field order, as JSON types."""
-    return {f.name: to_json(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    """Every field of a dataclass instance (but NOT_WRITTEN ones), in order, as JSON types."""
+    return {
+        f.name: to_json(getattr(record, f.name))
+        for f in dataclasses.fields(record)
+        if f.metadata.get("written", True)
+    }
 
 
 def from_dict(cls: type[R], data: dict[str, Any]) -> R:

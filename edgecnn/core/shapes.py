@@ -38,7 +38,7 @@ def parse_shape(value: Any) -> tuple[int, ...]:
 
 def _size(part: Any) -> int | None:
     """One positive size (an int, or its digits as text), else None."""
-    if isinstance(part, str) and part.isdigit():
+    if isinstance(part, str) and part.isascii() and part.isdigit():  # not "²": int() refuses it
         part = int(part)
     if isinstance(part, bool) or not hasattr(part, "__index__"):
         return None  # floats, None, text that is not digits

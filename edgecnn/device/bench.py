@@ -70,7 +70,7 @@ def benchmark(
     model = TFLiteModel(path, threads=threads, input_shape=input_shape)
     init_ms = (time.perf_counter_ns() - started) / 1e6
     sample = sample_input(model)
-    times = _timed_invokes(model, sample, 1 + warmup + runs)
+    times = timed_invokes(model, sample, 1 + warmup + runs)
     timed = times[1 + warmup :]
     return BenchResult(
         path=str(path),
@@ -103,7 +103,7 @@ def sample_input(model: TFLiteModel, *, seed: int = 0) -> np.ndarray:
     return rng.standard_normal(model.input.shape).astype(dtype)
 
 
-def _timed_invokes(model: TFLiteModel, sample: np.ndarray, count: int) -> np.ndarray:
+def timed_invokes(model: TFLiteModel, sample: np.ndarray, count: int) -> np.ndarray:
     """Milliseconds of each ``invoke()``; the input is set once, as a bare loop would."""
     interpreter = model.interpreter
     interpreter.set_tensor(model.input_index, sample)

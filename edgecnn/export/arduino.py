@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecnn import __version__
-from edgecnn.core.audiofeatures import AudioFrontEnd
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import Manifest, load_manifest
 from edgecnn.core.preprocess import Preprocessing
@@ -141,7 +140,9 @@ def _spec(
     labels = _labels(manifest, info)
     prep = manifest.preprocessing
     _check_preprocessing_shape(prep, info)
-    audio = _audio_front_end(prep, info)
+    # load_manifest checked that an audio model's front end gives its input_shape, and that
+    # is the model's (just above).
+    audio = prep.audio if prep else None
     stats = (prep.mean, prep.std) if prep else (None, None)
     mean, std = _channel_stats(*stats, info.input.shape[-1])
     arena = _arena(data, path)  # before the op table: TFLM's own reason is the better one
@@ -194,17 +195,6 @@ def _check_preprocessing_shape(prep: Preprocessing | None, info: TFLiteInfo) -> 
         )
 
 
-def _audio_front_end(prep: Preprocessing | None, info: TFLiteInfo) -> AudioFrontEnd | None:
-    """The front end of an audio model (None for others); it must fill the model input."""
-    audio = prep.audio if prep else None  # load_manifest checked audio models have one
-    if audio is None:
-        return None
-    if audio.feature_shape != info.input.shape[1:]:
-        raise BadInputError(
-            f"the manifest's audio front end gives features of shape {audio.feature_shape} "
-            f"but the model takes {info.input.shape[1:]}; the manifest does not belong to it"
-        )
-    return audio
 
 
 def _channel_stats(mean, std, channels: int) -> tuple[tuple[float, ...], tuple[float, ...]]:

@@ -18,7 +18,7 @@ import numpy as np
 from edgecnn.core import fileio, optional
 from edgecnn.core.manifest import Manifest, VariantInfo, write_manifest
 from edgecnn.core.modes import IOType, Mode
-from edgecnn.core.records import Record
+from edgecnn.core.records import NOT_WRITTEN, Record
 from edgecnn.device.interpreter import TFLiteModel
 from edgecnn.optimize.convert import convert
 from edgecnn.optimize.fallback import keep_worst_in_float
@@ -52,14 +52,13 @@ class Variant(Record):
     recording_accuracy: float | None = None
     boards: tuple[BoardCheck, ...] = ()
     # Top-1 class per test sample (for confusion matrices and replay checks; not in to_dict).
-    predictions: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    predictions: tuple[int, ...] = field(
+        default=(), repr=False, compare=False, metadata=NOT_WRITTEN
+    )
     # Top-1 class per validation sample (what a choice among variants ranks; not in to_dict).
-    val_predictions: tuple[int, ...] = field(default=(), repr=False, compare=False)
-
-    def to_dict(self) -> dict:
-        """A JSON-ready dict (without the per-sample predictions)."""
-        skip = ("predictions", "val_predictions")
-        return {k: v for k, v in super().to_dict().items() if k not in skip}
+    val_predictions: tuple[int, ...] = field(
+        default=(), repr=False, compare=False, metadata=NOT_WRITTEN
+    )
 
 
 @dataclass(frozen=True)

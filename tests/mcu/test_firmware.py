@@ -190,6 +190,23 @@ def test_test_mcu_exits_2_naming_what_is_missing(monkeypatch, capsys):
     assert "--bundle and --run go together" in capsys.readouterr().err
 
 
+def test_test_mcu_reads_a_runs_clips_as_int16_pcm(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from edgecnn.training import rundir
+    from tests.testkit import script_module
+
+    clips = np.array([[0.5, -1.0, 0.25], [1.0, 0.0, -0.5]], np.float32)
+    split = SimpleNamespace(x={"test": clips})
+    monkeypatch.setattr(rundir, "load_split_arrays", lambda run_dir: split)
+    with script_module(REPO / "mcu" / "test_mcu.py", "test_mcu_script") as script:
+        pcm = script.run_inputs(FIXTURES / "kws-dscnn-int8.tflite", tmp_path, 0)
+        images = script.run_inputs(INT8, tmp_path, 1)
+    assert [p.dtype for p in pcm] == [np.int16, np.int16]
+    assert pcm[0].tolist() == [16384, -32768, 8192] and pcm[1].tolist() == [32767, 0, -16384]
+    assert len(images) == 1 and images[0].dtype == np.float32  # not audio: as the run has it
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(
     shutil.which("arm-none-eabi-g++") is None and os.environ.get("EDGECNN_REQUIRE_ARMGCC") != "1",

@@ -70,7 +70,7 @@ def load_audio_folder(root: Path, options: AudioOptions) -> RawDataset:
     clips, labels, speakers, fitted = [], [], [], {"padded": 0, "cut": 0}
     for index, name in enumerate(names):
         for path in picked.get(name, []):
-            clips.append(_fit_clip(_read(path, front), front.clip_samples, fitted))
+            clips.append(fit_clip(_read(path, front), front.clip_samples, fitted))
             labels.append(index)
             speakers.append(_speaker(path))
     # speaker ids only when file names give them; else a stratified split
@@ -154,7 +154,7 @@ def _read(path: Path, front: AudioFrontEnd) -> np.ndarray:
         raise DataError(str(exc)) from None
 
 
-def _fit_clip(samples: np.ndarray, length: int, counts: dict[str, int]) -> np.ndarray:
+def fit_clip(samples: np.ndarray, length: int, counts: dict[str, int]) -> np.ndarray:
     """Pads with zeros or keeps the loudest ``length`` samples (see :data:`CLIP_RULE`)."""
     if len(samples) < length:
         counts["padded"] += 1

@@ -24,7 +24,8 @@ def test_every_spelling_of_a_shape_is_the_same_tuple(value):
 
 
 @pytest.mark.parametrize(
-    "value", ["32xx", "", "0x4", "-1,2", "8.7", "1x2x3x4", [8, 8.7], [True, 2], [], None, 32]
+    "value",
+    ["32xx", "", "0x4", "-1,2", "8.7", "²x2", "1x2x3x4", [8, 8.7], [True, 2], [], None, 32],
 )
 def test_a_bad_shape_is_refused_with_the_one_message(value):
     with pytest.raises(BadInputError) as info:

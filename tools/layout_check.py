@@ -85,8 +85,9 @@ def read_imports(module: Module, known: dict[str, Module]) -> None:
     tree = ast.parse(module.path.read_text(encoding="utf-8"), filename=str(module.path))
     for node in ast.walk(tree):
         for target in _targets(module, node, known):
-            own_child = module.is_package and target.startswith(module.name + ".")
-            if target != module.name and not own_child:
+            # A package __init__ importing its children is an edge too: a loop appears only
+            # when such a child imports the package back (by ``from pkg import name``).
+            if target != module.name:
                 line = module.imports.get(target, node.lineno)
                 module.imports[target] = min(line, node.lineno)
 

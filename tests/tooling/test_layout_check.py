@@ -98,11 +98,21 @@ def test_a_package_reexporting_its_children_is_not_a_loop(tmp_path, capsys):
     make_tree(tmp_path, {
         "edgecnn/pkg/__init__.py": "from edgecnn.pkg.child import thing\nfrom . import other\n",
         "edgecnn/pkg/child.py": "from edgecnn.pkg import helper\n",
-        "edgecnn/pkg/other.py": "import edgecnn.pkg\n",
+        "edgecnn/pkg/other.py": "import os\n",
         "edgecnn/pkg/helper.py": "",
         "edgecnn/_boards/loop.py": "from edgecnn._boards import loop\n",
     })  # fmt: skip
     assert run_check(tmp_path, capsys)[0] == 0
+
+
+def test_a_child_importing_the_package_that_reexports_it_is_a_loop(tmp_path, capsys):
+    make_tree(tmp_path, {
+        "edgecnn/pkg/__init__.py": "from . import other\n",
+        "edgecnn/pkg/other.py": "def f():\n    import edgecnn.pkg\n",
+    })  # fmt: skip
+    code, lines = run_check(tmp_path, capsys)
+    assert code == 1
+    assert any("edgecnn.pkg" in line and "edgecnn.pkg.other" in line for line in lines), lines
 
 
 def test_a_long_module_is_named_but_a_model_builder_may_be_long(tmp_path, capsys):

@@ -1,7 +1,9 @@
 """The generated sketch and firmware sources, byte for byte, against stored golden copies.
 
 Each case exports one fixture model (tests/fixtures) and compares every file written with
-tests/fixtures/generated/<case>/. The copies were taken from the generator before its
+its golden copy: tests/fixtures/generated/cases/<case>.json names, for each file, its blob in
+generated/blobs/ (one copy per distinct content, so the files the cases share are stored
+once). The copies were taken from the generator before its
 templates moved out of Python strings into files, so a template edit that changes a single
 byte shows here. Nothing in the output varies between runs (no dates, no absolute paths; the
 edgecnn version in the sketch README is the package's own), so nothing is normalised.
@@ -16,8 +18,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import hashlib
+import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,7 @@ from edgecnn.export.sketchfit import mcu_board
 from tests.testkit import FIXTURES
 
 GOLDEN = FIXTURES / "generated"
+CASES_DIR, BLOBS = GOLDEN / "cases", GOLDEN / "blobs"  # case -> {file: blob}; one copy each
 REGENERATE = os.environ.get("EDGECNN_REGEN_GOLDEN") == "1"
 NANO, NUCLEO = "arduino-nano-33-ble-sense", "nucleo-l4r5zi"
 # The model's bytes as a C array (~250 KB a case, written by carray, not by a template) are
@@ -68,24 +71,32 @@ def generate(case: str, tmp: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
 
 
-def stored_form(files: dict[str, bytes]) -> dict[str, bytes]:
-    """``files`` as the golden folder keeps them: the HASHED ones as ``NAME.sha256``."""
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def blob_name(name: str, data: bytes) -> str:
+    """Where a golden file lives: one copy per distinct content, named by hash and file."""
+    return f"{digest(data)[:16]}-{Path(name).name}"
+
+
+def stored_form(files: dict[str, bytes]) -> dict[str, str]:
+    """A case's index: file name -> its blob, or ``sha256:HEX`` for the HASHED ones."""
     return {
-        (f"{name}.sha256" if Path(name).name in HASHED else name): (
-            hashlib.sha256(data).hexdigest().encode() + b"\n"
-            if Path(name).name in HASHED else data
-        )
+        name: f"sha256:{digest(data)}" if Path(name).name in HASHED else blob_name(name, data)
         for name, data in files.items()
     }
 
 
 def store(case: str, files: dict[str, bytes]) -> None:
-    """Replaces the golden copies of ``case`` with ``files``."""
-    shutil.rmtree(GOLDEN / case, ignore_errors=True)
+    """Replaces the index of ``case`` and adds the blobs it names."""
+    BLOBS.mkdir(parents=True, exist_ok=True)
+    index = stored_form(files)
     for name, data in files.items():
-        path = GOLDEN / case / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        if not index[name].startswith("sha256:"):
+            (BLOBS / index[name]).write_bytes(data)
+    CASES_DIR.mkdir(parents=True, exist_ok=True)
+    (CASES_DIR / f"{case}.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
 
 
 def first_difference(name: str, want: bytes, got: bytes) -> str:
@@ -100,12 +111,21 @@ def first_difference(name: str, want: bytes, got: bytes) -> str:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_generated_files_equal_the_golden_copies(case, tmp_path):
-    files = stored_form(generate(case, tmp_path))
+    files = generate(case, tmp_path)
     if REGENERATE:
         store(case, files)
-    folder = GOLDEN / case
-    golden = {p.relative_to(folder).as_posix(): p.read_bytes()
-              for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
-    assert sorted(files) == sorted(golden)
+    index = json.loads((CASES_DIR / f"{case}.json").read_text())
+    assert sorted(files) == sorted(index)
     for name, data in files.items():
-        assert data == golden[name], first_difference(name, golden[name], data)
+        if index[name].startswith("sha256:"):
+            assert index[name] == f"sha256:{digest(data)}", f"{name} differs"
+            continue
+        want = (BLOBS / index[name]).read_bytes()
+        assert data == want, first_difference(name, want, data)
+
+
+def test_every_golden_blob_belongs_to_a_case():
+    named = {blob for case in CASES for blob in
+             json.loads((CASES_DIR / f"{case}.json").read_text()).values()}  # fmt: skip
+    stale = sorted(p.name for p in BLOBS.iterdir() if p.name not in named)
+    assert not stale, f"remove these golden blobs no case names: {stale}"

@@ -2,13 +2,65 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import errno
+import itertools
 import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from edgecnn.core.errors import BadInputError
+
+# What the OS says when a folder cannot be made or written: bad input, not a crash.
+_UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST}
+
+
+class UnwritableFolderError(BadInputError, PermissionError):
+    """A folder that cannot be created or written in (still a PermissionError, so callers
+    that catch one to suggest a remedy keep working)."""
+
+
+def writable_folder(folder: str | os.PathLike, what: str | None = None) -> Path:
+    """Makes ``folder`` if needed and checks a file can be created in it, before long work.
+
+    Args:
+        folder: the folder results will be written to.
+        what: the flag or command that chose it, e.g. ``"--out runs/x"``, for the message.
+
+    Raises:
+        UnwritableFolderError: a read-only or forbidden folder, or a file where a folder
+            is needed; one line naming it.
+    """
+    path = Path(folder)
+    with _unwritable_as_bad_input(path, what):
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".edgecnn-probe.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    return path
+
+
+@contextlib.contextmanager
+def _unwritable_as_bad_input(folder: Path, what: str | None) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _UNWRITABLE:
+            raise
+        blocker = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        reason = (
+            f"{blocker} is a file, not a folder"
+            if not blocker.is_dir()
+            else f"cannot write in {folder} ({exc.strerror.lower()})"
+        )
+        prefix = f"{what}: " if what else ""
+        raise UnwritableFolderError(
+            f"{prefix}{reason}; give a folder you can write to"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -21,10 +73,11 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
             Keras, insist on a particular extension).
     """
     final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{final.name}.", suffix=suffix or final.suffix or ".tmp", dir=final.parent
-    )
+    with _unwritable_as_bad_input(final.parent, None):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{final.name}.", suffix=suffix or final.suffix or ".tmp", dir=final.parent
+        )
     os.close(fd)
     tmp_path = Path(tmp)
     os.chmod(tmp_path, 0o666 & ~umask())  # mkstemp makes 0600; give the usual permissions
@@ -62,6 +115,32 @@ def write_with(path: str | os.PathLike, writer: Callable[[Path], Any]) -> None:
     """Calls ``writer(tmp_path)`` and atomically moves the result to ``path``."""
     with atomic_path(path) as tmp:
         writer(tmp)
+
+
+def check_utf8(
+    path: str | os.PathLike, what: str = "file", error: type[BadInputError] = BadInputError
+) -> None:
+    """Reads ``path`` through once (in chunks) and refuses it unless it is UTF-8 text.
+
+    Checked before a file is used, so a Latin-1 CSV or config is one line naming the first
+    bad byte and its line, not a traceback halfway through (or after results went out).
+
+    Raises:
+        BadInputError: (or ``error``) the first byte that is not UTF-8, with its line.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(path, "rb") as handle:
+        for chunk in itertools.chain(iter(lambda: handle.read(1 << 20), b""), [b""]):
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                line += exc.object.count(b"\n", 0, exc.start)  # the few pending bytes hold none
+                raise error(
+                    f"{what} {path} is not UTF-8 text: byte 0x{exc.object[exc.start]:02x} on "
+                    f"line {line}; save it as UTF-8"
+                ) from None
+            line += chunk.count(b"\n")
 
 
 def read_json(path: str | os.PathLike) -> Any:

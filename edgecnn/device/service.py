@@ -259,10 +259,14 @@ def _invoking_user() -> str:
 
 def _target(name: str, *, user: bool, out: str | os.PathLike | None) -> Path:
     filename = f"{name}.service"
-    if out is not None:
-        out_path = Path(out).expanduser()
-        return out_path if out_path.suffix == ".service" else out_path / filename
-    return _unit_dir(user) / filename
+    if out is None:
+        return _unit_dir(user) / filename
+    out_path = Path(out).expanduser()
+    # An existing folder is a folder whatever its name; otherwise ".service" names the file.
+    named = out_path.suffix == ".service" and not out_path.is_dir()
+    target = out_path if named else out_path / filename
+    fileio.writable_folder(target.parent, f"--out {out}")
+    return target
 
 
 def _unit_dir(user: bool) -> Path:

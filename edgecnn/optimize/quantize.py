@@ -112,6 +112,8 @@ def _load(
     """Loads the run and its model, draws the calibration set, predicts with Keras."""
     found = resolve_source(source)
     run = found.require_run("quantization")
+    # The variants go beside the model: refuse a folder we cannot write before converting.
+    fileio.writable_folder(found.model_path.parent, "quantize")
     model = load_keras_model(found.model_path)
     record, data = load_run(run)
     check_model_fits(model, found.model_path, run, data)

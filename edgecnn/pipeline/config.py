@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.modes import Mode
 from edgecnn.core.records import Record
@@ -104,6 +105,7 @@ def load_config(path: str | Path, *, overrides: dict | None = None) -> PipelineC
     """
     path = Path(path)
     try:
+        fileio.check_utf8(path, "config")
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except OSError as exc:

@@ -61,6 +61,7 @@ def run_pipeline(
     log = log or to_stderr
     started = time.perf_counter()
     folder = Path(out) if out else DEFAULT_FOLDER
+    fileio.writable_folder(folder, f"--out {folder}")  # before hours of training, not after
     steps = StepCache(folder, log)
     variants, skipped, trained = [], [], []
     for family in families(config):

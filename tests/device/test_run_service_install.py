@@ -59,3 +59,19 @@ def test_install_refuses_a_damaged_bundle(tmp_path):
     )
     assert result.exit_code == 2 and "does not match its manifest" in result.stderr
     assert not list(tmp_path.glob("*.service"))
+
+
+@pytest.mark.parametrize("out", ["afile", "afile/units", "afile/u.service", "adir.service"])
+def test_install_out_that_is_a_file_where_a_folder_is_needed_is_one_line(tmp_path, out):
+    (tmp_path / "afile").write_text("keep me")
+    (tmp_path / "adir.service").mkdir()
+    args = ["--source", "stdin", "--out", str(tmp_path / out)]
+    result = CliRunner().invoke(cli, ["service", "install", str(IMU), *args])
+    if out == "adir.service":  # an existing folder is a folder, whatever its name
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / out / "edgecnn-imu-cnn1d-int8.service").is_file()
+        return
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("edgecnn: error: --out ") and result.stderr.count("\n") == 1
+    assert f"{tmp_path / 'afile'} is a file" in result.stderr
+    assert (tmp_path / "afile").read_text() == "keep me"

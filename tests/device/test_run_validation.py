@@ -170,3 +170,14 @@ def test_quantize_refuses_a_mode_option_that_names_no_mode(text):
     with pytest.raises(BadInputError, match="names no mode"):
         parse_modes([text])
     assert [str(m) for m in parse_modes(["int8,fp32", "int8"])] == ["int8", "fp32"]
+
+
+def test_a_replay_csv_that_is_not_utf8_is_one_line_before_any_result(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"ax,ay,az,label\n1,2,3,a\n1,2,3,caf\xe9\n")
+    out = tmp_path / "r.jsonl"
+    imu = FIXTURES / "imu-cnn1d-int8.tflite"
+    args = [str(imu), "--source", f"replay:{path}", "--sink", f"jsonl:{out}"]
+    message = one_line_exit_2(args, tmp_path)
+    assert f"replay file {path} is not UTF-8 text: byte 0xe9 on line 3" in message
+    assert not out.exists()

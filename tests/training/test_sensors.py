@@ -73,3 +73,10 @@ def test_bad_csv(tmp_path, header, rows, message):
 def test_missing_named_segment_column(sensor_csv):
     with pytest.raises(DataError, match="--segment-column"):
         load_sensor_csv(sensor_csv, window=8, columns=CsvColumns(segment="session"))
+
+
+def test_a_csv_that_is_not_utf8_is_one_line_naming_the_line(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"v,label\n1,a\n2,caf\xe9\n")
+    with pytest.raises(DataError, match=r"latin1.csv is not UTF-8 text: byte 0xe9 on line 3"):
+        load_sensor_csv(path, window=1, hop=1)

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
+from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError, MissingDependencyError
 from edgecnn.core.preprocess import DataKind, Preprocessing
 from edgecnn.device.io.base import (  # noqa: F401 - SourceStats: importers find it here
@@ -155,6 +156,7 @@ class CsvReplay(Source):
             raise BadInputError(f"the model takes {pre.kind} input, not sensor CSV rows")
         if not path.is_file():
             raise BadInputError(f"replay file {path} does not exist")
+        fileio.check_utf8(path, "replay file")
         self.path, self.pre, self.rate_hz = path, pre, rate_hz
 
     def __iter__(self) -> Iterator[Item]:

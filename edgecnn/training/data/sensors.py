@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgecnn.core import fileio
 from edgecnn.core.errors import DataError
 from edgecnn.core.preprocess import DataKind
 from edgecnn.training.data.dataset import RawDataset
@@ -79,6 +80,7 @@ def load_sensor_csv(
 
 
 def _read_table(path: Path, columns: CsvColumns) -> _Table:
+    fileio.check_utf8(path, "CSV", DataError)
     with path.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.reader(handle))
     if len(rows) < 2:

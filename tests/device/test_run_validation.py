@@ -181,3 +181,16 @@ def test_a_replay_csv_that_is_not_utf8_is_one_line_before_any_result(tmp_path):
     message = one_line_exit_2(args, tmp_path)
     assert f"replay file {path} is not UTF-8 text: byte 0xe9 on line 3" in message
     assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["1_0", "\uff11", "\u0661", "1\u00a0", "0x10", "1e", "1.2.3"])
+def test_numbers_in_text_rows_are_plain_ascii_decimals_not_python_syntax(value):
+    rows = ["1,2,3", f"{value},2,3", "4,5,6"]
+    stdin = CsvLines(io.StringIO("\n".join(rows) + "\n"), SENSOR)
+    assert values_and_drops(stdin) == ([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], 1)
+
+
+def test_plain_numbers_of_every_spelling_are_kept():
+    rows = ["-1,+2.5,.5", " 1.,1e3 ,-2.5E-2"]
+    stdin = CsvLines(io.StringIO("\n".join(rows) + "\n"), SENSOR)
+    assert values_and_drops(stdin) == ([[-1.0, 2.5, 0.5], [1.0, 1000.0, -0.025]], 0)

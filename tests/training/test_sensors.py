@@ -80,3 +80,11 @@ def test_a_csv_that_is_not_utf8_is_one_line_naming_the_line(tmp_path):
     path.write_bytes(b"v,label\n1,a\n2,caf\xe9\n")
     with pytest.raises(DataError, match=r"latin1.csv is not UTF-8 text: byte 0xe9 on line 3"):
         load_sensor_csv(path, window=1, hop=1)
+
+
+@pytest.mark.parametrize("value", ["1_0", "\uff11"])
+def test_csv_numbers_for_training_are_plain_ascii_decimals(tmp_path, value):
+    path = tmp_path / "s.csv"
+    path.write_text(f"v,label\n1,a\n{value},a\n", encoding="utf-8")
+    with pytest.raises(DataError, match="line 3, column 'v'.*is not a number"):
+        load_sensor_csv(path, window=1, hop=1)

@@ -18,6 +18,7 @@ import numpy as np
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.preprocess import Preprocessing
+from edgecnn.core.shapes import csv_number
 
 log = logging.getLogger(__name__)
 STOP_POLL_S = 0.05  # how soon a waiting source sees a stop request
@@ -125,7 +126,8 @@ def parse_row(
     """The channel values of one text row, or None (counted as dropped) when it is bad.
 
     The rule every text source applies: exactly ``width`` fields (default: one per channel;
-    a row with more is as suspect as one with fewer), numbers in the channel columns, and
+    a row with more is as suspect as one with fewer), numbers in the channel columns (strict
+    ASCII decimals, :func:`~edgecnn.core.shapes.csv_number`), and
     every number finite.
     """
     expected = len(columns) if width is None else width
@@ -133,7 +135,7 @@ def parse_row(
         stats.drop(f"{_shown(row)} has {len(row)} field(s); {expected} expected")
         return None
     try:
-        values = np.array([float(row[i]) for i in columns])
+        values = np.array([csv_number(row[i]) for i in columns])
     except ValueError:
         stats.drop(f"{_shown(row)} has a value that is not a number")
         return None

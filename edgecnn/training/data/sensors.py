@@ -13,6 +13,7 @@ import numpy as np
 from edgecnn.core import fileio
 from edgecnn.core.errors import DataError
 from edgecnn.core.preprocess import DataKind
+from edgecnn.core.shapes import csv_number
 from edgecnn.training.data.dataset import RawDataset
 
 TIME_COLUMN_GUESSES = ("time", "timestamp", "t")
@@ -132,7 +133,7 @@ def _numeric(path: Path, rows: list[list[str]], idx: list[int], header: list[str
             raise DataError(f"{path}, line {r + 2}: {len(row)} fields, header has {len(header)}")
         for c, col in enumerate(idx):
             try:
-                out[r, c] = float(row[col])
+                out[r, c] = csv_number(row[col])
             except ValueError:
                 raise DataError(
                     f"{path}, line {r + 2}, column {header[col]!r}: {row[col]!r} is not a number"

@@ -79,18 +79,41 @@ class Manifest(Record):
 
         Raises:
             TypeError: not a mapping, unknown or missing keys.
-            ValueError: an unknown mode or io.
+            ValueError: an unknown mode or io, a class name given twice.
             BadInputError: a preprocessing :meth:`Preprocessing.from_dict` refuses.
         """
         if not isinstance(data, dict):
             raise TypeError(f"a manifest must be a JSON object, got {data!r:.40}")
         values = dict(data)  # a missing key stays missing: the constructor names it
+        twice = repeated_label(values.get("labels"))
+        if twice is not None:
+            first, again = twice
+            raise ValueError(
+                f"labels repeat {values['labels'][first]!r} (outputs {first} and {again}); "
+                "each output needs its own class name"
+            )
         if "preprocessing" in values:
             prep = values["preprocessing"]
             values["preprocessing"] = None if prep == {} else Preprocessing.from_dict(prep)
         if "variant" in values:
             values["variant"] = from_json(VariantInfo, values["variant"])
         return cls(**values)
+
+
+def repeated_label(labels: Any) -> tuple[int, int] | None:
+    """The indexes of the first class name that appears twice, or None.
+
+    Two outputs with one name cannot be told apart in results, smoothing or accuracy, so
+    every reader of class names (a run's labels.txt, a manifest) refuses them.
+    """
+    seen: dict[str, int] = {}
+    for index, label in enumerate(labels if isinstance(labels, list | tuple) else ()):
+        if not isinstance(label, str):
+            continue  # not a name at all: the label count and types are checked elsewhere
+        if label in seen:
+            return seen[label], index
+        seen[label] = index
+    return None
 
 
 def _prep_dict(prep: Preprocessing | None) -> dict[str, Any]:

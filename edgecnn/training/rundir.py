@@ -17,6 +17,7 @@ import numpy as np
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
+from edgecnn.core.manifest import repeated_label
 from edgecnn.core.preprocess import DataKind, Preprocessing
 
 SPLITS = ("train", "val", "test")
@@ -123,7 +124,8 @@ def load_labels(run: RunDir) -> list[str]:
     """Class names, one per line, in class-index order.
 
     Raises:
-        BadInputError: the file is missing, unreadable, empty or has a blank name.
+        BadInputError: the file is missing, unreadable, empty, or has a blank or repeated
+            name.
     """
     try:
         labels = run.labels.read_text(encoding="utf-8").splitlines()
@@ -136,6 +138,13 @@ def load_labels(run: RunDir) -> list[str]:
     blank = [i for i, label in enumerate(labels) if not label.strip()]
     if blank:
         raise BadInputError(f"{run.labels} line {blank[0] + 1} is blank; {DAMAGED}")
+    twice = repeated_label(labels)
+    if twice is not None:
+        first, again = twice
+        raise BadInputError(
+            f"{run.labels} line {again + 1} repeats {labels[first]!r} of line {first + 1}; "
+            f"each class needs its own name; {DAMAGED}"
+        )
     return labels
 
 

@@ -105,6 +105,7 @@ def one_line_exit_2(args, tmp_path):
     [
         (lambda m: m.update(labels=["a", "b", "c"]), "3 labels"),
         (lambda m: m.update(labels=[]), "0 labels"),
+        (lambda m: m.update(labels=[*"0123456709"]), "labels repeat '0' (outputs 0 and 8)"),
         (lambda m: m["preprocessing"].update(kind="video"), "'video'"),
         (lambda m: m["preprocessing"].pop("kind"), "kind"),
         (lambda m: m["preprocessing"].update(input_shape="8x8"), "input_shape"),

@@ -125,3 +125,12 @@ def test_resume_refuses_a_damaged_run_json(tmp_path):
 def test_summary_refuses_an_absurd_input_shape_before_building():
     result = invoke("summary", "lenet5", "--input-shape", "100000x100000x3")
     assert_one_line(result, "100000x100000x3", "30,000,000,000 values", "at most 4,194,304")
+
+
+def test_a_class_name_twice_in_labels_txt_is_one_line_naming_both_lines(tmp_path):
+    from edgecnn.training.rundir import load_labels
+
+    run = RunDir(tmp_path)
+    run.labels.write_text("yes\nno\nyes\n")
+    with pytest.raises(BadInputError, match=r"labels.txt line 3 repeats 'yes' of line 1"):
+        load_labels(run)

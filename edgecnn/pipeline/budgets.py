@@ -102,6 +102,7 @@ def check_budget_boards(where, budgets: Budgets, boards: Iterable[str]) -> None:
 
 
 def _limits(where, table: dict, known: set[str], name: str) -> dict[str, float]:
+    where = where.within(name)  # the key's line inside [name], not the first of that key
     table = {k: v for k, v in table.items() if v is not None}  # None (from Python): unset
     for key, value in table.items():
         if key not in known:

@@ -205,14 +205,34 @@ class _Locator:
     """Turns a key into ``file, line N`` by finding where the TOML text sets it, or into
     ``--flag`` when a command-line flag set it."""
 
-    def __init__(self, path: Path, text: str, *, flags: set[str] = frozenset()) -> None:
-        self.path, self.lines, self.flags = path, text.splitlines(), flags
+    def __init__(
+        self, path: Path, text: str, *, flags: set[str] = frozenset(), table: str | None = None
+    ) -> None:
+        self.path, self.lines, self.flags, self.table = path, text.splitlines(), flags, table
+
+    def within(self, table: str) -> _Locator:
+        """Looks keys up inside ``[table]`` first: ``[budgets.rpi-4b]`` repeats the keys of
+        ``[budgets]``, and the error must name the line that is wrong."""
+        flags = self.flags if table == "budgets" else frozenset()  # flags set [budgets] only
+        return _Locator(self.path, "\n".join(self.lines), flags=flags, table=table)
 
     def __call__(self, key: str) -> str:
         if key in self.flags:
             return _FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
         pattern = re.compile(rf"^\s*(\[\s*)?([\w-]+\.)*{re.escape(key)}\s*(=|\])")
-        for number, line in enumerate(self.lines, start=1):
-            if pattern.match(line):
-                return f"{self.path}, line {number}"
+        for numbered in (self._in_table(), enumerate(self.lines, start=1)):
+            for number, line in numbered:
+                if pattern.match(line):
+                    return f"{self.path}, line {number}"
         return str(self.path)
+
+    def _in_table(self) -> list[tuple[int, str]]:
+        """The numbered lines of ``[table]`` (none without a table)."""
+        found, inside = [], False
+        for number, line in enumerate(self.lines, start=1):
+            if line.lstrip().startswith("["):
+                header = re.sub(r"[\s\"']", "", line.split("#")[0])
+                inside = header == f"[{self.table}]"
+            elif inside:
+                found.append((number, line))
+        return found

@@ -1,9 +1,12 @@
 """``edgecnn pipeline``: a config that is not UTF-8 or an --out folder that cannot be written
-is one line and exit 2, before any training."""
+is one line and exit 2, before any training; config errors name the offending line."""
 
+import pytest
 from click.testing import CliRunner
 
 from edgecnn.cli import cli
+from edgecnn.core.errors import BadInputError
+from edgecnn.pipeline.config import load_config
 
 CONFIG = 'data = "builtin:digits"\nmodel = "lenet5"\nmodes = ["fp32"]\n'
 
@@ -30,3 +33,29 @@ def test_an_out_folder_that_cannot_be_made_is_one_line_naming_it(tmp_path):
     message = one_line_exit_2(["pipeline", "--config", path, "--out", out])
     assert f"--out {out}: cannot write in {out} (" in message
     assert not (tmp_path / "runs").exists()
+
+
+BUDGETS = """data = "builtin:digits"
+model = "vgg_tiny"
+boards = ["rpi-4b"]
+
+[budgets]
+max_latency_ms = 5
+max_size_kb = 100
+
+[budgets.rpi-4b]
+max_size_kb = 50
+max_latency_ms = -1
+"""
+
+
+def test_a_bad_board_budget_names_its_own_line_not_the_general_budgets_one(tmp_path):
+    path = tmp_path / "edgecnn.toml"
+    path.write_text(BUDGETS)
+    with pytest.raises(BadInputError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}, line 11: budget max_latency_ms must not be")
+    path.write_text(BUDGETS.replace("max_latency_ms = -1", "max_arena_kb = 1\nmax_flash = 2"))
+    with pytest.raises(BadInputError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}, line 12: unknown key 'max_flash' in [budgets.")

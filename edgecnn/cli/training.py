@@ -132,7 +132,12 @@ BALANCE_CHOICES = ["none", "weights", "oversample", "undersample", "smote"]
 @shown_option("--seed", type=int, default=0)
 @click.option("--mixed-precision", is_flag=True, help="float16 compute on GPUs.")
 @out_folder_option("Run folder [runs/<timestamp>].")
-@click.option("--resume", is_flag=True, help="Continue the interrupted run in --out.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the interrupted run in --out with the options it started with (other "
+    "options are refused).",
+)
 @json_option()
 def train(**opts) -> None:
     """Train a zoo CNN on your data and save a run folder.
@@ -152,6 +157,8 @@ def train(**opts) -> None:
 
     if opts["resume"] and not opts["out"]:
         raise BadInputError("--resume needs --out with the run folder to continue")
+    if opts["resume"]:
+        _refuse_options_resume_ignores(opts["out"])
     if not opts["resume"] and not opts["data"]:
         raise BadInputError("--data is required (e.g. --data builtin:digits)")
     config = _train_config(opts) if not opts["resume"] else None
@@ -164,6 +171,25 @@ def train(**opts) -> None:
             )
         sys.exit(130)
     _print_result(result, opts["as_json"])
+
+
+def _refuse_options_resume_ignores(out: str) -> None:
+    """A resumed run keeps the options it started with (its run.json): schedules, early
+    stopping and the split depend on them, so an option given with --resume is refused
+    rather than silently ignored (``--epochs 50`` would not train longer)."""
+    ctx = click.get_current_context()
+    given = [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name not in {"resume", "out", "as_json"}
+        and ctx.get_parameter_source(param.name) is not click.core.ParameterSource.DEFAULT
+    ]
+    if given:
+        raise BadInputError(
+            f"--resume continues {out} with the options it started with (its run.json); "
+            f"{', '.join(given)} cannot change them: leave them out, or start a new run "
+            "with them and a new --out"
+        )
 
 
 def _train_config(opts):

@@ -197,3 +197,18 @@ def test_config_round_trip_and_validation():
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     with pytest.raises(BadInputError, match="lr"):
         TrainConfig(data="x", model="y", lr=5)
+
+
+@pytest.mark.parametrize("extra", [["--epochs", "50"], ["--epochs", "10", "--lr", "0.1"]])
+def test_resume_refuses_options_it_would_ignore_in_one_line(tmp_path, extra):
+    from click.testing import CliRunner
+
+    from edgecnn.cli import cli
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["train", "--resume", "--out", str(out), *extra])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.stderr.startswith("edgecnn: error: --resume ") and result.stderr.count("\n") == 1
+    flags = [word for word in extra if word.startswith("--")]
+    assert f"{', '.join(flags)} cannot change them" in result.stderr
+    assert "start a new run" in result.stderr and not out.exists()

@@ -18,7 +18,8 @@ from edgecnn.core.errors import RunFailedError
     "--source",
     required=True,
     help="replay:FILE.csv|FILE.npz|FILE.wav[?rate=HZ], stdin, dir:PATH (images, or WAV "
-    "clips in class folders), serial:/dev/ttyACM0[?baud=115200], "
+    "clips, as PATH/CLASS/FILE like train reads them; deeper folders are not read), "
+    "serial:/dev/ttyACM0[?baud=115200], "
     "i2c:mpu6050[?bus=1&addr=0x68], camera:0, mic[:DEVICE][?rate=16000] (ALSA via arecord).",
 )
 @shown_option(

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -152,6 +153,13 @@ def finite(values: np.ndarray, stats: SourceStats, shown: str = "a sample") -> n
 
 def _shown(row: Sequence[str]) -> str:
     return repr(",".join(row)[:80])
+
+
+def in_class_folder(path: Path, root: Path) -> bool:
+    """True for ``root/FILE`` (no label) and ``root/CLASS/FILE`` (labelled CLASS), the files
+    ``dir:`` reads: ``train`` reads a class folder's own files only, so a deeper
+    ``root/yes/extra/clip.wav`` is read by neither (not scored with truth ``extra``)."""
+    return len(path.relative_to(root).parts) <= 2
 
 
 class Sink:

@@ -28,13 +28,15 @@ from edgecnn.device.io.base import (  # noqa: F401 - SourceStats: importers find
     Source,
     SourceStats,
     finite,
+    in_class_folder,
     parse_row,
 )
 from edgecnn.device.io.lines import stream_lines
 
 SCHEMES = (
     "replay:FILE.csv, replay:FILE.npz, replay:FILE.wav, stdin, dir:PATH (images, or WAV "
-    "clips in class folders), serial:/dev/ttyACM0?baud=115200, i2c:mpu6050?bus=1&addr=0x68, "
+    "clips, in PATH/CLASS/ folders as for train), serial:/dev/ttyACM0?baud=115200, "
+    "i2c:mpu6050?bus=1&addr=0x68, "
     "camera:0, mic[:DEVICE][?rate=16000]"
 )
 LIVE_SCHEMES = ("serial", "i2c", "camera", "mic")
@@ -280,7 +282,8 @@ class ImageFolder(Source):
             ) from None
         height, width, channels = self.pre.input_shape
         mode = "L" if channels == 1 else "RGB"
-        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
+        files = (p for p in self.root.rglob("*") if p.is_file() and in_class_folder(p, self.root))
+        for path in sorted(files):
             if self.stop.is_set():
                 return
             try:

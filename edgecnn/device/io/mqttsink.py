@@ -10,13 +10,10 @@ ends with that one line instead of spooling forever as if the broker were down.
 from __future__ import annotations
 
 import json
-import os
-from urllib.parse import parse_qsl, urlparse
 
-from edgecnn.core.errors import BadInputError
 from edgecnn.core.optional import require
 from edgecnn.device.io import spoolsink
-from edgecnn.device.io.base import redact_uri
+from edgecnn.device.io.sinkaddr import SinkAddress
 from edgecnn.device.io.spool import Spool
 
 # CONNACK reason codes (MQTT 5 numbering; paho maps the 3.1.1 codes onto it) that mean the
@@ -30,29 +27,27 @@ MAX_INFLIGHT = 100  # PUBACKs awaited at once: faster than paho's 20, measured o
 class MqttSink(spoolsink.SpoolSink):
     """Publishes each result as JSON to one topic with QoS 1."""
 
-    def __init__(self, uri: str, spool: Spool, **kwargs) -> None:
+    def __init__(self, address: SinkAddress, spool: Spool, **kwargs) -> None:
         """Connects in the background (paho reconnects by itself) and starts sending.
 
         Args:
-            uri: ``mqtt://[user[:pass]@]host[:port]/topic?username=&password=&tls=1&cafile=&
-                client_id=``; the password may also come from ``EDGECNN_MQTT_PASSWORD``.
+            address: ``mqtt://[user[:pass]@]host[:port]/topic?username=&password=&tls=1&
+                cafile=&client_id=``, parsed (the topic has no wildcards); the password may
+                also come from ``EDGECNN_MQTT_PASSWORD``.
             spool: where results wait for their PUBACK.
             **kwargs: passed to :class:`~edgecnn.device.io.spoolsink.SpoolSink`.
         """
         mqtt = require("paho.mqtt.client", extra="mqtt", package="paho-mqtt")
-        parsed, options = urlparse(uri), dict(parse_qsl(urlparse(uri).query))
-        self.topic = parsed.path.lstrip("/")
-        if not parsed.hostname or not self.topic:
-            shown = redact_uri(uri)
-            raise BadInputError(
-                f"sink {shown!r} needs a host and a topic: mqtt://HOST[:PORT]/TOPIC"
-            )
+        options = address.options
+        self.topic = address.path
         tls = options.get("tls", "0") not in ("0", "", "false")
-        self.address = f"{parsed.hostname}:{parsed.port or (8883 if tls else 1883)}"
+        port = address.port or (8883 if tls else 1883)
+        self.address = address.endpoint(port)
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=options.get("client_id", "")
         )
-        self._login(options.get("username") or parsed.username, options, parsed.password)
+        if address.user is not None:
+            self.client.username_pw_set(address.user, address.login_password(PASSWORD_ENV))
         if tls:
             self.client.tls_set(ca_certs=options.get("cafile") or None)
         self._tried = self._was_connected = False
@@ -63,14 +58,9 @@ class MqttSink(spoolsink.SpoolSink):
         self.client.reconnect_delay_set(
             min_delay=spoolsink.BACKOFF_FIRST_S, max_delay=spoolsink.BACKOFF_MAX_S
         )
-        super().__init__(uri, spool, **kwargs)
-        self.client.connect_async(parsed.hostname, parsed.port or (8883 if tls else 1883))
+        super().__init__(address.uri, spool, secrets=address.secrets, **kwargs)
+        self.client.connect_async(address.host, port)
         self.client.loop_start()
-
-    def _login(self, user: str | None, options: dict, password: str | None) -> None:
-        if user:
-            secret = options.get("password") or password or os.environ.get(PASSWORD_ENV)
-            self.client.username_pw_set(user, secret)
 
     def send(self, records: list[dict]) -> int:
         """Publishes the batch at once (paho pipelines it); counts the PUBACKs, in order."""

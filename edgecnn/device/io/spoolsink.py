@@ -18,6 +18,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 
 from edgecnn.device.io.base import Sink, redact_uri, uri_secrets
 from edgecnn.device.io.spool import Spool
@@ -38,15 +39,25 @@ class Refused(Exception):
 class SpoolSink(Sink):
     """Base class: spools each result; a thread sends them in order through :meth:`send`."""
 
-    def __init__(self, uri: str, spool: Spool, *, drain_timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        spool: Spool,
+        *,
+        drain_timeout: float | None = None,
+        secrets: Sequence[str] = (),
+    ) -> None:
         """Starts the sender thread.
 
         Args:
             uri: the sink URI (shown with its credentials redacted, its secrets hidden).
             spool: where results wait for their confirmation.
             drain_timeout: how long ``close`` waits for the spool to empty [DRAIN_TIMEOUT_S].
+            secrets: more values to hide (e.g. the percent-decoded password).
         """
-        self.name, self.spool, self._secrets = redact_uri(uri), spool, uri_secrets(uri)
+        self.name, self.spool = redact_uri(uri), spool
+        # Longest first: a secret that contains another is hidden whole.
+        self._secrets = sorted({*uri_secrets(uri), *secrets}, key=len, reverse=True)
         self.drain_timeout = DRAIN_TIMEOUT_S if drain_timeout is None else drain_timeout
         self.delivered = self.failures = self.rejected = self.undelivered = 0
         self.last_error: str | None = None

@@ -85,6 +85,20 @@ class SinkAddress:
         query = f"?{urlencode(kept)}" if kept else ""
         return f"{self.scheme}://{self.netloc}{self.path or '/'}{query}"
 
+    def public_uri(self, references: dict[str, str]) -> str:
+        """The URI as written but without the login's password or ``?password=``, and with
+        the value of each query option in ``references`` replaced by ``${VARIABLE}``."""
+        hier, query, _ = _split_rest(self.uri.partition("://")[2])
+        authority, slash, path = hier.partition("/")
+        login, at, hostport = authority.rpartition("@")
+        user = login.partition(":")[0] + "@" if at and login.partition(":")[0] else ""
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k == "password" or k in references for k, _ in pairs):
+            kept = [(k, f"${{{references[k]}}}" if k in references else v)
+                    for k, v in pairs if k != "password"]  # fmt: skip
+            query = urlencode(kept, safe="/:${}")
+        return f"{self.scheme}://{user}{hostport}{slash}{path}" + (f"?{query}" if query else "")
+
     def identity(self) -> str:
         """The spool folder name: readable ``scheme_host_port`` and a hash of the whole
         destination, so two sinks share a folder only when they are the same sink."""

@@ -10,6 +10,8 @@ ends with that one line instead of spooling forever as if the broker were down.
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 from edgecnn.core.optional import require
 from edgecnn.device.io import spoolsink
@@ -76,9 +78,11 @@ class MqttSink(spoolsink.SpoolSink):
             if self._stop.is_set() and not info.is_published():
                 break  # closing: the rest stay spooled (and may arrive twice: at-least-once)
             try:
-                info.wait_for_publish(timeout=spoolsink.SEND_TIMEOUT_S)
+                self._wait_for_puback(info)
             except (RuntimeError, ValueError) as exc:  # not queued: the connection went away
                 self.offline(str(exc))
+                break
+            if self._stop.is_set() and not info.is_published():
                 break
             if not info.is_published():
                 self.offline(f"no PUBACK from {self.address} in {spoolsink.SEND_TIMEOUT_S:g} s")
@@ -86,6 +90,14 @@ class MqttSink(spoolsink.SpoolSink):
             confirmed += 1
         self.delivered += confirmed
         return confirmed
+
+    def _wait_for_puback(self, info) -> None:
+        """Waits up to SEND_TIMEOUT_S for ``info``'s PUBACK, in slices: a stop ends it."""
+        deadline = time.monotonic() + spoolsink.SEND_TIMEOUT_S
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            info.wait_for_publish(timeout=min(0.05, max(0.0, deadline - time.monotonic())))
+            if info.is_published():
+                return
 
     def _on_connect(self, _client, _userdata, _flags, reason, _properties) -> None:
         self._tried, self._was_connected = True, not reason.is_failure
@@ -113,4 +125,8 @@ class MqttSink(spoolsink.SpoolSink):
 
     def _disconnect(self) -> None:
         self.client.disconnect()
-        self.client.loop_stop()
+        # paho joins its network thread without a limit, and a connect to a host that does
+        # not answer blocks it for long: that thread is a daemon, so wait a moment only.
+        stopper = threading.Thread(target=self.client.loop_stop, daemon=True)
+        stopper.start()
+        stopper.join(timeout=spoolsink.STOP_GRACE_S)

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import manifest_path
 from edgecnn.device.io import mqttsink, netsinks
+from edgecnn.device.io.base import is_secret_name
+from edgecnn.device.io.sinkaddr import parse_address
 
 if TYPE_CHECKING:
     from edgecnn.device.preflight import RunOptions
@@ -139,12 +140,13 @@ def unit_text(
 
 
 def without_secrets(run_args: Sequence[str]) -> tuple[list[str], dict[str, str]]:
-    """``run_args`` with each sink's password taken out, and the variables that give it back.
+    """``run_args`` with each sink's secrets taken out, and the variables that give them back.
 
-    A unit file is world-readable; the sinks read ``PASSWORD_ENV[scheme]`` instead, from an
-    environment file only its owner can read. A sink with a user name but no password takes
-    the installer's own variable, if set (so the password need not be typed on a command
-    line at all).
+    A unit file is world-readable; the sinks read ``PASSWORD_ENV[scheme]`` instead, and each
+    secret query value (the names ``run`` hides in its messages: token, api_key, sig, ...)
+    becomes ``${EDGECNN_SINK_<NAME>}``, which the sink reads from the environment, both set
+    by an environment file only its owner can read. A sink with a user name but no password
+    takes the installer's own variable, if set (so the password need not be typed at all).
 
     Raises:
         BadInputError: two sinks of one kind with different passwords (one variable each).
@@ -153,38 +155,39 @@ def without_secrets(run_args: Sequence[str]) -> tuple[list[str], dict[str, str]]
     words = iter(run_args)
     for word in words:
         if word == "--sink" and (uri := next(words, None)) is not None:
-            args += [word, _take_password(uri, secrets)]
+            args += [word, _take_secrets(uri, secrets)]
         elif word.startswith("--sink="):
-            args.append("--sink=" + _take_password(word.removeprefix("--sink="), secrets))
+            args.append("--sink=" + _take_secrets(word.removeprefix("--sink="), secrets))
         else:
             args.append(word)
     return args, secrets
 
 
-def _take_password(uri: str, secrets: dict[str, str]) -> str:
-    """``uri`` without its password, which goes into ``secrets`` under its variable."""
-    parts = urlsplit(uri)
-    variable = PASSWORD_ENV.get(parts.scheme)
-    if variable is None:
+def _take_secrets(uri: str, secrets: dict[str, str]) -> str:
+    """``uri`` without its password and secret query values; they go into ``secrets``."""
+    scheme, _, target = uri.partition(":")
+    variable = PASSWORD_ENV.get(scheme)
+    if variable is None or not target.startswith("//"):
         return uri
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    password = parts.password or dict(query).get("password")
-    user = parts.username or dict(query).get("username")
-    if password is None and user and os.environ.get(variable):
+    address = parse_address(uri)  # the one parse `run` makes: same password, same rules
+    password = address.password
+    if password is None and address.user and os.environ.get(variable):
         password = os.environ[variable]
-    if password is None:
-        return uri
-    if secrets.setdefault(variable, password) != password:
+    if password is not None and secrets.setdefault(variable, password) != password:
         raise BadInputError(
-            f"two {parts.scheme} sinks have different passwords; a service takes one from "
+            f"two {scheme} sinks have different passwords; a service takes one from "
             f"{variable}: use one account for them"
         )
-    host = parts.netloc.rpartition("@")[2]
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    kept = parts.query
-    if "password" in dict(query):  # else the query stays exactly as given
-        kept = urlencode([(k, v) for k, v in query if k != "password"], safe="/:")
-    return urlunsplit(parts._replace(netloc=netloc, query=kept))
+    references = {}
+    for key, value in address.query:
+        if is_secret_name(key) and key not in ("password", *references):
+            base = "EDGECNN_SINK_" + (re.sub(r"[^A-Z0-9]+", "_", key.upper()).strip("_") or "X")
+            name, count = base, 1
+            while secrets.get(name, value) != value:  # another sink's value of that name
+                count += 1
+                name = f"{base}_{count}"
+            references[key], secrets[name] = name, value
+    return address.public_uri(references)
 
 
 def env_text(variables: dict[str, str]) -> str:
@@ -192,7 +195,7 @@ def env_text(variables: dict[str, str]) -> str:
     lines = []
     for name, value in variables.items():
         if any(ord(ch) < 32 for ch in value):
-            raise BadInputError(f"the {name} password holds a control character")
+            raise BadInputError(f"the {name} secret holds a control character")
         quoted = re.sub(r'(["\\`$])', r"\\\1", value)
         lines.append(f'{name}="{quoted}"\n')
     return "".join(lines)

@@ -171,3 +171,33 @@ def test_an_http_sink_password_goes_to_its_own_variable(model, tmp_path, monkeyp
         "https://pi@example.org/in?spool=/var/x"
     )
     assert (tmp_path / "h.env").read_text() == 'EDGECNN_HTTP_PASSWORD="t0k"\n'
+
+
+@pytest.mark.parametrize("key", ["token", "api_key", "access_token", "sig", "X-Auth"])
+def test_secret_query_values_go_to_the_0600_environment_file(model, tmp_path, monkeypatch, key):
+    """Old: ``?token=T`` landed in the 0644 unit's ExecStart, with no environment file."""
+    from edgecnn.device.io.sinkaddr import parse_address
+
+    sink = f"http://h/ok?{key}=T%2F0P+S3CR3T&device=a&{key}2=other"
+    args = ["--source", "stdin", "--sink", sink, "--sink", "http://h/b?token=OTHER"]
+    result = service.write_unit(model, args, user=True, name="s", out=tmp_path)
+    assert "S3CR3T" not in result.text and "OTHER" not in result.text
+    env_file = tmp_path / "s.env"
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    assert "T/0P S3CR3T" in env_file.read_text() and "OTHER" in env_file.read_text()
+    # What the service runs reads the values back: the same destination, the same spool.
+    for name, value in (line.split("=", 1) for line in env_file.read_text().splitlines()):
+        monkeypatch.setenv(name, value.strip('"'))
+    argv = exec_argv(parse(result.text)["Service"]["ExecStart"])
+    installed = parse_address(argv[argv.index("--sink") + 1])
+    assert installed.identity() == parse_address(sink).identity()
+    assert installed.request_url() == parse_address(sink).request_url()
+    assert parse_address(argv[-1]).options["token"] == "OTHER"
+
+
+def test_a_percent_encoded_password_is_stored_decoded(model, tmp_path, monkeypatch):
+    """Old: ``p%40ss`` went to the environment file as typed, so the login failed."""
+    monkeypatch.delenv("EDGECNN_MQTT_PASSWORD", raising=False)
+    args = ["--source", "stdin", "--sink", "mqtt://pi:p%40ss%2Fw@broker/t"]
+    service.write_unit(model, args, user=True, name="p", out=tmp_path)
+    assert (tmp_path / "p.env").read_text() == 'EDGECNN_MQTT_PASSWORD="p@ss/w"\n'

@@ -375,3 +375,14 @@ def test_edgecnn_run_on_a_camera_end_to_end(monkeypatch, tmp_path):
                   options=RunOptions(max_windows=3), log=lambda _line: None)
     assert summary.windows == 3
     assert len(out.read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize("path", ["/dev/null", "FILE"])
+def test_serial_refuses_what_is_not_a_terminal_in_one_line(tmp_path, path):
+    """Old: ``serial:/dev/null`` was retried forever (pyserial cannot configure it)."""
+    pytest.importorskip("serial")
+    if path == "FILE":
+        path = tmp_path / "not-a-port"
+        path.write_text("1,2,3\n")
+    with pytest.raises(BadInputError, match="not a serial device"):
+        list(open_source(f"serial:{path}", SENSOR))

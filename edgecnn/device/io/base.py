@@ -178,8 +178,16 @@ class Sink:
         """Flushes and releases the sink."""
 
 
-# Query options whose value is a secret (password=, token=, api_key=, secret=, auth=, sig=).
+# Query options whose value is a secret (password=, token=, api_key=, access_token=, secret=,
+# auth=, sig=): the one rule, shared by every message and by ``edgecnn service install``.
 _SECRET_KEY = re.compile(r"pass|token|secret|key|auth|sig", re.IGNORECASE)
+# The login of a URI: up to the LAST '@' before the query (a raw '@' in a password is fine).
+_LOGIN = re.compile(r"^([A-Za-z][\w+.-]*://[^/@:?#]*):([^?#]*)@")
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a query option called ``name`` holds a secret (its value is never shown)."""
+    return bool(_SECRET_KEY.search(name))
 
 
 def redact_uri(uri: str) -> str:
@@ -188,19 +196,19 @@ def redact_uri(uri: str) -> str:
     ``mqtt://user:pw@host:1883/t?password=pw`` becomes
     ``mqtt://user:***@host:1883/t?password=***``; the user name and the rest stay readable.
     """
-    shown = re.sub(r"^([A-Za-z][\w+.-]*://[^/@:?#]*):[^/?#]*@", r"\1:***@", uri)
+    shown = _LOGIN.sub(r"\1:***@", uri)
 
     def hide(match: re.Match) -> str:
         key = match[2]
-        return f"{match[1]}{key}=***" if _SECRET_KEY.search(key) else match[0]
+        return f"{match[1]}{key}=***" if is_secret_name(key) else match[0]
 
     return re.sub(r"([?&])([^=&#]+)=([^&#]*)", hide, shown)
 
 
 def uri_secrets(uri: str) -> list[str]:
     """The password and the secret query values in ``uri`` (to hide them in any message)."""
-    secrets = re.findall(r"^[A-Za-z][\w+.-]*://[^/@:?#]*:([^/?#]*)@", uri)
-    secrets += [v for k, v in re.findall(r"[?&]([^=&#]+)=([^&#]*)", uri) if _SECRET_KEY.search(k)]
+    secrets = [m[2] for m in [_LOGIN.match(uri)] if m]
+    secrets += [v for k, v in re.findall(r"[?&]([^=&#]+)=([^&#]*)", uri) if is_secret_name(k)]
     return [s for s in secrets if s]
 
 

@@ -10,13 +10,12 @@ ends with that one line instead of spooling forever as if the broker were down.
 from __future__ import annotations
 
 import json
-import os
-from urllib.parse import parse_qsl, urlparse
+import threading
+import time
 
-from edgecnn.core.errors import BadInputError
 from edgecnn.core.optional import require
 from edgecnn.device.io import spoolsink
-from edgecnn.device.io.base import redact_uri
+from edgecnn.device.io.sinkaddr import SinkAddress
 from edgecnn.device.io.spool import Spool
 
 # CONNACK reason codes (MQTT 5 numbering; paho maps the 3.1.1 codes onto it) that mean the
@@ -30,29 +29,27 @@ MAX_INFLIGHT = 100  # PUBACKs awaited at once: faster than paho's 20, measured o
 class MqttSink(spoolsink.SpoolSink):
     """Publishes each result as JSON to one topic with QoS 1."""
 
-    def __init__(self, uri: str, spool: Spool, **kwargs) -> None:
+    def __init__(self, address: SinkAddress, spool: Spool, **kwargs) -> None:
         """Connects in the background (paho reconnects by itself) and starts sending.
 
         Args:
-            uri: ``mqtt://[user[:pass]@]host[:port]/topic?username=&password=&tls=1&cafile=&
-                client_id=``; the password may also come from ``EDGECNN_MQTT_PASSWORD``.
+            address: ``mqtt://[user[:pass]@]host[:port]/topic?username=&password=&tls=1&
+                cafile=&client_id=``, parsed (the topic has no wildcards); the password may
+                also come from ``EDGECNN_MQTT_PASSWORD``.
             spool: where results wait for their PUBACK.
             **kwargs: passed to :class:`~edgecnn.device.io.spoolsink.SpoolSink`.
         """
         mqtt = require("paho.mqtt.client", extra="mqtt", package="paho-mqtt")
-        parsed, options = urlparse(uri), dict(parse_qsl(urlparse(uri).query))
-        self.topic = parsed.path.lstrip("/")
-        if not parsed.hostname or not self.topic:
-            shown = redact_uri(uri)
-            raise BadInputError(
-                f"sink {shown!r} needs a host and a topic: mqtt://HOST[:PORT]/TOPIC"
-            )
+        options = address.options
+        self.topic = address.path
         tls = options.get("tls", "0") not in ("0", "", "false")
-        self.address = f"{parsed.hostname}:{parsed.port or (8883 if tls else 1883)}"
+        port = address.port or (8883 if tls else 1883)
+        self.address = address.endpoint(port)
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2, client_id=options.get("client_id", "")
         )
-        self._login(options.get("username") or parsed.username, options, parsed.password)
+        if address.user is not None:
+            self.client.username_pw_set(address.user, address.login_password(PASSWORD_ENV))
         if tls:
             self.client.tls_set(ca_certs=options.get("cafile") or None)
         self._tried = self._was_connected = False
@@ -63,14 +60,9 @@ class MqttSink(spoolsink.SpoolSink):
         self.client.reconnect_delay_set(
             min_delay=spoolsink.BACKOFF_FIRST_S, max_delay=spoolsink.BACKOFF_MAX_S
         )
-        super().__init__(uri, spool, **kwargs)
-        self.client.connect_async(parsed.hostname, parsed.port or (8883 if tls else 1883))
+        super().__init__(address.uri, spool, secrets=address.secrets, **kwargs)
+        self.client.connect_async(address.host, port)
         self.client.loop_start()
-
-    def _login(self, user: str | None, options: dict, password: str | None) -> None:
-        if user:
-            secret = options.get("password") or password or os.environ.get(PASSWORD_ENV)
-            self.client.username_pw_set(user, secret)
 
     def send(self, records: list[dict]) -> int:
         """Publishes the batch at once (paho pipelines it); counts the PUBACKs, in order."""
@@ -86,9 +78,11 @@ class MqttSink(spoolsink.SpoolSink):
             if self._stop.is_set() and not info.is_published():
                 break  # closing: the rest stay spooled (and may arrive twice: at-least-once)
             try:
-                info.wait_for_publish(timeout=spoolsink.SEND_TIMEOUT_S)
+                self._wait_for_puback(info)
             except (RuntimeError, ValueError) as exc:  # not queued: the connection went away
                 self.offline(str(exc))
+                break
+            if self._stop.is_set() and not info.is_published():
                 break
             if not info.is_published():
                 self.offline(f"no PUBACK from {self.address} in {spoolsink.SEND_TIMEOUT_S:g} s")
@@ -96,6 +90,14 @@ class MqttSink(spoolsink.SpoolSink):
             confirmed += 1
         self.delivered += confirmed
         return confirmed
+
+    def _wait_for_puback(self, info) -> None:
+        """Waits up to SEND_TIMEOUT_S for ``info``'s PUBACK, in slices: a stop ends it."""
+        deadline = time.monotonic() + spoolsink.SEND_TIMEOUT_S
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            info.wait_for_publish(timeout=min(0.05, max(0.0, deadline - time.monotonic())))
+            if info.is_published():
+                return
 
     def _on_connect(self, _client, _userdata, _flags, reason, _properties) -> None:
         self._tried, self._was_connected = True, not reason.is_failure
@@ -123,4 +125,8 @@ class MqttSink(spoolsink.SpoolSink):
 
     def _disconnect(self) -> None:
         self.client.disconnect()
-        self.client.loop_stop()
+        # paho joins its network thread without a limit, and a connect to a host that does
+        # not answer blocks it for long: that thread is a daemon, so wait a moment only.
+        stopper = threading.Thread(target=self.client.loop_stop, daemon=True)
+        stopper.start()
+        stopper.join(timeout=spoolsink.STOP_GRACE_S)

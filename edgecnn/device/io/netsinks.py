@@ -8,37 +8,46 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from edgecnn.core.errors import BadInputError
-from edgecnn.device.io.base import redact_uri
 from edgecnn.device.io.mqttsink import MqttSink
+from edgecnn.device.io.sinkaddr import SinkAddress
+from edgecnn.device.io.sinkuri import check_network_uri
 from edgecnn.device.io.spool import DEFAULT_MAX_RECORDS, Spool
 from edgecnn.device.io.spoolsink import SEND_TIMEOUT_S, Refused, SpoolSink
 
 HTTP_PASSWORD_ENV = "EDGECNN_HTTP_PASSWORD"
 RETRYABLE_4XX = (408, 425, 429)  # timeout, too early, too many requests: worth another try
 
+log = logging.getLogger(__name__)
+
 
 class HttpSink(SpoolSink):
-    """POSTs each result as a JSON body; 2xx is delivered, 4xx given up, the rest retried."""
+    """POSTs each result as a JSON body; 2xx is delivered, 4xx given up, the rest retried.
 
-    def __init__(self, uri: str, spool: Spool, **kwargs) -> None:
-        """Starts sending to ``uri`` (edgecnn's own ``spool``/``max_records`` options removed)."""
-        parsed = urlparse(uri)
-        kept = [(k, v) for k, v in parse_qsl(parsed.query) if k not in _OWN_OPTIONS]
-        host = parsed.netloc.rpartition("@")[2]  # a login goes in a header, not the URL
-        self.url = urlunparse(parsed._replace(netloc=host, query=urlencode(kept)))
+    Each result leaves the spool as soon as its 2xx came (``send_batch`` 1), so a slow server
+    still makes progress across runs. A redirect is followed only to the same origin with a
+    307/308 (method, body and login kept); any other stays spooled, with a line naming it.
+    """
+
+    send_batch = 1  # a POST costs far more than the spool commit after it
+
+    def __init__(self, address: SinkAddress, spool: Spool, **kwargs) -> None:
+        """Starts sending to ``address`` (a login goes in a header, edgecnn's options nowhere)."""
+        self.url = address.request_url()
         self.headers = {"Content-Type": "application/json"}
-        if parsed.username:  # basic auth; the password may come from HTTP_PASSWORD_ENV
-            login = f"{parsed.username}:{parsed.password or os.environ.get(HTTP_PASSWORD_ENV, '')}"
+        if address.user is not None:  # basic auth; the password may come from HTTP_PASSWORD_ENV
+            login = f"{address.user}:{address.login_password(HTTP_PASSWORD_ENV) or ''}"
             self.headers["Authorization"] = "Basic " + base64.b64encode(login.encode()).decode()
-        super().__init__(uri, spool, **kwargs)
+        self._opener = urllib.request.build_opener(_SameOriginRedirects())
+        super().__init__(address.uri, spool, secrets=address.secrets, **kwargs)
 
     def deliver(self, record: dict) -> bool:
         request = urllib.request.Request(
@@ -48,7 +57,7 @@ class HttpSink(SpoolSink):
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_S) as response:
+            with self._opener.open(request, timeout=SEND_TIMEOUT_S) as response:
                 return 200 <= response.status < 300
         except urllib.error.HTTPError as exc:
             exc.close()
@@ -61,7 +70,26 @@ class HttpSink(SpoolSink):
             raise OSError(f"cannot reach the server: {exc.reason}") from None
 
 
-_OWN_OPTIONS = ("spool", "max_records")
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a 307/308 to the same origin as a POST with its body; refuses every other.
+
+    urllib's own handler turns a 301/302 POST into a body-less GET (the result is lost, yet
+    the answer is a 2xx) and sends the login along to whatever host the server names.
+    """
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if code in (307, 308) and _origin(newurl) == _origin(req.full_url):
+            return urllib.request.Request(
+                newurl, data=req.data, headers=dict(req.header_items()), method=req.get_method()
+            )
+        fp.close()
+        raise OSError(f"the server redirects (HTTP {code}) to {newurl}; not followed with the "
+                      "results and login: give the sink that URL if it is right")  # fmt: skip
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
 def open_network_sink(uri: str, **kwargs) -> SpoolSink:
@@ -71,30 +99,41 @@ def open_network_sink(uri: str, **kwargs) -> SpoolSink:
         uri: the sink URI; ``?spool=DIR`` and ``?max_records=N`` choose the spool.
         **kwargs: passed to :class:`SpoolSink` (e.g. ``drain_timeout``).
     """
-    options = _query(uri)
+    address = check_network_uri(uri)
+    options = address.options
     try:
         max_records = int(options.get("max_records", DEFAULT_MAX_RECORDS))
-        spool = Spool(options.get("spool") or default_spool_dir(uri), max_records=max_records)
+        spool = Spool(options.get("spool") or default_spool_dir(address), max_records=max_records)
     except (ValueError, OSError) as exc:
-        shown = redact_uri(uri)
-        raise BadInputError(f"sink {shown!r}: the spool cannot be opened: {exc}") from None
+        raise BadInputError(f"sink {address.shown!r}: the spool cannot be opened: {exc}") from None
     try:
-        if uri.startswith("mqtt://"):
-            return MqttSink(uri, spool, **kwargs)
-        return HttpSink(uri, spool, **kwargs)
+        if address.scheme == "mqtt":
+            return MqttSink(address, spool, **kwargs)
+        return HttpSink(address, spool, **kwargs)
     except BaseException:
         spool.close()
         raise
 
 
-def default_spool_dir(uri: str) -> Path:
-    """``$XDG_CACHE_HOME/edgecnn/spool/<uri without credentials or query>``."""
-    parsed = urlparse(uri)
-    where = f"{parsed.scheme}_{parsed.hostname}_{parsed.port or ''}_{parsed.path}"
-    name = re.sub(r"[^A-Za-z0-9.-]+", "_", where).strip("_")
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "edgecnn" / "spool" / name
+def default_spool_dir(address: SinkAddress) -> Path:
+    """``$XDG_CACHE_HOME/edgecnn/spool/<identity>``: one folder per whole destination.
+
+    A folder of the old naming (which left out the query and merged punctuation, so it may
+    hold results of another sink) is never read: it is left alone, with one line saying so.
+    """
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edgecnn" / "spool"
+    old = cache / _old_folder_name(address)
+    if (old / "spool.sqlite3").is_file():
+        log.warning(
+            "sink %s: the spool folder %s is of the old naming (it may hold results of "
+            "another sink of that host) and is left alone; nothing in it is sent",
+            address.shown, old,
+        )  # fmt: skip
+    return cache / address.identity()
 
 
-def _query(uri: str) -> dict[str, str]:
-    return dict(parse_qsl(urlparse(uri).query))
+def _old_folder_name(address: SinkAddress) -> str:
+    """The folder's old name: scheme, host, port and path, punctuation merged."""
+    path = "/" + address.path if address.scheme == "mqtt" else address.path
+    where = f"{address.scheme}_{address.host.lower()}_{address.port or ''}_{path}"
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", where).strip("_")

@@ -7,6 +7,8 @@ never needs it. A device that errors or disconnects is reconnected with a bounde
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,8 @@ class SerialLines(Source):
             raise BadInputError(f"the model takes {pre.kind} input, not serial sensor lines")
         if opener is None and not Path(port).exists():
             raise BadInputError(f"serial device {port} does not exist (is the board plugged in?)")
+        if opener is None and not stat.S_ISCHR(Path(port).stat().st_mode):
+            raise _not_a_tty(port)
         if opener is None:  # fail at start, not at the first read, when pyserial is missing
             require("serial", extra="serial", package="pyserial")
         self.port, self.pre, self.baud = port, pre, baud
@@ -118,9 +122,30 @@ class SerialLines(Source):
                 f"(usually: sudo usermod -aG dialout $USER, then log in again)"
             ) from None
         except OSError as exc:
+            if self.opener is _open_serial and not _is_tty(self.port):
+                raise _not_a_tty(self.port) from None  # no retry can make it one
             self.stats.errors += 1
             log.warning("serial device %s: %s; will retry", self.port, exc)
             return None
+
+
+def _is_tty(port: str) -> bool:
+    """Whether ``port`` is a terminal device (asked without becoming its controlling tty)."""
+    try:
+        fd = os.open(port, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return True  # cannot tell: a serial port that is away for now is retried
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
+
+
+def _not_a_tty(port: str) -> BadInputError:
+    return BadInputError(
+        f"{port} is not a serial device (not a terminal); give the board's port, "
+        "e.g. serial:/dev/ttyACM0 or serial:/dev/ttyUSB0"
+    )
 
 
 def _open_serial(port: str, baud: int) -> Any:

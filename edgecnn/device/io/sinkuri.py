@@ -6,10 +6,10 @@ Device side: stdlib only.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlparse
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.device.io.base import redact_uri
+from edgecnn.device.io.sinkaddr import SinkAddress, parse_address
 
 SCHEMES = (
     "stdout, text, jsonl:FILE, csv:FILE, mqtt://HOST[:PORT]/TOPIC, http(s)://URL, gpio:PIN=LABEL"
@@ -23,8 +23,8 @@ def check_sink(uri: str) -> None:
     would refuse; ``open_sink`` calls it first so both say the same.
 
     Raises:
-        BadInputError: an unknown scheme, or a network URI without a host, with a port
-            that is not a number, or a ``max_records`` that is not a whole number.
+        BadInputError: an unknown scheme, or a network URI that :func:`parse_address`
+            refuses, or a ``max_records`` that is not a whole number.
     """
     scheme, _, target = uri.partition(":")
     shown = redact_uri(uri)
@@ -34,20 +34,15 @@ def check_sink(uri: str) -> None:
         return
     if scheme not in ("mqtt", "http", "https") or not target.startswith("//"):
         raise BadInputError(f"sink {shown!r} is not understood; use one of: {SCHEMES}")
-    _check_network_uri(uri, shown)
+    check_network_uri(uri)
 
 
-def _check_network_uri(uri: str, shown: str) -> None:
-    parsed = urlparse(uri)
-    try:
-        parsed.port  # noqa: B018 - parsing the port is the check
-    except ValueError:
-        raise BadInputError(f"sink {shown!r}: the port is not a number from 0 to 65535") from None
-    if not parsed.hostname:
-        example = "mqtt://HOST[:PORT]/TOPIC" if parsed.scheme == "mqtt" else "http://HOST/PATH"
-        raise BadInputError(f"sink {shown!r} needs a host: {example}")
-    records = dict(parse_qsl(parsed.query)).get("max_records", "1")
-    if not records.isdigit() or int(records) < 1:
+def check_network_uri(uri: str) -> SinkAddress:
+    """Parses an ``mqtt://``/``http(s)://`` sink and checks edgecnn's own options."""
+    address = parse_address(uri)
+    records = address.options.get("max_records", "1")
+    if not (records.isascii() and records.isdigit()) or int(records) < 1:
         raise BadInputError(
-            f"sink {shown!r}: max_records={records!r} must be a whole number of 1 or more"
+            f"sink {address.shown!r}: max_records={records!r} must be a whole number of 1 or more"
         )
+    return address

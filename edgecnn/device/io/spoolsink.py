@@ -18,6 +18,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 
 from edgecnn.device.io.base import Sink, redact_uri, uri_secrets
 from edgecnn.device.io.spool import Spool
@@ -26,6 +27,8 @@ BACKOFF_FIRST_S = 0.2
 BACKOFF_MAX_S = 5.0
 DRAIN_TIMEOUT_S = 5.0
 SEND_TIMEOUT_S = 5.0
+DRAIN_STALL_S = 0.4  # close stops waiting once nothing was settled for this long
+STOP_GRACE_S = 0.3  # then how long an attempt under way may finish before it is given up
 SEND_BATCH = 500  # records read from the spool, sent, and deleted together
 
 log = logging.getLogger(__name__)
@@ -36,22 +39,39 @@ class Refused(Exception):
 
 
 class SpoolSink(Sink):
-    """Base class: spools each result; a thread sends them in order through :meth:`send`."""
+    """Base class: spools each result; a thread sends them in order through :meth:`send`.
 
-    def __init__(self, uri: str, spool: Spool, *, drain_timeout: float | None = None) -> None:
+    ``send_batch`` records are read, sent and deleted together (a sink that pipelines, such as
+    MQTT, wants many; one that waits for each answer deletes each as it is confirmed).
+    """
+
+    send_batch = SEND_BATCH
+
+    def __init__(
+        self,
+        uri: str,
+        spool: Spool,
+        *,
+        drain_timeout: float | None = None,
+        secrets: Sequence[str] = (),
+    ) -> None:
         """Starts the sender thread.
 
         Args:
             uri: the sink URI (shown with its credentials redacted, its secrets hidden).
             spool: where results wait for their confirmation.
             drain_timeout: how long ``close`` waits for the spool to empty [DRAIN_TIMEOUT_S].
+            secrets: more values to hide (e.g. the percent-decoded password).
         """
-        self.name, self.spool, self._secrets = redact_uri(uri), spool, uri_secrets(uri)
+        self.name, self.spool = redact_uri(uri), spool
+        # Longest first: a secret that contains another is hidden whole.
+        self._secrets = sorted({*uri_secrets(uri), *secrets}, key=len, reverse=True)
         self.drain_timeout = DRAIN_TIMEOUT_S if drain_timeout is None else drain_timeout
         self.delivered = self.failures = self.rejected = self.undelivered = 0
         self.last_error: str | None = None
         self._dropped_before, self.bound_drops = spool.dropped, 0
         self._closed = self._failing = False
+        self._settled_at = time.monotonic()
         self._refusals: set[str] = set()
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._send_loop, name=type(self).__name__)
@@ -94,16 +114,26 @@ class SpoolSink(Sink):
         return self.undelivered if self._closed else len(self.spool)
 
     def close(self) -> None:
-        """Waits up to ``drain_timeout`` for the spool to empty; the rest stays for next run."""
-        deadline = time.monotonic() + self.drain_timeout
-        while len(self.spool) and time.monotonic() < deadline and self._thread.is_alive():
-            if self.fatal:
+        """Waits up to ``drain_timeout`` for the spool to empty while results get through;
+        the rest stays for the next run.
+
+        A far end that settles nothing for ``DRAIN_STALL_S`` (down, hung, refusing the login)
+        is not waited for, and an attempt under way is given up after ``STOP_GRACE_S`` (its
+        result stays spooled): stopping takes well under a second whatever the network does.
+        """
+        started = time.monotonic()
+        self._settled_at = max(self._settled_at, started)
+        while len(self.spool) and time.monotonic() < started + self.drain_timeout:
+            if self.fatal or not self._thread.is_alive():
                 break  # nothing will get through: no point waiting
+            if time.monotonic() - self._settled_at > DRAIN_STALL_S:
+                break
             self._wake.set()
             time.sleep(0.02)
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=SEND_TIMEOUT_S + 1)
+        # The sender thread is a daemon: one stuck in a network call is left behind.
+        self._thread.join(timeout=STOP_GRACE_S)
         self.undelivered, self._closed = len(self.spool), True
         self.bound_drops = self.spool.dropped - self._dropped_before
         try:
@@ -176,11 +206,12 @@ class SpoolSink(Sink):
 
     def _send_oldest(self) -> bool | None:
         """Sends one batch; None when there is nothing to send, else whether any was settled."""
-        batch = [] if self.fatal else self.spool.peek_many(SEND_BATCH)
+        batch = [] if self.fatal else self.spool.peek_many(self.send_batch)
         if not batch:
             return None
         settled = self.send([record for _, record in batch])
         if settled:
+            self._settled_at = time.monotonic()
             self.spool.remove_through(batch[settled - 1][0])
             if self._failing:
                 self._failing = False

@@ -19,21 +19,13 @@ from typing import TYPE_CHECKING
 from edgecnn.core import fileio
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.manifest import manifest_path
-from edgecnn.device.io import mqttsink, netsinks
-from edgecnn.device.io.base import is_secret_name
-from edgecnn.device.io.sinkaddr import parse_address
+from edgecnn.device.servicesecrets import env_text, without_secrets, write_private
 
 if TYPE_CHECKING:
     from edgecnn.device.preflight import RunOptions
 
 SYSTEM_UNIT_DIR = Path("/etc/systemd/system")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
-# Where each kind of network sink reads its password when the URI has none.
-PASSWORD_ENV = {
-    "mqtt": mqttsink.PASSWORD_ENV,
-    "http": netsinks.HTTP_PASSWORD_ENV,
-    "https": netsinks.HTTP_PASSWORD_ENV,
-}
 
 
 @dataclass(frozen=True)
@@ -84,7 +76,7 @@ def write_unit(
     text = unit_text(model_path, args, user=user, env_file=env_final)
     try:
         if env is not None:
-            _write_private(env, env_text(secrets))
+            write_private(env, env_text(secrets))
         fileio.write_text(target, text)
     except PermissionError:
         raise BadInputError(
@@ -137,78 +129,6 @@ def unit_text(
         "",
     ]
     return "\n".join(lines)
-
-
-def without_secrets(run_args: Sequence[str]) -> tuple[list[str], dict[str, str]]:
-    """``run_args`` with each sink's secrets taken out, and the variables that give them back.
-
-    A unit file is world-readable; the sinks read ``PASSWORD_ENV[scheme]`` instead, and each
-    secret query value (the names ``run`` hides in its messages: token, api_key, sig, ...)
-    becomes ``${EDGECNN_SINK_<NAME>}``, which the sink reads from the environment, both set
-    by an environment file only its owner can read. A sink with a user name but no password
-    takes the installer's own variable, if set (so the password need not be typed at all).
-
-    Raises:
-        BadInputError: two sinks of one kind with different passwords (one variable each).
-    """
-    args, secrets = [], {}
-    words = iter(run_args)
-    for word in words:
-        if word == "--sink" and (uri := next(words, None)) is not None:
-            args += [word, _take_secrets(uri, secrets)]
-        elif word.startswith("--sink="):
-            args.append("--sink=" + _take_secrets(word.removeprefix("--sink="), secrets))
-        else:
-            args.append(word)
-    return args, secrets
-
-
-def _take_secrets(uri: str, secrets: dict[str, str]) -> str:
-    """``uri`` without its password and secret query values; they go into ``secrets``."""
-    scheme, _, target = uri.partition(":")
-    variable = PASSWORD_ENV.get(scheme)
-    if variable is None or not target.startswith("//"):
-        return uri
-    address = parse_address(uri)  # the one parse `run` makes: same password, same rules
-    password = address.password
-    if password is None and address.user and os.environ.get(variable):
-        password = os.environ[variable]
-    if password is not None and secrets.setdefault(variable, password) != password:
-        raise BadInputError(
-            f"two {scheme} sinks have different passwords; a service takes one from "
-            f"{variable}: use one account for them"
-        )
-    references = {}
-    for key, value in address.query:
-        if is_secret_name(key) and key not in ("password", *references):
-            base = "EDGECNN_SINK_" + (re.sub(r"[^A-Z0-9]+", "_", key.upper()).strip("_") or "X")
-            name, count = base, 1
-            while secrets.get(name, value) != value:  # another sink's value of that name
-                count += 1
-                name = f"{base}_{count}"
-            references[key], secrets[name] = name, value
-    return address.public_uri(references)
-
-
-def env_text(variables: dict[str, str]) -> str:
-    """An ``EnvironmentFile``: ``NAME="value"`` lines, quoted as systemd reads them back."""
-    lines = []
-    for name, value in variables.items():
-        if any(ord(ch) < 32 for ch in value):
-            raise BadInputError(f"the {name} secret holds a control character")
-        quoted = re.sub(r'(["\\`$])', r"\\\1", value)
-        lines.append(f'{name}="{quoted}"\n')
-    return "".join(lines)
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Writes ``text`` atomically into a file only its owner can read (mode 0600)."""
-
-    def write(tmp: Path) -> None:
-        tmp.chmod(0o600)  # before the secret goes in
-        tmp.write_text(text, encoding="utf-8")
-
-    fileio.write_with(path, write)
 
 
 def exec_line(argv: Sequence[str]) -> str:

@@ -125,11 +125,9 @@ def _size_bounds(fe: FrontEndSettings) -> list[tuple[bool, str]]:
     """Each size against its own largest accepted value: checked before the relations, so
     a huge window is named as the window, not as a clip shorter than it."""
     rate = fe.sample_rate_hz
+    if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:  # first: the other messages divide by it
+        return [(True, f"sample rate {rate} Hz is outside {MIN_RATE_HZ}..{MAX_RATE_HZ} Hz")]
     return [
-        (
-            not MIN_RATE_HZ <= rate <= MAX_RATE_HZ,
-            f"sample rate {rate} Hz is outside {MIN_RATE_HZ}..{MAX_RATE_HZ} Hz",
-        ),
         (
             fe.clip_samples > MAX_CLIP_S * rate,
             f"clip_samples {fe.clip_samples} ({fe.clip_samples / rate:g} s at {rate} Hz) is over "

@@ -90,10 +90,10 @@ def read_wav(path: str | os.PathLike, *, rate_hz: int | None = None) -> WavAudio
     if frames == 0:
         raise BadInputError(f"{path} has no samples (data chunk of {len(pcm)} bytes)")
     values = _decode(pcm[: frames * width * fmt.channels], encoding)
+    if encoding.startswith("float") and not np.isfinite(values).all():  # before the mixdown
+        raise BadInputError(f"{path} holds NaN or infinite samples; expected finite audio")
     if fmt.channels > 1:
         values = values.reshape(frames, fmt.channels).mean(axis=1, dtype=np.float32)
-    if encoding.startswith("float") and not np.isfinite(values).all():
-        raise BadInputError(f"{path} holds NaN or infinite samples; expected finite audio")
     rate = fmt.rate
     if rate_hz is not None and rate_hz != rate:
         values, rate = resample(values, from_hz=rate, to_hz=rate_hz), int(rate_hz)
@@ -174,7 +174,8 @@ def _decode(raw: bytes, encoding: str) -> np.ndarray:
         return (wide.view("<i4").ravel() >> 8).astype(np.float32) / 2.0**23
     if encoding == "pcm32":
         return (np.frombuffer(raw, "<i4") / 2.0**31).astype(np.float32)
-    return np.frombuffer(raw, "<f4" if encoding == "float32" else "<f8").astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN are refused by the caller
+        return np.frombuffer(raw, "<f4" if encoding == "float32" else "<f8").astype(np.float32)
 
 
 def write_wav(

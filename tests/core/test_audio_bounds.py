@@ -83,3 +83,7 @@ def test_the_largest_accepted_front_end_computes_one_clip_within_256_mib():
         """,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_rate_of_zero_is_named_before_the_sizes_that_divide_by_it():
+    assert "sample rate 0 Hz is outside 4000..48000 Hz" in refused(sample_rate_hz=0)

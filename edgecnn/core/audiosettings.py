@@ -18,8 +18,18 @@ import numpy as np
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.records import Record
+from edgecnn.core.shapes import MAX_INPUT_VALUES
 
 MIN_RATE_HZ, MAX_RATE_HZ = 4000, 48000
+# Bounds on the sizes a flag or a manifest can set, checked before any table or buffer is
+# made. Generous for real use: keyword spotting takes 1 s clips, 512-point FFTs and 40 bands;
+# music and sound-event models use up to 4096-point FFTs and 128-256 bands.
+MAX_CLIP_S = 300  # a few minutes per model input; longer recordings stream through run
+MAX_FFT_SIZE = 8192  # 170 ms windows at 48 kHz; also the largest window (frame_samples)
+MAX_MEL_BANDS = 512  # the firmware export writes a table of fft_size / 2 + 1 rows per band
+# One clip's STFT holds frames x fft_size float64 values, twice (frames, then spectrum):
+# 2**23 points is 64 MiB each, e.g. 60 s at 48 kHz with 10 ms hops and 1024-point FFTs.
+MAX_STFT_POINTS = 2**23
 
 
 class FeatureKind(StrEnum):
@@ -106,12 +116,38 @@ def _check_types(fe: FrontEndSettings) -> None:
 
 
 def _check_ranges(fe: FrontEndSettings) -> None:
-    rate, nyquist = fe.sample_rate_hz, fe.sample_rate_hz / 2
-    problems = [
+    for bad, message in _size_bounds(fe) + _relations(fe):
+        if bad:
+            raise BadInputError(f"audio front end: {message}")
+
+
+def _size_bounds(fe: FrontEndSettings) -> list[tuple[bool, str]]:
+    """Each size against its own largest accepted value: checked before the relations, so
+    a huge window is named as the window, not as a clip shorter than it."""
+    rate = fe.sample_rate_hz
+    if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:  # first: the other messages divide by it
+        return [(True, f"sample rate {rate} Hz is outside {MIN_RATE_HZ}..{MAX_RATE_HZ} Hz")]
+    return [
         (
-            not MIN_RATE_HZ <= rate <= MAX_RATE_HZ,
-            f"sample rate {rate} Hz is outside {MIN_RATE_HZ}..{MAX_RATE_HZ} Hz",
+            fe.clip_samples > MAX_CLIP_S * rate,
+            f"clip_samples {fe.clip_samples} ({fe.clip_samples / rate:g} s at {rate} Hz) is over "
+            f"the largest accepted {MAX_CLIP_S} s ({MAX_CLIP_S * rate} samples)",
         ),
+        (
+            fe.frame_samples > MAX_FFT_SIZE,
+            f"frame_samples {fe.frame_samples} (the window) is over the largest accepted "
+            f"{MAX_FFT_SIZE}",
+        ),
+        (fe.fft_size > MAX_FFT_SIZE, f"fft_size {fe.fft_size} is over the largest accepted "
+                                     f"{MAX_FFT_SIZE}"),
+        (fe.mel_bands > MAX_MEL_BANDS, f"mel_bands {fe.mel_bands} is over the largest accepted "
+                                       f"{MAX_MEL_BANDS}"),
+    ]
+
+
+def _relations(fe: FrontEndSettings) -> list[tuple[bool, str]]:
+    nyquist = fe.sample_rate_hz / 2
+    problems = [
         (fe.frame_samples < 2, f"frame_samples {fe.frame_samples} must be at least 2"),
         (fe.hop_samples < 1, f"hop_samples {fe.hop_samples} must be at least 1"),
         (
@@ -134,9 +170,25 @@ def _check_ranges(fe: FrontEndSettings) -> None:
         ),
         (fe.log_floor <= 0, f"log_floor {fe.log_floor:g} must be positive"),
     ]
-    for bad, message in problems:
-        if bad:
-            raise BadInputError(f"audio front end: {message}")
+    return problems + _work_bounds(fe) if not any(bad for bad, _ in problems) else problems
+
+
+def _work_bounds(fe: FrontEndSettings) -> list[tuple[bool, str]]:
+    """What one clip costs: its STFT and its features (the model's input)."""
+    points, values = fe.frames * fe.fft_size, fe.frames * fe.bins
+    return [
+        (
+            points > MAX_STFT_POINTS,
+            f"{fe.frames} frames x fft_size {fe.fft_size} = {points:,} STFT points per clip; "
+            f"at most {MAX_STFT_POINTS:,} are accepted (a shorter clip, a longer hop or a "
+            "smaller fft_size)",
+        ),
+        (
+            values > MAX_INPUT_VALUES,
+            f"{fe.frames} frames x {fe.bins} bins = {values:,} feature values per clip; a model "
+            f"input holds at most {MAX_INPUT_VALUES:,}",
+        ),
+    ]
 
 
 @dataclass(frozen=True)

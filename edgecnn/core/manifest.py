@@ -84,6 +84,8 @@ class Manifest(Record):
         """
         if not isinstance(data, dict):
             raise TypeError(f"a manifest must be a JSON object, got {data!r:.40}")
+        if not isinstance(data.get("sha256", ""), str):  # compared with the model's hash
+            raise TypeError(f"sha256 must be the model's hex digest, got {data['sha256']!r:.40}")
         values = dict(data)  # a missing key stays missing: the constructor names it
         twice = repeated_label(values.get("labels"))
         if twice is not None:

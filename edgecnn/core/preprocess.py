@@ -18,6 +18,7 @@ import numpy as np
 
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.records import Record
+from edgecnn.core.shapes import MAX_INPUT_VALUES, check_input_size
 
 if TYPE_CHECKING:
     from edgecnn.core.audiofeatures import AudioFrontEnd
@@ -164,6 +165,8 @@ def _check_value(name: str, value: Any) -> None:
     if name == "input_shape":
         ok = bool(value) and isinstance(value, tuple) and all(_count(v) for v in value)
         want = "a list of positive integers, e.g. [32, 3]"
+        if ok:
+            check_input_size(value)  # the same bound as every other input shape
     elif name in ("mean", "std"):
         ok = value is None or (isinstance(value, tuple) and all(_number(v) for v in value))
         ok = ok and (name == "mean" or value is None or min(value, default=1) > 0)
@@ -171,8 +174,9 @@ def _check_value(name: str, value: Any) -> None:
     elif name == "channels":
         ok = value is None or (isinstance(value, tuple) and all(isinstance(v, str) for v in value))
         want = "null or a list of column names"
-    elif name in _COUNTS:
-        ok, want = value is None or _count(value), "null or a positive integer"
+    elif name in _COUNTS:  # a window is (part of) one input: the input shapes' bound
+        ok = value is None or (_count(value) and value <= MAX_INPUT_VALUES)
+        want = f"null or a positive integer, at most {MAX_INPUT_VALUES:,}"
     elif name == "sample_rate_hz":
         ok = value is None or (_number(value) and value > 0)
         want = "null or a number above 0"

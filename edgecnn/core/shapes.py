@@ -6,16 +6,37 @@ each accepts the same spellings and refuses with the same message.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from edgecnn.core.errors import BadInputError
+from edgecnn.core.errors import BadInputError, ModelError
 
 SHAPE_HELP = (
     'input_shape must look like "32x32x3", "32,32,3" or [32, 32, 3]: 1 to 3 positive sizes '
     "(images: height x width x channels; windows: samples x channels)"
 )
+
+# Values in one input sample edgecnn builds, estimates or runs a model for (e.g. 2048x2048x1
+# or 1024x1024x4). These are models for Pis and microcontrollers; far larger inputs only
+# exhaust the memory of the machine at hand (a lenet5 head at 100000x100000x3 wants
+# terabytes; 20000x20000x3 in estimate needs a 10 GB im2col buffer).
+MAX_INPUT_VALUES = 2**22
+
+
+def check_input_size(shape: tuple[int, ...]) -> None:
+    """Refuses an input shape too large for edgecnn's models, before anything is allocated.
+
+    Raises:
+        ModelError: more than :data:`MAX_INPUT_VALUES` values per sample.
+    """
+    values = math.prod(shape)
+    if values > MAX_INPUT_VALUES:
+        raise ModelError(
+            f"input shape {format_shape(shape)} has {values:,} values per sample; edgecnn "
+            f"works with at most {MAX_INPUT_VALUES:,} (e.g. 2048x2048x1 or 1024x1024x4)"
+        )
 
 
 # A CSV number: ASCII digits with an optional sign, point and exponent, spaces or tabs around

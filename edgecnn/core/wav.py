@@ -30,6 +30,14 @@ _STREAMING_SIZE = 0x7FFFFF00
 # The Speech Commands folder of long noise recordings: training mixes it in, and a folder
 # of clips replayed on the device skips it (it holds no labelled clips).
 BACKGROUND_NOISE_FOLDER = "_background_noise_"
+# Rates a file may declare. Recordings run from 8 kHz telephony to 384 kHz studio
+# converters; below 1 kHz a header is damaged, not audio, and resampling it to 16 kHz
+# multiplies the samples (a 32 KB file declaring 1 Hz became 3 GB).
+MIN_WAV_RATE_HZ, MAX_WAV_RATE_HZ = 1000, 384000
+# The larger of up and down (the rates over their gcd) resample() accepts: its filter has
+# 20 taps per step, so 2**16 keeps the tables near 10 MB each. Real pairs need far fewer
+# (44.1 -> 16 kHz: 441; 47.952 -> 16 kHz: 2997); coprime rates such as 383999 Hz do not.
+MAX_RATIO_STEPS = 2**16
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,10 +90,10 @@ def read_wav(path: str | os.PathLike, *, rate_hz: int | None = None) -> WavAudio
     if frames == 0:
         raise BadInputError(f"{path} has no samples (data chunk of {len(pcm)} bytes)")
     values = _decode(pcm[: frames * width * fmt.channels], encoding)
+    if encoding.startswith("float") and not np.isfinite(values).all():  # before the mixdown
+        raise BadInputError(f"{path} holds NaN or infinite samples; expected finite audio")
     if fmt.channels > 1:
         values = values.reshape(frames, fmt.channels).mean(axis=1, dtype=np.float32)
-    if encoding.startswith("float") and not np.isfinite(values).all():
-        raise BadInputError(f"{path} holds NaN or infinite samples; expected finite audio")
     rate = fmt.rate
     if rate_hz is not None and rate_hz != rate:
         values, rate = resample(values, from_hz=rate, to_hz=rate_hz), int(rate_hz)
@@ -135,6 +143,9 @@ def _read_fmt(body: bytes, path) -> _Format:
     if channels == 0 or rate == 0:
         raise BadInputError(f"{path} declares {channels} channels at {rate} Hz; "
                             "expected at least 1 channel and a positive rate")
+    if not MIN_WAV_RATE_HZ <= rate <= MAX_WAV_RATE_HZ:
+        raise BadInputError(f"{path} declares a sample rate of {rate} Hz; accepted: "
+                            f"{MIN_WAV_RATE_HZ}..{MAX_WAV_RATE_HZ} Hz")
     return _Format(tag=tag, channels=channels, rate=rate, bits=bits)
 
 
@@ -163,7 +174,8 @@ def _decode(raw: bytes, encoding: str) -> np.ndarray:
         return (wide.view("<i4").ravel() >> 8).astype(np.float32) / 2.0**23
     if encoding == "pcm32":
         return (np.frombuffer(raw, "<i4") / 2.0**31).astype(np.float32)
-    return np.frombuffer(raw, "<f4" if encoding == "float32" else "<f8").astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN are refused by the caller
+        return np.frombuffer(raw, "<f4" if encoding == "float32" else "<f8").astype(np.float32)
 
 
 def write_wav(
@@ -216,6 +228,12 @@ def resample(samples: np.ndarray, *, from_hz: int, to_hz: int) -> np.ndarray:
     up, down = int(to_hz) // g, int(from_hz) // g
     if up == down:
         return x.astype(np.float32)
+    if max(up, down) > MAX_RATIO_STEPS:  # checked before the filter tables are made
+        raise BadInputError(
+            f"cannot resample {from_hz} Hz to {to_hz} Hz: their ratio {up}/{down} needs "
+            f"{max(up, down)} filter steps, at most {MAX_RATIO_STEPS} are accepted; "
+            "record at a common rate such as 16000, 44100 or 48000 Hz"
+        )
     n_out = -(-len(x) * up // down)
     taps, kmax = _phase_taps(up, down)
     nk = taps.shape[1]

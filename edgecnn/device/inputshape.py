@@ -8,7 +8,7 @@ fails to prepare. Such a model needs a concrete ``--input-shape`` before it can 
 from __future__ import annotations
 
 from edgecnn.core.errors import BadInputError
-from edgecnn.core.shapes import format_shape
+from edgecnn.core.shapes import check_input_size, format_shape
 
 
 def signature(detail: dict) -> tuple[int | None, ...]:
@@ -27,9 +27,11 @@ def size_input(interpreter, input_shape: tuple[int, ...] | None) -> None:
     """Resizes a dynamic input to ``input_shape`` (batch 1); call before allocate_tensors.
 
     Raises:
-        BadInputError: a dynamic input without ``input_shape``, or an ``input_shape`` that
-            does not match the model's rank or fixed sizes.
+        BadInputError: a dynamic input without ``input_shape``, an ``input_shape`` that
+            does not match the model's rank or fixed sizes, or one too large to allocate.
     """
+    if input_shape is not None:  # the API's tuples skip parse_shape: bound them here too
+        check_input_size(tuple(input_shape))
     details = interpreter.get_input_details()
     if input_shape is None:
         for detail in details:

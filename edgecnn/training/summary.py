@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from edgecnn.core.errors import BadInputError, ModelError
-from edgecnn.core.shapes import format_shape
+from edgecnn.core.shapes import check_input_size
 from edgecnn.training import modelio, tfdeps
 from edgecnn.training.summary_format import format_table
 from edgecnn.training.summary_graph import execution_order, peak_bytes, tensor_bytes
@@ -23,11 +23,6 @@ from edgecnn.training.summary_macs import layer_macs
 from edgecnn.training.summary_records import LayerSummary, ModelSummary
 
 __all__ = ["LayerSummary", "ModelSummary", "format_table", "summarize", "summarize_source"]
-
-# Values in one input sample a zoo model is built for (e.g. 2048x2048x1 or 1024x1024x4).
-# These are models for Pis and microcontrollers; far larger inputs only exhaust the
-# memory of the machine building them (a lenet5 head at 100000x100000x3 wants terabytes).
-MAX_INPUT_VALUES = 2**22
 
 
 def summarize(model: Any) -> ModelSummary:
@@ -95,20 +90,6 @@ def summarize_source(
     from edgecnn.training.modelio import load_keras_model
 
     return summarize(load_keras_model(path))
-
-
-def check_input_size(shape: tuple[int, ...]) -> None:
-    """Refuses an input shape too large to build a model for, before building it.
-
-    Raises:
-        ModelError: more than :data:`MAX_INPUT_VALUES` values per sample.
-    """
-    values = math.prod(shape)
-    if values > MAX_INPUT_VALUES:
-        raise ModelError(
-            f"input shape {format_shape(shape)} has {values:,} values per sample; edgecnn "
-            f"builds models for at most {MAX_INPUT_VALUES:,} (e.g. 2048x2048x1 or 1024x1024x4)"
-        )
 
 
 def _check_file_source(source: str, path: Path, *, given: bool) -> None:

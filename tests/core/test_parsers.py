@@ -90,3 +90,15 @@ def test_modes_read_as_one_list_from_flags_and_python():
     assert parse_modes(["int8, fp32", "int8"]) == parse_modes("int8,fp32") == ["int8", "fp32"]
     with pytest.raises(BadInputError, match="unknown mode 'int4'"):
         parse_modes("int8,int4")
+
+
+def test_a_shape_over_the_input_bound_is_refused_naming_the_bound():
+    """One bound for summary, estimate and benchmark (summary had its own before)."""
+    from edgecnn.core.shapes import MAX_INPUT_VALUES, check_input_size
+
+    check_input_size((2048, 2048, 1))
+    with pytest.raises(BadInputError) as info:
+        check_input_size((20000, 20000, 3))
+    message = str(info.value)
+    assert "20000x20000x3" in message and "1,200,000,000 values" in message
+    assert f"at most {MAX_INPUT_VALUES:,}" in message

@@ -12,6 +12,7 @@ from edgecnn.device.interpreter import TFLiteModel
 from edgecnn.targets.estimate import estimate
 from edgecnn.targets.graph import read_graph
 from edgecnn.training import tfdeps
+from tests.memlimit import run_capped
 
 keras, tf = tfdeps.keras(), tfdeps.tensorflow()
 
@@ -100,3 +101,37 @@ def test_remote_benchmark_passes_the_input_shape_on():
         input_shape=(224, 224, 3),
     )
     assert "--input-shape 224x224x3" in script.splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", ["estimate", "benchmark"])
+def test_an_input_shape_too_large_is_one_line(models, command):
+    """Before: 20000x20000x3 (1.2e9 values) was allocated: killed for memory, or a traceback.
+
+    Run under an address-space cap so that the old behaviour fails the test, not the machine.
+    """
+    board = ["--board", "rpi-4b"] if command == "estimate" else []
+    args = [command, str(models[0]), *board, "--input-shape", "20000x20000x3"]
+    done = run_capped("from edgecnn.cli import cli", f"cli.main({args!r})")
+    assert done.returncode == 2, done.stderr[-2000:]
+    message = done.stderr.strip()
+    assert "\n" not in message and "20000x20000x3" in message
+    assert "1,200,000,000 values" in message and "at most 4,194,304" in message
+
+
+def test_the_api_refuses_a_too_large_input_shape_before_allocating(models):
+    done = run_capped(
+        "from edgecnn.core.errors import BadInputError\n"
+        "from edgecnn.device.bench import benchmark\n"
+        "from edgecnn.targets.graph import read_graph",
+        f"""
+        for call in (lambda: read_graph({str(models[0])!r}, input_shape=(20000, 20000, 3)),
+                     lambda: benchmark({str(models[0])!r}, runs=1, input_shape=(2049, 2048, 1))):
+            try:
+                call()
+            except BadInputError as exc:
+                assert "at most 4,194,304" in str(exc), exc
+            else:
+                raise AssertionError("accepted")
+        """,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

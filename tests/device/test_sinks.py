@@ -278,3 +278,12 @@ def test_gpio_led_follows_the_label():
         assert led.closed
     finally:
         gpiozero.Device.pin_factory = previous
+
+
+def test_gpio_off_a_pi_is_one_line_not_a_traceback(monkeypatch):
+    """Before: gpiozero's BadPinFactory escaped as a 69-line traceback."""
+    gpiozero = pytest.importorskip("gpiozero", reason="gpiozero is not installed")
+    monkeypatch.setattr(gpiozero.Device, "pin_factory", None)
+    monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "edgecnn-no-such-factory")  # as off a Pi
+    with pytest.raises(BadInputError, match=r"^gpio:17 cannot drive an LED here: .*Raspberry Pi"):
+        open_sink("gpio:17=walk")

@@ -17,6 +17,7 @@ import re
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import TextIO
 
@@ -86,7 +87,15 @@ class GpioLed(Sink):
     def __init__(self, pin: int, label: str) -> None:
         gpiozero = require("gpiozero", extra="gpio")
         self.label = label
-        self.led = gpiozero.LED(pin)
+        try:
+            with warnings.catch_warnings():  # each factory tried is a warning: the line says it
+                warnings.simplefilter("ignore", gpiozero.PinFactoryFallback)
+                self.led = gpiozero.LED(pin)
+        except gpiozero.GPIOZeroError as exc:  # no pin factory off a Pi, a pin in use, ...
+            raise BadInputError(
+                f"gpio:{pin} cannot drive an LED here: {exc}; gpio sinks need a Raspberry Pi's "
+                "GPIO (gpiozero with lgpio or RPi.GPIO)"
+            ) from None
 
     def write(self, result: dict) -> None:
         if result.get("label") == self.label:

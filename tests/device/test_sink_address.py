@@ -75,6 +75,16 @@ def test_a_raw_slash_in_a_password_is_refused_without_showing_it():
 
 
 @pytest.mark.parametrize(
+    "uri", ["mqtt://bob:s3cr?et@host/t", "http://bob:s3cr#et@host:80/x", "http://bob:12?et@h/"]
+)
+def test_a_raw_question_mark_or_hash_in_a_password_is_refused_without_showing_it(uri):
+    """Before: 'the port is not a number' with the whole URI, password included, echoed."""
+    with pytest.raises(BadInputError, match="percent-encode") as info:
+        check_sink(uri)
+    assert "s3cr" not in str(info.value) and "et@" not in str(info.value)
+
+
+@pytest.mark.parametrize(
     "uri",
     ["http://user:pw@[::1", "http://user:pw@[::1]x/p", "mqtt://[::1]:99999/t", "http://:pw@/x"],
 )

@@ -122,6 +122,13 @@ def parse_address(uri: str) -> SinkAddress:
     """
     scheme, _, rest = uri.partition("://")
     hier, query, fragment = _split_rest(rest)
+    if "@" in rest.partition("/")[0] and "@" not in hier.partition("/")[0]:
+        # a '?' or '#' before the '@' cut the login short: any part of the URI echoed back
+        # could be the password, so the line names only the scheme
+        raise BadInputError(
+            f"sink {scheme}://...: a '?' or '#' stands before the '@' of the login; "
+            "percent-encode '/', '?', '#' and '@' in a password (%2F %3F %23 %40)"
+        )
     authority, slash, path = hier.partition("/")
     path = slash + path
     if "@" in path:

@@ -133,7 +133,7 @@ def run(
     stop = src.stop  # a signal also ends a live source's wait for data
     # A replayed file can wait for a slow sink (nothing is lost); a live sensor cannot.
     backpressure = stop if src.recorded else None
-    outputs = [open_sink(uri, backpressure=backpressure) for uri in sinks]
+    outputs = [open_sink(uri, backpressure=backpressure, stopping=stop) for uri in sinks]
     post = PostProcessor(runner.labels, smooth=options.smooth, threshold=options.threshold)
     restore = _handle_signals(stop)
     stats = _Stats()

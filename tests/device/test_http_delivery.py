@@ -57,7 +57,7 @@ class Server:
         self.server.server_close()
 
 
-@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("code", [301, 302, 307, 308])
 def test_a_redirect_to_another_origin_keeps_the_results_and_the_login(tmp_path, caplog, code):
     """Old: a 302 became a body-less GET to the other host, Authorization and all, and the
     run reported everything delivered."""
@@ -75,6 +75,21 @@ def test_a_redirect_to_another_origin_keeps_the_results_and_the_login(tmp_path, 
     assert sink.undelivered == 3 and sink.delivered == 0 and len(Spool(tmp_path)) == 3
     said = caplog.text + "\n".join(sink.notes())
     assert f"http://localhost:{server.port}/elsewhere" in said and "PW" not in said
+
+
+def test_a_303_means_the_post_was_taken_and_is_neither_followed_nor_resent(tmp_path):
+    """A 303 answers a processed POST: counting it undelivered resent it on every run."""
+    server = Server(lambda path: (303, "http://localhost:{port}/receipt"))
+    try:
+        uri = f"http://bob:PW@127.0.0.1:{server.port}/r?spool={tmp_path}"
+        sink = open_network_sink(uri, drain_timeout=2.0)
+        for record in results(1, 3):
+            sink.write(record)
+        sink.close()
+    finally:
+        server.stop()
+    assert [(method, path) for method, path, _, _ in server.seen] == [("POST", "/r")] * 3
+    assert sink.delivered == 3 and sink.undelivered == 0 and len(Spool(tmp_path)) == 0
 
 
 def test_a_same_origin_307_is_followed_as_a_post_with_its_body(tmp_path):

@@ -59,6 +59,8 @@ class HttpSink(SpoolSink):
         try:
             with self._opener.open(request, timeout=SEND_TIMEOUT_S) as response:
                 return 200 <= response.status < 300
+        except _SeeOther:  # the server took the POST and names where to read about it
+            return True
         except urllib.error.HTTPError as exc:
             exc.close()
             # A 4xx is about this request (bad body, wrong path, no permission): sending it
@@ -70,14 +72,23 @@ class HttpSink(SpoolSink):
             raise OSError(f"cannot reach the server: {exc.reason}") from None
 
 
+class _SeeOther(Exception):
+    """HTTP 303: the POST was processed; the Location is a page about it, not a retry."""
+
+
 class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
     """Follows a 307/308 to the same origin as a POST with its body; refuses every other.
 
     urllib's own handler turns a 301/302 POST into a body-less GET (the result is lost, yet
-    the answer is a 2xx) and sends the login along to whatever host the server names.
+    the answer is a 2xx) and sends the login along to whatever host the server names. A 303
+    answers a POST that was processed: the result counts as delivered and is not followed
+    (resending it would duplicate it on every run).
     """
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if code == 303:
+            fp.close()
+            raise _SeeOther
         if code in (307, 308) and _origin(newurl) == _origin(req.full_url):
             return urllib.request.Request(
                 newurl, data=req.data, headers=dict(req.header_items()), method=req.get_method()

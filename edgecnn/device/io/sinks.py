@@ -238,7 +238,11 @@ class Buffered(Sink):
 
 
 def open_sink(
-    uri: str, *, queue_size: int = QUEUE_SIZE, backpressure: threading.Event | None = None
+    uri: str,
+    *,
+    queue_size: int = QUEUE_SIZE,
+    backpressure: threading.Event | None = None,
+    stopping: threading.Event | None = None,
 ) -> Buffered:
     """Parses a sink URI; the sink runs behind a :class:`Buffered` queue of ``queue_size``.
 
@@ -246,17 +250,19 @@ def open_sink(
         uri: one of :data:`SCHEMES`.
         queue_size: how many results may wait for the sink.
         backpressure: see :class:`Buffered` (None: a full queue drops, for live sources).
+        stopping: set when the run is asked to stop: network sinks then close at once,
+            spooling what is unsent, instead of draining.
 
     Raises:
         BadInputError: an unknown scheme or a file that cannot be opened.
         MissingDependencyError: paho-mqtt or gpiozero is needed and missing.
     """
     check_sink(uri)
-    inner = _open_inner(uri)
+    inner = _open_inner(uri, stopping)
     return Buffered(inner, size=queue_size, name=redact_uri(uri), backpressure=backpressure)
 
 
-def _open_inner(uri: str) -> Sink:
+def _open_inner(uri: str, stopping: threading.Event | None = None) -> Sink:
     scheme, _, target = uri.partition(":")
     try:
         if uri == "stdout":
@@ -273,7 +279,7 @@ def _open_inner(uri: str) -> Sink:
         # Imported here: only network sinks need sqlite3 (the spool) and urllib.request.
         from edgecnn.device.io.netsinks import open_network_sink
 
-        return open_network_sink(uri)
+        return open_network_sink(uri, stopping=stopping)
     if scheme == "gpio" and (match := re.fullmatch(r"(\d+)=(.+)", target)):
         return GpioLed(int(match[1]), match[2])
     shown = redact_uri(uri)

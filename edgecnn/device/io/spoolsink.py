@@ -27,7 +27,7 @@ BACKOFF_FIRST_S = 0.2
 BACKOFF_MAX_S = 5.0
 DRAIN_TIMEOUT_S = 5.0
 SEND_TIMEOUT_S = 5.0
-DRAIN_STALL_S = 0.4  # close stops waiting once nothing was settled for this long
+DRAIN_STALL_S = 2.0  # at the end of input, close stops waiting once nothing settled this long
 STOP_GRACE_S = 0.3  # then how long an attempt under way may finish before it is given up
 SEND_BATCH = 500  # records read from the spool, sent, and deleted together
 
@@ -54,6 +54,7 @@ class SpoolSink(Sink):
         *,
         drain_timeout: float | None = None,
         secrets: Sequence[str] = (),
+        stopping: threading.Event | None = None,
     ) -> None:
         """Starts the sender thread.
 
@@ -62,11 +63,14 @@ class SpoolSink(Sink):
             spool: where results wait for their confirmation.
             drain_timeout: how long ``close`` waits for the spool to empty [DRAIN_TIMEOUT_S].
             secrets: more values to hide (e.g. the percent-decoded password).
+            stopping: set when the run was asked to stop (a signal): ``close`` then waits for
+                nothing and spools what is unsent.
         """
         self.name, self.spool = redact_uri(uri), spool
         # Longest first: a secret that contains another is hidden whole.
         self._secrets = sorted({*uri_secrets(uri), *secrets}, key=len, reverse=True)
         self.drain_timeout = DRAIN_TIMEOUT_S if drain_timeout is None else drain_timeout
+        self._stopping = stopping or threading.Event()
         self.delivered = self.failures = self.rejected = self.undelivered = 0
         self.last_error: str | None = None
         self._dropped_before, self.bound_drops = spool.dropped, 0
@@ -114,16 +118,18 @@ class SpoolSink(Sink):
         return self.undelivered if self._closed else len(self.spool)
 
     def close(self) -> None:
-        """Waits up to ``drain_timeout`` for the spool to empty while results get through;
-        the rest stays for the next run.
+        """At the end of input, waits up to ``drain_timeout`` for the spool to empty while
+        results get through; the rest stays for the next run.
 
         A far end that settles nothing for ``DRAIN_STALL_S`` (down, hung, refusing the login)
-        is not waited for, and an attempt under way is given up after ``STOP_GRACE_S`` (its
-        result stays spooled): stopping takes well under a second whatever the network does.
+        is not waited for. After a stop request nothing is waited for, and an attempt under
+        way is given up after ``STOP_GRACE_S`` (its result stays spooled): stopping takes well
+        under a second whatever the network does.
         """
         started = time.monotonic()
         self._settled_at = max(self._settled_at, started)
-        while len(self.spool) and time.monotonic() < started + self.drain_timeout:
+        deadline = started + (0.0 if self._stopping.is_set() else self.drain_timeout)
+        while len(self.spool) and time.monotonic() < deadline:
             if self.fatal or not self._thread.is_alive():
                 break  # nothing will get through: no point waiting
             if time.monotonic() - self._settled_at > DRAIN_STALL_S:

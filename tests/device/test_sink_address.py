@@ -75,7 +75,9 @@ def test_a_raw_slash_in_a_password_is_refused_without_showing_it():
 
 
 @pytest.mark.parametrize(
-    "uri", ["mqtt://bob:s3cr?et@host/t", "http://bob:s3cr#et@host:80/x", "http://bob:12?et@h/"]
+    "uri",
+    ["mqtt://bob:s3cr?et@host/t", "http://bob:s3cr#et@host:80/x", "http://bob:12?et@h/",
+     "http://bob:s3cr?et/x@host/", "mqtt://bob:s3cr#et/y@host/t"],
 )
 def test_a_raw_question_mark_or_hash_in_a_password_is_refused_without_showing_it(uri):
     """Before: 'the port is not a number' with the whole URI, password included, echoed."""
@@ -216,3 +218,21 @@ def test_a_thousand_random_sink_uris_give_one_line_or_an_address():
                 parse_address(uri).identity()
         except BadInputError as exc:
             assert "\n" not in str(exc), uri
+
+
+def test_a_spool_folder_given_by_hand_serves_one_destination_only(tmp_path):
+    """Before: ``?device=A&spool=D`` and ``?device=B&spool=D`` delivered each other's results."""
+    first = open_network_sink(f"http://127.0.0.1:9/r?device=A&spool={tmp_path}", drain_timeout=0)
+    first.close()
+    with pytest.raises(BadInputError, match="holds the results of another sink") as info:
+        open_network_sink(f"http://127.0.0.1:9/r?device=B&spool={tmp_path}", drain_timeout=0)
+    assert "\n" not in str(info.value)
+    again = open_network_sink(f"http://127.0.0.1:9/r?device=A&spool={tmp_path}", drain_timeout=0)
+    again.close()  # the same destination may come back to its folder
+
+
+def test_how_an_mqtt_sink_connects_does_not_change_its_spool():
+    plain = parse_address("mqtt://127.0.0.1/edgecnn/t").identity()
+    for options in ("client_id=pi-1", "cafile=/etc/ca.pem", "tls=0"):
+        assert parse_address(f"mqtt://127.0.0.1/edgecnn/t?{options}").identity() == plain
+    assert parse_address("mqtt://127.0.0.1/edgecnn/u").identity() != plain

@@ -114,7 +114,11 @@ def open_network_sink(uri: str, **kwargs) -> SpoolSink:
     options = address.options
     try:
         max_records = int(options.get("max_records", DEFAULT_MAX_RECORDS))
-        spool = Spool(options.get("spool") or default_spool_dir(address), max_records=max_records)
+        spool = Spool(
+            options.get("spool") or default_spool_dir(address),
+            max_records=max_records,
+            destination=address.identity(),
+        )
     except (ValueError, OSError) as exc:
         raise BadInputError(f"sink {address.shown!r}: the spool cannot be opened: {exc}") from None
     try:

@@ -30,6 +30,8 @@ from edgecnn.core.errors import BadInputError
 from edgecnn.device.io.base import is_secret_name, redact_uri
 
 OWN_OPTIONS = ("spool", "max_records")  # edgecnn's own, never sent and not the destination
+# How an MQTT sink connects, not where its results go: changing one keeps the spool.
+MQTT_CONNECTION_OPTIONS = ("tls", "cafile", "client_id")
 DEFAULT_PORTS = {"http": 80, "https": 443, "mqtt": 1883}
 _ENV_REF = re.compile(r"\$\{(EDGECNN_[A-Z0-9_]+)\}")
 
@@ -104,10 +106,13 @@ class SinkAddress:
         destination, so two sinks share a folder only when they are the same sink."""
         tls = self.options.get("tls", "0") not in ("0", "", "false")
         port = self.port or (8883 if tls else DEFAULT_PORTS[self.scheme])
+        left_out = OWN_OPTIONS + ("password", "username")
+        if self.scheme == "mqtt":
+            left_out += MQTT_CONNECTION_OPTIONS
         query = sorted(
             (k, _digest(v) if is_secret_name(k) else v)
             for k, v in self.query
-            if k not in OWN_OPTIONS + ("password", "username")
+            if k not in left_out
         )
         whole = [self.scheme, self.host.lower(), port, self.path, query, self.user]
         readable = re.sub(r"[^A-Za-z0-9.-]+", "_", f"{self.scheme}_{self.host}_{port}")
@@ -122,7 +127,8 @@ def parse_address(uri: str) -> SinkAddress:
     """
     scheme, _, rest = uri.partition("://")
     hier, query, fragment = _split_rest(rest)
-    if "@" in rest.partition("/")[0] and "@" not in hier.partition("/")[0]:
+    authority_end = next((i for i, ch in enumerate(rest) if ch in "/?#"), len(rest))
+    if rest[authority_end : authority_end + 1] in ("?", "#") and "@" in rest[authority_end:]:
         # a '?' or '#' before the '@' cut the login short: any part of the URI echoed back
         # could be the password, so the line names only the scheme
         raise BadInputError(

@@ -30,12 +30,22 @@ class Spool:
     Thread-safe: one connection guarded by a lock, shared by the producer and the sender.
     """
 
-    def __init__(self, directory: Path | str, *, max_records: int = DEFAULT_MAX_RECORDS) -> None:
+    def __init__(
+        self,
+        directory: Path | str,
+        *,
+        max_records: int = DEFAULT_MAX_RECORDS,
+        destination: str | None = None,
+    ) -> None:
         """Opens (or creates) the spool in ``directory``.
 
         Args:
             directory: folder holding ``spool.sqlite3``; created when missing.
             max_records: how many undelivered records to keep at most.
+            destination: the sink's identity; a spool holds one sink's results only.
+
+        Raises:
+            ValueError: the spool belongs to another destination.
         """
         if max_records < 1:
             raise ValueError("max_records must be at least 1")
@@ -47,6 +57,24 @@ class Spool:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        if destination is not None:
+            self._claim(destination)
+
+    def _claim(self, destination: str) -> None:
+        """Marks the spool as ``destination``'s; refuses it when another sink's is in it."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('destination', ?)", (destination,)
+            )
+            (owner,) = self._db.execute(
+                "SELECT value FROM meta WHERE key = 'destination'"
+            ).fetchone()
+        if owner != destination:
+            self.close()
+            raise ValueError(
+                f"{self.path.parent} holds the results of another sink ({owner}); give each "
+                "sink its own ?spool= folder, or send those first with that sink"
+            )
 
     def append(self, record: dict) -> None:
         """Stores ``record`` last; drops the oldest records when the spool is over its bound."""

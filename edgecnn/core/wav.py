@@ -30,10 +30,12 @@ _STREAMING_SIZE = 0x7FFFFF00
 # The Speech Commands folder of long noise recordings: training mixes it in, and a folder
 # of clips replayed on the device skips it (it holds no labelled clips).
 BACKGROUND_NOISE_FOLDER = "_background_noise_"
-# Rates a file may declare. Recordings run from 8 kHz telephony to 384 kHz studio
-# converters; below 1 kHz a header is damaged, not audio, and resampling it to 16 kHz
-# multiplies the samples (a 32 KB file declaring 1 Hz became 3 GB).
-MIN_WAV_RATE_HZ, MAX_WAV_RATE_HZ = 1000, 384000
+# Rates a file may declare: any positive rate up to 384 kHz studio converters (sensor logs
+# stored as WAV run at a few Hz to a few hundred). What a low rate can cost is bounded where
+# it costs: resampling (a 32 KB file declaring 1 Hz, resampled to 16 kHz, became 3 GB).
+MIN_WAV_RATE_HZ, MAX_WAV_RATE_HZ = 1, 384000
+# The most samples resample() makes: 2**24 is 17 minutes at 16 kHz, 64 MiB as float32.
+MAX_RESAMPLED_SAMPLES = 2**24
 # The larger of up and down (the rates over their gcd) resample() accepts: its filter has
 # 20 taps per step, so 2**16 keeps the tables near 10 MB each. Real pairs need far fewer
 # (44.1 -> 16 kHz: 441; 47.952 -> 16 kHz: 2997); coprime rates such as 383999 Hz do not.
@@ -235,6 +237,12 @@ def resample(samples: np.ndarray, *, from_hz: int, to_hz: int) -> np.ndarray:
             "record at a common rate such as 16000, 44100 or 48000 Hz"
         )
     n_out = -(-len(x) * up // down)
+    if n_out > MAX_RESAMPLED_SAMPLES:  # checked before anything is allocated
+        raise BadInputError(
+            f"cannot resample {len(x)} samples from {from_hz} Hz to {to_hz} Hz: that makes "
+            f"{n_out} samples, at most {MAX_RESAMPLED_SAMPLES} are accepted; cut the "
+            "recording into shorter files"
+        )
     taps, kmax = _phase_taps(up, down)
     nk = taps.shape[1]
     padded = np.concatenate([np.zeros(kmax), x, np.zeros(kmax + 1)])

@@ -25,7 +25,7 @@ def wav_bytes(rate: int, samples: int = 16000) -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-@pytest.mark.parametrize("rate", [1, 999, 384001, 4294967291])
+@pytest.mark.parametrize("rate", [384001, 4294967291])
 def test_a_rate_outside_the_bounds_is_refused_in_one_line(tmp_path, rate):
     path = tmp_path / "odd.wav"
     path.write_bytes(wav_bytes(rate))
@@ -36,7 +36,15 @@ def test_a_rate_outside_the_bounds_is_refused_in_one_line(tmp_path, rate):
     assert f"{MIN_WAV_RATE_HZ}..{MAX_WAV_RATE_HZ} Hz" in message
 
 
-@pytest.mark.parametrize("rate", [MIN_WAV_RATE_HZ, 8000, 11025, 44100, 47952, MAX_WAV_RATE_HZ])
+def test_a_low_rate_sensor_recording_is_read_but_not_blown_up_by_resampling(tmp_path):
+    path = tmp_path / "imu.wav"
+    path.write_bytes(wav_bytes(50, samples=60_000))  # 20 minutes of a 50 Hz sensor
+    assert read_wav(path).sample_rate_hz == 50
+    with pytest.raises(BadInputError, match=r"makes 19200000 samples, at most 16777216"):
+        read_wav(path, rate_hz=16000)
+
+
+@pytest.mark.parametrize("rate", [1000, 8000, 11025, 44100, 47952, MAX_WAV_RATE_HZ])
 def test_real_rates_are_read(tmp_path, rate):
     path = tmp_path / "ok.wav"
     path.write_bytes(wav_bytes(rate, samples=rate // 10))

@@ -17,9 +17,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from edgecnn.core.csvnumber import csv_number
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.preprocess import Preprocessing
-from edgecnn.core.shapes import csv_number
 
 log = logging.getLogger(__name__)
 STOP_POLL_S = 0.05  # how soon a waiting source sees a stop request
@@ -128,7 +128,7 @@ def parse_row(
 
     The rule every text source applies: exactly ``width`` fields (default: one per channel;
     a row with more is as suspect as one with fewer), numbers in the channel columns (strict
-    ASCII decimals, :func:`~edgecnn.core.shapes.csv_number`), and
+    ASCII decimals, :func:`~edgecnn.core.csvnumber.csv_number`), and
     every number finite.
     """
     expected = len(columns) if width is None else width

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from edgecnn.core import fileio
+from edgecnn.core.csvnumber import csv_number
 from edgecnn.core.errors import DataError
 from edgecnn.core.preprocess import DataKind
-from edgecnn.core.shapes import csv_number
 from edgecnn.training.data.dataset import RawDataset
 
 TIME_COLUMN_GUESSES = ("time", "timestamp", "t")

@@ -331,6 +331,10 @@ def test_a_live_source_still_drops_with_a_count_when_a_sink_cannot_keep_up():
             "https://bob:***@example.org/in?token=***&x=1",
         ),
         ("mqtt://host:1883/t", "mqtt://host:1883/t"),
+        (
+            "http://h/in?pwd=a&jwt=b&credentials=c&session_id=d&cookie=e&device=f",
+            "http://h/in?pwd=***&jwt=***&credentials=***&session_id=***&cookie=***&device=f",
+        ),
         ("jsonl:/tmp/out.jsonl", "jsonl:/tmp/out.jsonl"),
     ],
 )

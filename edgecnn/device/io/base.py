@@ -180,7 +180,11 @@ class Sink:
 
 # Query options whose value is a secret (password=, token=, api_key=, access_token=, secret=,
 # auth=, sig=): the one rule, shared by every message and by ``edgecnn service install``.
-_SECRET_KEY = re.compile(r"pass|token|secret|key|auth|sig", re.IGNORECASE)
+# Query names whose values are secrets. A substring match on purpose: hiding a harmless
+# value ("author") costs a '***' in a message, showing a secret one ("session_pwd") leaks it.
+_SECRET_KEY = re.compile(
+    r"pass|pwd|token|secret|key|auth|sig|jwt|credential|session|cookie", re.IGNORECASE
+)
 # The login of a URI: up to the LAST '@' before the query (a raw '@' in a password is fine).
 _LOGIN = re.compile(r"^([A-Za-z][\w+.-]*://[^/@:?#]*):([^?#]*)@")
 

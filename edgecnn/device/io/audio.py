@@ -15,7 +15,7 @@ import numpy as np
 from edgecnn.core.errors import BadInputError
 from edgecnn.core.preprocess import Preprocessing
 from edgecnn.core.wav import BACKGROUND_NOISE_FOLDER, read_wav
-from edgecnn.device.io.base import Item, Paced, Source, front_rate, in_class_folder
+from edgecnn.device.io.base import Item, Paced, Source, class_folder_files, front_rate
 from edgecnn.device.io.microphone import Microphone
 
 
@@ -65,18 +65,17 @@ def wav_files_in_order(root: Path) -> list[Path]:
     """The .wav files (any case) under ``root`` in the order ``dir:`` reads them.
 
     Sorted by path, ``_background_noise_`` and deeper folders skipped (see
-    :func:`~edgecnn.device.io.base.in_class_folder`): what the runtime replays, so a demo
+    :func:`~edgecnn.device.io.base.class_folder_files`): what the runtime replays, so a demo
     that lists a folder this way pairs each file with the runtime's result for it.
     """
     root = Path(root)
-    return sorted(
+    return class_folder_files(root, (
         p
         for p in root.rglob("*")
         if p.suffix.lower() == ".wav"
         and p.is_file()
         and BACKGROUND_NOISE_FOLDER not in p.relative_to(root).parts
-        and in_class_folder(p, root)
-    )
+    ))  # fmt: skip
 
 
 class WavFolder(Source):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -160,6 +160,17 @@ def in_class_folder(path: Path, root: Path) -> bool:
     ``dir:`` reads: ``train`` reads a class folder's own files only, so a deeper
     ``root/yes/extra/clip.wav`` is read by neither (not scored with truth ``extra``)."""
     return len(path.relative_to(root).parts) <= 2
+
+
+def class_folder_files(root: Path, files: Iterable[Path]) -> list[Path]:
+    """``files`` that :func:`in_class_folder` keeps, sorted; says how many deeper ones are
+    left out, so that a folder nested one level too deep is not skipped without a word."""
+    files = list(files)
+    kept = sorted(p for p in files if in_class_folder(p, root))
+    if deeper := len(files) - len(kept):
+        log.warning("%s: %d files in folders below the class folders are not read (dir: reads "
+                    "ROOT/CLASS/FILE, as train does)", root, deeper)  # fmt: skip
+    return kept
 
 
 class Sink:

@@ -27,8 +27,8 @@ from edgecnn.device.io.base import (  # noqa: F401 - SourceStats: importers find
     Paced,
     Source,
     SourceStats,
+    class_folder_files,
     finite,
-    in_class_folder,
     parse_row,
 )
 from edgecnn.device.io.lines import stream_lines
@@ -282,8 +282,8 @@ class ImageFolder(Source):
             ) from None
         height, width, channels = self.pre.input_shape
         mode = "L" if channels == 1 else "RGB"
-        files = (p for p in self.root.rglob("*") if p.is_file() and in_class_folder(p, self.root))
-        for path in sorted(files):
+        files = class_folder_files(self.root, (p for p in self.root.rglob("*") if p.is_file()))
+        for path in files:
             if self.stop.is_set():
                 return
             try:

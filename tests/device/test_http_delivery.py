@@ -142,3 +142,22 @@ def test_stopping_gives_up_a_hung_post_within_a_second(tmp_path, caplog):
     finally:
         server.stop()
     assert took < 1.0 and sink.undelivered == 1 and len(Spool(tmp_path)) == 1
+
+
+def test_after_a_stop_request_close_waits_for_nothing(tmp_path):
+    """A signal sets ``stopping``: close spools what is unsent at once, whatever the default
+    drain_timeout (at the end of input it would drain while results get through)."""
+    server = Server(delay=3.0)
+    stopping = threading.Event()
+    try:
+        sink = open_network_sink(f"http://127.0.0.1:{server.port}/in?spool={tmp_path}",
+                                 stopping=stopping)  # fmt: skip
+        for record in results(1, 5):
+            sink.write(record)
+        stopping.set()
+        started = time.monotonic()
+        sink.close()
+        took = time.monotonic() - started
+    finally:
+        server.stop()
+    assert took < 1.0 and sink.undelivered == 5 and len(Spool(tmp_path)) == 5

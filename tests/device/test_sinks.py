@@ -113,7 +113,7 @@ def test_unknown_sink_lists_every_scheme():
 class FlakyServer:
     """Answers 503 (or hangs up) to the first ``failures`` POSTs, then 200; records bodies."""
 
-    def __init__(self, failures):
+    def __init__(self, failures, port=0):
         self.failures, self.bodies, self.requests = failures, [], 0
         outer = self
 
@@ -135,7 +135,7 @@ class FlakyServer:
             def log_message(self, *_):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/ingest"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -167,7 +167,8 @@ def test_spooled_results_are_sent_by_the_next_run(tmp_path):
         down.write(record)
     down.close()
     assert len(Spool(tmp_path)) == 5
-    server = FlakyServer(failures=0)
+    # The same sink comes back (a spool serves one destination: not another port's)
+    server = FlakyServer(failures=0, port=server.server.server_port)
     try:
         up = open_network_sink(f"{server.url}?spool={tmp_path}", drain_timeout=20)
         up.write({"window": 6})

@@ -6,7 +6,6 @@ end the run normally.
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import threading
 import time
@@ -141,15 +140,33 @@ def run(
         _loop(runner, src, post, outputs, options, stats, stop, log)
     finally:
         restore()
-        _close_all(outputs)
+        close_all(outputs)
     return _finish(stats, src.stats, outputs, log)
 
 
-def _close_all(outputs: list[Buffered]) -> None:
-    """Closes every sink, even when closing one of them raises."""
-    with contextlib.ExitStack() as stack:
-        for sink in outputs:
-            stack.callback(sink.close)
+def close_all(outputs: Sequence[Buffered]) -> None:
+    """Closes every sink at the same time, even when closing one of them raises.
+
+    Side by side, not one after another: each network sink may take a moment to give up an
+    attempt under way, and a stop must not take that moment once per sink.
+    """
+    errors: list[BaseException] = []
+
+    def close(sink: Buffered) -> None:
+        try:
+            sink.close()
+        except BaseException as exc:  # re-raised below, once every sink is closed
+            errors.append(exc)
+
+    others = [threading.Thread(target=close, args=(sink,)) for sink in outputs[1:]]
+    for thread in others:
+        thread.start()
+    if outputs:
+        close(outputs[0])
+    for thread in others:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def _finish(stats: _Stats, source_stats, outputs: list[Buffered], log) -> RunSummary:

@@ -161,3 +161,29 @@ def test_after_a_stop_request_close_waits_for_nothing(tmp_path):
     finally:
         server.stop()
     assert took < 1.0 and sink.undelivered == 5 and len(Spool(tmp_path)) == 5
+
+
+def test_a_stop_closes_several_hung_sinks_side_by_side(tmp_path):
+    """Closed one after another, each hung sink added its own grace period to the stop."""
+    from edgecnn.device.io.sinks import open_sink
+    from edgecnn.device.loop import close_all
+
+    servers = [Server(delay=3.0) for _ in range(4)]
+    stopping = threading.Event()
+    try:
+        sinks = [
+            open_sink(f"http://127.0.0.1:{s.port}/in?spool={tmp_path / str(i)}", stopping=stopping)
+            for i, s in enumerate(servers)
+        ]
+        for sink in sinks:
+            sink.write({"window": 1})
+        time.sleep(0.1)  # each POST under way, hung
+        stopping.set()
+        started = time.monotonic()
+        close_all(sinks)
+        took = time.monotonic() - started
+    finally:
+        for server in servers:
+            server.stop()
+    assert took < 1.0, took
+    assert all(len(Spool(tmp_path / str(i))) == 1 for i in range(4))

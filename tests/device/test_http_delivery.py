@@ -52,6 +52,11 @@ class Server:
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    @property
+    def auth(self):
+        """The Authorization header of each request, in order."""
+        return [auth for _, _, auth, _ in self.seen]
+
     def stop(self):
         self.server.shutdown()
         self.server.server_close()

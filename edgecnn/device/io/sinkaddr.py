@@ -30,6 +30,8 @@ from edgecnn.core.errors import BadInputError
 from edgecnn.device.io.base import is_secret_name, redact_uri
 
 OWN_OPTIONS = ("spool", "max_records")  # edgecnn's own, never sent and not the destination
+# Neither sent in a URL nor part of the destination: edgecnn's options and the login.
+NOT_IN_URL = (*OWN_OPTIONS, "username", "password")
 # How an MQTT sink connects, not where its results go: changing one keeps the spool.
 MQTT_CONNECTION_OPTIONS = ("tls", "cafile", "client_id")
 DEFAULT_PORTS = {"http": 80, "https": 443, "mqtt": 1883}
@@ -83,7 +85,7 @@ class SinkAddress:
 
     def request_url(self) -> str:
         """The URL an HTTP sink posts to: no login, no edgecnn options."""
-        kept = [(k, v) for k, v in self.query if k not in OWN_OPTIONS + ("username", "password")]
+        kept = [(k, v) for k, v in self.query if k not in NOT_IN_URL]
         query = f"?{urlencode(kept)}" if kept else ""
         return f"{self.scheme}://{self.netloc}{self.path or '/'}{query}"
 
@@ -106,7 +108,7 @@ class SinkAddress:
         destination, so two sinks share a folder only when they are the same sink."""
         tls = self.options.get("tls", "0") not in ("0", "", "false")
         port = self.port or (8883 if tls else DEFAULT_PORTS[self.scheme])
-        left_out = OWN_OPTIONS + ("password", "username")
+        left_out = NOT_IN_URL
         if self.scheme == "mqtt":
             left_out += MQTT_CONNECTION_OPTIONS
         query = sorted(
